@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package that the build, the tests, the demo and the benchmarks use.
+# Idempotent: packages already present are skipped, apt is only touched when something is missing.
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config ninja-build
+  libnl-3-dev libnl-route-3-dev libboost-dev libboost-system-dev rapidjson-dev libssl-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  iproute2 ethtool iperf3 iputils-ping tcpdump netsniff-ng sockperf bc procps psmisc
+  python3 python3-pytest python3-scapy
+  openvswitch-switch
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts Open vSwitch's system instance on install; the benchmarks and tests run private
+# instances with their own rundirs, so keep the system one from holding the ovs-netdev device.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet openvswitch-switch 2>/dev/null; then
+  systemctl stop openvswitch-switch >/dev/null 2>&1 || true
+fi
+exit 0
