@@ -1,0 +1,59 @@
+// Named event and drop counters ("coverage"), shown by `vsappctl coverage/show`.
+//
+// The list below is an X-macro: it generates the enum and the names. Every drop in the datapath
+// has its own counter here. Counters are process-wide relaxed atomics: safe to bump from any
+// thread, cheap enough for the drop path (which is off the cache-hit path); readers see a
+// recent value, not a snapshot across counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace vs::dp {
+
+#define VS_COVERAGE_COUNTERS(X)                                                        \
+    X(drop_runt, "frame shorter than an Ethernet header (14 bytes)")                 \
+    X(drop_truncated_vlan, "802.1Q/802.1ad tag cut short")                           \
+    X(drop_truncated_ip, "IPv4/IPv6 header cut short or IHL beyond the frame")       \
+    X(drop_bad_ip, "IPv4 version/IHL/total length inconsistent")                     \
+    X(drop_truncated_l4, "TCP/UDP/ICMP header cut short")                            \
+    X(drop_truncated_arp, "ARP packet cut short")                                    \
+    X(drop_oversize, "frame larger than the receive buffer")                         \
+    X(drop_no_actions, "flow translated to no output (filtered or dropped)")         \
+    X(drop_upcall_error, "upcall failed to translate the packet")                    \
+    X(drop_tx_error, "transmit to a port failed")                                    \
+    X(drop_port_gone, "output to a port that no longer exists")                      \
+    X(drop_clone_exhausted, "no buffer to copy a packet that must change")           \
+    X(upcall, "datapath misses handed to the slow path")                             \
+    X(flow_install, "megaflows installed")                                           \
+    X(flow_limit_hit, "megaflow not installed: flow limit reached")                  \
+    X(flow_flush_generation, "datapath caches flushed after a slow-path change")     \
+    X(flow_idle_expired, "megaflows removed after idling")                           \
+    X(mac_learned, "new MAC table entries")                                          \
+    X(mac_moved, "MAC entries that moved to another port")                           \
+    X(mac_expired, "MAC entries aged out")                                           \
+    X(mac_evicted, "MAC entries evicted by the table-size limit")                    \
+    X(rx_vlan_restored, "VLAN tags put back from PACKET_AUXDATA")
+
+enum class Coverage : unsigned {
+#define VS_COVERAGE_ENUM(name, desc) name,
+    VS_COVERAGE_COUNTERS(VS_COVERAGE_ENUM)
+#undef VS_COVERAGE_ENUM
+        kCount
+};
+
+struct CoverageInfo {
+    std::string_view name;
+    std::string_view description;
+};
+
+// Adds `n` to counter `c`. Thread-safe (relaxed atomic).
+void coverageAdd(Coverage c, std::uint64_t n = 1) noexcept;
+// Current total of counter `c`.
+std::uint64_t coverageRead(Coverage c) noexcept;
+// Name and description of counter `c`.
+CoverageInfo coverageInfo(Coverage c) noexcept;
+inline constexpr unsigned kCoverageCount = static_cast<unsigned>(Coverage::kCount);
+
+}  // namespace vs::dp

@@ -1,0 +1,97 @@
+// Control code of the datapath: port table publication, threads, stats.
+#include "datapath/datapath.h"
+
+#include "datapath/poll_thread.h"
+
+namespace vs::dp {
+
+Datapath::Datapath(UpcallHandler& handler, DatapathConfig cfg)
+    : handler_(handler), cfg_(cfg), table_(std::make_shared<PortTable>()), flow_limit_(cfg.flow_limit) {
+    auto t = std::make_shared<PortTable>();
+    t->by_no.resize(1);
+    table_ = t;
+}
+
+Datapath::~Datapath() { stop(); }
+
+void Datapath::publish(std::shared_ptr<PortTable> t) {
+    {
+        std::lock_guard lk(mu_);
+        table_ = std::move(t);
+        table_version_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    for (auto& th : threads_) th->wake();
+}
+
+std::shared_ptr<const PortTable> Datapath::portTable(std::uint64_t& version) const {
+    std::lock_guard lk(mu_);
+    version = table_version_.load(std::memory_order_acquire);
+    return table_;
+}
+
+std::uint32_t Datapath::addPort(std::shared_ptr<Port> port) {
+    std::uint32_t no;
+    std::shared_ptr<PortTable> t;
+    {
+        std::lock_guard lk(mu_);
+        no = next_port_no_++;
+        t = std::make_shared<PortTable>(*table_);
+    }
+    if (t->by_no.size() <= no) t->by_no.resize(no + 1);
+    t->by_no[no] = std::move(port);
+    publish(std::move(t));
+    return no;
+}
+
+void Datapath::removePort(std::uint32_t no) {
+    std::shared_ptr<PortTable> t;
+    {
+        std::lock_guard lk(mu_);
+        if (!table_->get(no)) return;
+        t = std::make_shared<PortTable>(*table_);
+    }
+    t->by_no[no].reset();
+    publish(std::move(t));
+}
+
+std::shared_ptr<Port> Datapath::port(std::uint32_t no) const {
+    std::lock_guard lk(mu_);
+    return no < table_->by_no.size() ? table_->by_no[no] : nullptr;
+}
+
+void Datapath::start() {
+    if (!threads_.empty()) return;
+    threads_.push_back(std::make_unique<PollThread>(*this));
+    threads_.back()->start();
+}
+
+void Datapath::stop() {
+    for (auto& th : threads_) th->requestStop();
+    for (auto& th : threads_) th->join();
+    threads_.clear();
+}
+
+void Datapath::invalidate() noexcept {
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    for (auto& th : threads_) th->wake();
+}
+
+DatapathStats Datapath::stats() const {
+    DatapathStats s;
+    auto add = [&s](const PollThread& t) {
+        s.hit += t.hit.load(std::memory_order_relaxed);
+        s.missed += t.missed.load(std::memory_order_relaxed);
+        s.lost += t.lost.load(std::memory_order_relaxed);
+        s.flows += t.flows.load(std::memory_order_relaxed);
+    };
+    for (const auto& th : threads_) add(*th);
+    if (inline_thread_) add(*inline_thread_);
+    return s;
+}
+
+void Datapath::runOnce() {
+    if (!inline_thread_) inline_thread_ = std::make_unique<PollThread>(*this);
+    inline_thread_->runOnce();
+}
+
+}  // namespace vs::dp

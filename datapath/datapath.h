@@ -1,0 +1,120 @@
+// The datapath: a set of numbered ports and the poll thread(s) that move frames between them
+// through the flow cache, handing misses to the slow path (an upcall).
+//
+// Lifecycle: construct with an UpcallHandler, add ports, start(); stop() or the destructor joins
+// the threads. Ports can be added and removed while running.
+//
+// Thread-safety: every public method is called from the control thread (or any single thread);
+// the port table is published to poll threads as an immutable snapshot (a shared_ptr swapped under
+// a mutex that poll threads take once per loop, never per packet). Slow-path state changes reach
+// the poll threads through invalidate(): a generation counter that makes each poll thread flush
+// its caches before its next batch (see docs/datapath.md for what that costs). A new port table
+// flushes the caches too, so no cached flow outlives the ports it was computed for.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "datapath/actions.h"
+#include "datapath/flow_key.h"
+#include "datapath/port.h"
+
+namespace vs::dp {
+
+// Implemented by the slow path (ofproto). Called from poll threads; must be thread-safe.
+class UpcallHandler {
+public:
+    virtual ~UpcallHandler() = default;
+    // Translates a packet that missed the cache. Fills `actions` and `mask` (every field bit the
+    // translation looked at; the datapath installs key&mask -> actions). `mask` starts zeroed.
+    // Returns false when the packet cannot be translated (it is dropped and counted).
+    virtual bool upcall(const FlowKey& key, const Packet& pkt, FlowKey& mask, ActionList& actions) = 0;
+    // Reports, about once a second, the megaflows that carried packets since the last report
+    // (masked key and mask), so the slow path can refresh what they depend on (MAC learning).
+    virtual void flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) = 0;
+};
+
+struct DatapathConfig {
+    std::size_t flow_limit = 200000;     // megaflows per poll thread
+    std::int64_t max_idle_ms = 10000;    // idle megaflows are removed after this
+    int poll_timeout_ms = 500;           // epoll wait when idle (no busy polling)
+};
+
+struct DatapathStats {
+    std::uint64_t hit = 0;     // packets that hit the EMC or a megaflow
+    std::uint64_t missed = 0;  // packets that needed an upcall
+    std::uint64_t lost = 0;    // packets dropped because the upcall failed
+    std::uint64_t flows = 0;   // megaflows installed now
+};
+
+// A published, immutable set of ports indexed by port number (index 0 unused).
+struct PortTable {
+    std::vector<std::shared_ptr<Port>> by_no;
+    Port* get(std::uint32_t no) const noexcept { return no < by_no.size() ? by_no[no].get() : nullptr; }
+};
+
+// Snapshot of one megaflow for introspection (dpif/dump-flows).
+struct FlowDump {
+    FlowKey key, mask;
+    std::string actions;
+    std::uint64_t packets = 0, bytes = 0;
+    std::int64_t used_ms = 0, created_ms = 0;
+};
+
+class PollThread;
+
+class Datapath {
+public:
+    explicit Datapath(UpcallHandler& handler, DatapathConfig cfg = {});
+    ~Datapath();
+    Datapath(const Datapath&) = delete;
+    Datapath& operator=(const Datapath&) = delete;
+
+    // Adds a port; returns its datapath port number (>= 1; numbers are not reused while the
+    // daemon runs, so no flow can ever send to a new port by an old number).
+    std::uint32_t addPort(std::shared_ptr<Port> port);
+    // Removes a port; its socket closes once no poll thread uses it any more.
+    void removePort(std::uint32_t port_no);
+    std::shared_ptr<Port> port(std::uint32_t port_no) const;
+
+    void start();
+    void stop();
+    // Invalidates every cached flow (before each poll thread's next batch).
+    void invalidate() noexcept;
+    void setFlowLimit(std::size_t n) noexcept { flow_limit_.store(n, std::memory_order_relaxed); }
+
+    DatapathStats stats() const;
+
+    // For tests without threads: receive and process everything pending on every port once, on
+    // the calling thread. Must not be used while start()ed.
+    void runOnce();
+
+    // Internal, used by PollThread.
+    std::shared_ptr<const PortTable> portTable(std::uint64_t& version) const;
+    std::uint64_t portTableVersion() const noexcept { return table_version_.load(std::memory_order_acquire); }
+    std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+    std::size_t flowLimit() const noexcept { return flow_limit_.load(std::memory_order_relaxed); }
+    UpcallHandler& handler() noexcept { return handler_; }
+    const DatapathConfig& config() const noexcept { return cfg_; }
+
+private:
+    void publish(std::shared_ptr<PortTable> t);
+
+    UpcallHandler& handler_;
+    DatapathConfig cfg_;
+    mutable std::mutex mu_;
+    std::shared_ptr<const PortTable> table_;
+    std::atomic<std::uint64_t> table_version_{0};
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<std::size_t> flow_limit_;
+    std::uint32_t next_port_no_ = 1;
+    std::vector<std::unique_ptr<PollThread>> threads_;
+    std::unique_ptr<PollThread> inline_thread_;  // for runOnce()
+};
+
+}  // namespace vs::dp

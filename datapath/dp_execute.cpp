@@ -1,0 +1,128 @@
+// Per-packet code of a poll thread: classify, upcall on a miss, execute, batch transmit.
+// Nothing here allocates on the cache-hit path or takes a lock.
+#include "datapath/poll_thread.h"
+
+namespace vs::dp {
+
+void PollThread::processBatch(Packet** pkts, int n, Port& in, std::uint32_t in_no) {
+    FlowKey key;
+    HeaderOffsets ofs;
+    std::uint64_t malformed = 0;
+    for (int i = 0; i < n; ++i) {
+        Packet* pkt = pkts[i];
+        pkt->in_port = in_no;
+        Coverage why;
+        if (!extractFlow(pkt->data(), pkt->size(), in_no, key, ofs, why)) {
+            coverageAdd(why);
+            ++malformed;
+            continue;
+        }
+        std::uint64_t h = hashKey(key);
+        DpFlow* flow = emc_.lookup(key, h);
+        if (!flow) {
+            flow = cls_.lookup(key);
+            if (flow) emc_.insert(key, h, flow);
+        }
+        if (flow) {
+            ++batch_hit_;
+        } else {
+            ++batch_miss_;
+            flow = handleMiss(key, *pkt);
+            if (!flow) continue;
+            if (flow != &scratch_flow_) emc_.insert(key, h, flow);
+        }
+        flow->hit(pkt->size(), now_ms_);
+        execute(flow->actions, pkt);
+    }
+    PortStats::add(in.stats().rx_dropped, malformed);
+    flushTx();
+    auto bump = [](std::atomic<std::uint64_t>& c, std::uint64_t& v) {
+        if (v) { c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed); v = 0; }
+    };
+    bump(hit, batch_hit_);
+    bump(missed, batch_miss_);
+    bump(lost, batch_lost_);
+}
+
+DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
+    coverageAdd(Coverage::upcall);
+    std::uint64_t gen_before = dp_.generation();
+    FlowKey mask;
+    mask.clear();
+    ActionList actions;
+    if (!dp_.handler().upcall(key, pkt, mask, actions)) {
+        coverageAdd(Coverage::drop_upcall_error);
+        ++batch_lost_;
+        return nullptr;
+    }
+    // If the slow path changed meanwhile (including by this very upcall, e.g. it learned a new
+    // MAC), the decision may already be stale for other packets: use it once, do not cache it.
+    bool install = dp_.generation() == gen_before && generation_ == gen_before;
+    if (install && cls_.size() >= dp_.flowLimit()) {
+        coverageAdd(Coverage::flow_limit_hit);
+        install = false;
+    }
+    if (!install) {
+        scratch_flow_.actions = std::move(actions);
+        return &scratch_flow_;
+    }
+    coverageAdd(Coverage::flow_install);
+    DpFlow* f = cls_.insert(key, mask, std::move(actions), now_ms_);
+    flows.store(cls_.size(), std::memory_order_relaxed);
+    return f;
+}
+
+void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
+    if (actions.empty()) {
+        coverageAdd(Coverage::drop_no_actions);
+        return;
+    }
+    for (const Action& a : actions) {
+        switch (a.type) {
+        case ActionType::kOutput: queueTx(a.port, pkt); break;
+        case ActionType::kPushVlan:
+            pkt = writable(pkt);
+            pushVlan(*pkt, a.vlan_tci);
+            break;
+        case ActionType::kPopVlan:
+            pkt = writable(pkt);
+            popVlan(*pkt);
+            break;
+        }
+    }
+}
+
+// A packet already queued for output must not change under the queued copy: modify a clone.
+Packet* PollThread::writable(Packet* pkt) noexcept {
+    if (pkt->tx_refs == 0) return pkt;
+    if (clones_used_ == clone_pool_.size()) flushTx();  // frees every clone and every tx_ref
+    if (pkt->tx_refs == 0) return pkt;
+    Packet* c = &clone_pool_[clones_used_++];
+    c->copyFrom(*pkt);
+    c->tx_refs = 0;
+    return c;
+}
+
+void PollThread::queueTx(std::uint32_t port_no, Packet* pkt) noexcept {
+    if (!table_ || !table_->get(port_no)) {
+        coverageAdd(Coverage::drop_port_gone);
+        return;
+    }
+    auto& q = txq_[port_no];
+    if (q.empty()) tx_dirty_.push_back(port_no);
+    q.push_back(pkt);  // capacity grows once to the largest burst, then is reused
+    ++pkt->tx_refs;
+}
+
+void PollThread::flushTx() noexcept {
+    for (std::uint32_t no : tx_dirty_) {
+        auto& q = txq_[no];
+        if (Port* p = table_->get(no)) p->send(q.data(), static_cast<int>(q.size()));
+        for (Packet* pkt : q) pkt->tx_refs = 0;
+        q.clear();
+    }
+    tx_dirty_.clear();
+    clones_used_ = 0;
+}
+
+}  // namespace vs::dp

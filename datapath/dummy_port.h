@@ -1,0 +1,46 @@
+// DummyPort: a port with no kernel device, for unit tests. Frames are injected into its receive
+// queue and captured from its transmit log. Its fd is an eventfd that is readable while frames
+// wait, so the poll thread can drive it like a real port.
+//
+// Thread-safety: inject()/sent()/clearSent() may be called from a test thread while a poll
+// thread runs receive()/send(); a mutex guards the queues (tests only, not a fast path).
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "datapath/port.h"
+
+namespace vs::dp {
+
+struct CapturedFrame {
+    std::vector<std::uint8_t> bytes;
+    virtio_net_hdr vnet;
+};
+
+class DummyPort final : public Port {
+public:
+    explicit DummyPort(std::string name, MacAddr mac = {});
+    ~DummyPort() override;
+    const char* type() const noexcept override { return "dummy"; }
+    int fd() const noexcept override { return efd_; }
+    int receive(Packet** pkts, int max) noexcept override;
+    int send(Packet* const* pkts, int n) noexcept override;
+    MacAddr mac() const override { return mac_; }
+
+    // Queues a frame for the next receive().
+    void inject(std::vector<std::uint8_t> frame);
+    // Frames sent so far (copies).
+    std::vector<CapturedFrame> sent() const;
+    void clearSent();
+
+private:
+    int efd_ = -1;
+    MacAddr mac_;
+    mutable std::mutex mu_;
+    std::deque<std::vector<std::uint8_t>> rxq_;
+    std::vector<CapturedFrame> txlog_;
+};
+
+}  // namespace vs::dp

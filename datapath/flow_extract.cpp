@@ -1,0 +1,178 @@
+// Per-packet code: flow extraction. See flow_key.h.
+#include "datapath/flow_key.h"
+
+#include <arpa/inet.h>
+
+namespace vs::dp {
+namespace {
+
+inline std::uint16_t rd16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+inline std::uint32_t rd32n(const std::uint8_t* p) noexcept { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
+
+constexpr std::uint8_t kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58, kProtoSctp = 132;
+
+struct Cursor {
+    const std::uint8_t* base;
+    std::size_t len;
+    std::size_t pos;
+    bool has(std::size_t n) const noexcept { return pos + n <= len; }
+    const std::uint8_t* at() const noexcept { return base + pos; }
+};
+
+bool parseL4(Cursor c, std::uint8_t proto, FlowKey& key, HeaderOffsets& ofs, Coverage& why) noexcept {
+    ofs.l4 = static_cast<std::uint16_t>(c.pos);
+    std::size_t need = 0;
+    switch (proto) {
+    case kProtoTcp: need = 20; break;
+    case kProtoUdp: need = 8; break;
+    case kProtoSctp: need = 12; break;
+    case kProtoIcmp: case kProtoIcmp6: need = 4; break;
+    default: ofs.l4 = 0; return true;  // no L4 fields for other protocols
+    }
+    if (!c.has(need)) { why = Coverage::drop_truncated_l4; return false; }
+    const std::uint8_t* p = c.at();
+    if (proto == kProtoIcmp || proto == kProtoIcmp6) {
+        key.tp_src = p[0];
+        key.tp_dst = p[1];
+    } else {
+        key.tp_src = rd16(p);
+        key.tp_dst = rd16(p + 2);
+    }
+    return true;
+}
+
+bool parseIPv4(Cursor c, FlowKey& key, HeaderOffsets& ofs, Coverage& why) noexcept {
+    ofs.l3 = static_cast<std::uint16_t>(c.pos);
+    if (!c.has(20)) { why = Coverage::drop_truncated_ip; return false; }
+    const std::uint8_t* p = c.at();
+    if ((p[0] >> 4) != 4) { why = Coverage::drop_bad_ip; return false; }
+    std::size_t ihl = (p[0] & 0x0f) * 4u;
+    if (ihl < 20) { why = Coverage::drop_bad_ip; return false; }
+    if (!c.has(ihl)) { why = Coverage::drop_truncated_ip; return false; }
+    std::size_t tot = rd16(p + 2);
+    // tot == 0 is allowed only for GSO super-frames (BIG TCP); otherwise it must cover the header
+    // and fit in the frame (trailing Ethernet padding is fine).
+    if (tot != 0 && tot < ihl) { why = Coverage::drop_bad_ip; return false; }
+    if (tot != 0 && !c.has(tot)) { why = Coverage::drop_truncated_ip; return false; }
+    key.nw_tos = p[1];
+    key.nw_ttl = p[8];
+    key.nw_proto = p[9];
+    key.nw_src = rd32n(p + 12);
+    key.nw_dst = rd32n(p + 16);
+    std::uint16_t frag = rd16(p + 6);
+    if (frag & 0x3fff) {  // MF set or offset non-zero
+        key.nw_frag = kFragAny | ((frag & 0x1fff) ? kFragLater : 0);
+    }
+    if (key.nw_frag & kFragLater) return true;
+    Cursor l4{c.base, tot ? c.pos + tot : c.len, c.pos + ihl};
+    return parseL4(l4, key.nw_proto, key, ofs, why);
+}
+
+bool parseIPv6(Cursor c, FlowKey& key, HeaderOffsets& ofs, Coverage& why) noexcept {
+    ofs.l3 = static_cast<std::uint16_t>(c.pos);
+    if (!c.has(40)) { why = Coverage::drop_truncated_ip; return false; }
+    const std::uint8_t* p = c.at();
+    if ((p[0] >> 4) != 6) { why = Coverage::drop_bad_ip; return false; }
+    std::uint32_t vcf = static_cast<std::uint32_t>(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3];
+    key.nw_tos = static_cast<std::uint8_t>(vcf >> 20);
+    key.ipv6_label = vcf & 0xfffff;
+    key.nw_ttl = p[7];
+    std::memcpy(key.ipv6_src, p + 8, 16);
+    std::memcpy(key.ipv6_dst, p + 24, 16);
+    std::uint8_t nh = p[6];
+    c.pos += 40;
+    for (int hops = 0; hops < 8; ++hops) {  // RFC 8200 section 4: extension header chain
+        if (nh == 0 || nh == 43 || nh == 60) {  // hop-by-hop, routing, destination options
+            if (!c.has(8)) { why = Coverage::drop_truncated_ip; return false; }
+            std::size_t hlen = (c.at()[1] + 1u) * 8u;
+            if (!c.has(hlen)) { why = Coverage::drop_truncated_ip; return false; }
+            nh = c.at()[0];
+            c.pos += hlen;
+        } else if (nh == 44) {  // fragment header
+            if (!c.has(8)) { why = Coverage::drop_truncated_ip; return false; }
+            std::uint16_t off = rd16(c.at() + 2);
+            key.nw_frag = kFragAny | ((off & 0xfff8) ? kFragLater : 0);
+            nh = c.at()[0];
+            c.pos += 8;
+        } else {
+            break;
+        }
+    }
+    key.nw_proto = nh;
+    if (key.nw_frag & kFragLater) return true;
+    return parseL4(c, nh, key, ofs, why);
+}
+
+bool parseArp(Cursor c, FlowKey& key, HeaderOffsets& ofs, Coverage& why) noexcept {
+    ofs.l3 = static_cast<std::uint16_t>(c.pos);
+    if (!c.has(8)) { why = Coverage::drop_truncated_arp; return false; }
+    const std::uint8_t* p = c.at();
+    std::uint16_t op = rd16(p + 6);
+    key.nw_proto = op <= 0xff ? static_cast<std::uint8_t>(op) : 0;
+    if (rd16(p) != 1 || rd16(p + 2) != kEthTypeIPv4 || p[4] != 6 || p[5] != 4) return true;  // not Ethernet/IPv4
+    if (!c.has(28)) { why = Coverage::drop_truncated_arp; return false; }
+    std::memcpy(key.arp_sha, p + 8, 6);
+    key.nw_src = rd32n(p + 14);
+    std::memcpy(key.arp_tha, p + 18, 6);
+    key.nw_dst = rd32n(p + 24);
+    return true;
+}
+
+}  // namespace
+
+bool extractFlow(const std::uint8_t* data, std::size_t len, std::uint32_t in_port, FlowKey& key,
+                 HeaderOffsets& ofs, Coverage& why) noexcept {
+    key.clear();
+    ofs = {};
+    key.in_port = in_port;
+    if (len < 14) { why = Coverage::drop_runt; return false; }
+    std::memcpy(key.dl_dst, data, 6);
+    std::memcpy(key.dl_src, data + 6, 6);
+    Cursor c{data, len, 12};
+    std::uint16_t type = rd16(c.at());
+    c.pos += 2;
+    if (type == kEthTypeVlan || type == kEthTypeQinQ) {
+        if (!c.has(4)) { why = Coverage::drop_truncated_vlan; return false; }
+        key.vlan_tci = static_cast<std::uint16_t>(rd16(c.at()) | kVlanCfi);
+        type = rd16(c.at() + 2);
+        c.pos += 4;
+    }
+    if (type < 0x600) {
+        key.dl_type = kEthTypeNone;
+        return true;
+    }
+    key.dl_type = type;
+    switch (type) {
+    case kEthTypeIPv4: return parseIPv4(c, key, ofs, why);
+    case kEthTypeIPv6: return parseIPv6(c, key, ofs, why);
+    case kEthTypeArp: return parseArp(c, key, ofs, why);
+    default: return true;
+    }
+}
+
+FlowKey exactMask() noexcept {
+    FlowKey m;
+    std::memset(&m, 0xff, sizeof m);
+    m.pad_ = 0;
+    return m;
+}
+
+std::uint64_t hashKey(const FlowKey& key) noexcept {
+    std::uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (std::size_t i = 0; i < FlowKey::kWords; ++i) {
+        h ^= key.words()[i] + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdull;
+    }
+    return h ^ (h >> 33);
+}
+
+std::uint64_t hashMasked(const FlowKey& key, const FlowKey& mask) noexcept {
+    std::uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (std::size_t i = 0; i < FlowKey::kWords; ++i) {
+        h ^= (key.words()[i] & mask.words()[i]) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdull;
+    }
+    return h ^ (h >> 33);
+}
+
+}  // namespace vs::dp

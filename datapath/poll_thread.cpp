@@ -1,0 +1,153 @@
+// Control code of a poll thread: the loop, port table sync, cache invalidation, sweeps.
+#include "datapath/poll_thread.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <system_error>
+
+namespace vs::dp {
+
+std::int64_t monotonicMs() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+PollThread::PollThread(Datapath& dp) : dp_(dp) {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd_ < 0 || wakefd_ < 0) throw std::system_error(errno, std::generic_category(), "poll thread setup");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = 0;  // port number 0 = the wake fd
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+    for (std::size_t i = 0; i < rx_pool_.size(); ++i) rx_.push_back(&rx_pool_[i]);
+}
+
+PollThread::~PollThread() {
+    requestStop();
+    join();
+    ::close(epfd_);
+    ::close(wakefd_);
+}
+
+void PollThread::start() { thread_ = std::thread([this] { loop(); }); }
+
+void PollThread::requestStop() noexcept {
+    stop_.store(true);
+    wake();
+}
+
+void PollThread::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void PollThread::wake() noexcept {
+    std::uint64_t one = 1;
+    (void)!::write(wakefd_, &one, sizeof one);
+}
+
+void PollThread::syncPorts() {
+    if (dp_.portTableVersion() == table_version_) return;
+    table_ = dp_.portTable(table_version_);
+    std::size_t n = table_->by_no.size();
+    if (polled_fds_.size() < n) polled_fds_.resize(n, -1);
+    if (txq_.size() < n) txq_.resize(n);
+    for (std::uint32_t no = 1; no < polled_fds_.size(); ++no) {
+        Port* p = table_->get(no);
+        int want = p ? p->fd() : -1;
+        if (polled_fds_[no] == want) continue;
+        if (polled_fds_[no] >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, polled_fds_[no], nullptr);
+        polled_fds_[no] = -1;
+        if (want >= 0) {
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u32 = no;
+            if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, want, &ev) == 0) polled_fds_[no] = want;
+        }
+    }
+    // Flows computed for the old port set must not be used with the new one.
+    cls_.clear();
+    emc_.clear();
+    flows.store(0, std::memory_order_relaxed);
+}
+
+void PollThread::checkGeneration() noexcept {
+    std::uint64_t g = dp_.generation();
+    if (g == generation_) return;
+    if (cls_.size()) coverageAdd(Coverage::flow_flush_generation);
+    generation_ = g;
+    cls_.clear();
+    emc_.clear();
+    flows.store(0, std::memory_order_relaxed);
+}
+
+void PollThread::sweep(std::int64_t now) {
+    std::vector<std::pair<FlowKey, FlowKey>> used;
+    std::int64_t idle_before = now - dp_.config().max_idle_ms;
+    std::size_t expired = cls_.removeIf([&](DpFlow& f) {
+        std::uint64_t p = f.packets.load(std::memory_order_relaxed);
+        if (p != f.packets_at_sweep) {
+            used.emplace_back(f.key, f.mask);
+            f.packets_at_sweep = p;
+        }
+        return f.used_ms.load(std::memory_order_relaxed) < idle_before;
+    });
+    if (expired) {
+        emc_.clear();
+        coverageAdd(Coverage::flow_idle_expired, expired);
+    }
+    cls_.rank();
+    flows.store(cls_.size(), std::memory_order_relaxed);
+    if (!used.empty()) dp_.handler().flowsUsed(used);
+}
+
+void PollThread::pollPort(std::uint32_t port_no, Port& port) {
+    for (int round = 0; round < 4; ++round) {  // bounded, so one busy port cannot starve others
+        int n = port.receive(rx_.data(), kBatchSize);
+        if (n <= 0) return;
+        processBatch(rx_.data(), n, port, port_no);
+        if (n < kBatchSize) return;
+    }
+}
+
+void PollThread::runOnce() {
+    syncPorts();
+    checkGeneration();
+    now_ms_ = monotonicMs();
+    for (std::uint32_t no = 1; table_ && no < table_->by_no.size(); ++no)
+        if (Port* p = table_->get(no)) pollPort(no, *p);
+    if (now_ms_ >= next_sweep_ms_) {
+        sweep(now_ms_);
+        next_sweep_ms_ = now_ms_ + 1000;
+    }
+}
+
+void PollThread::loop() {
+    epoll_event evs[64];
+    while (!stop_.load(std::memory_order_relaxed)) {
+        syncPorts();
+        checkGeneration();
+        int n = ::epoll_wait(epfd_, evs, 64, dp_.config().poll_timeout_ms);
+        now_ms_ = monotonicMs();
+        for (int i = 0; i < n; ++i) {
+            std::uint32_t no = evs[i].data.u32;
+            if (no == 0) {
+                std::uint64_t v;
+                (void)!::read(wakefd_, &v, sizeof v);
+                continue;
+            }
+            checkGeneration();
+            if (Port* p = table_ ? table_->get(no) : nullptr) pollPort(no, *p);
+        }
+        if (now_ms_ >= next_sweep_ms_) {
+            sweep(now_ms_);
+            next_sweep_ms_ = now_ms_ + 1000;
+        }
+    }
+}
+
+}  // namespace vs::dp

@@ -1,0 +1,72 @@
+// One datapath poll thread: waits on its ports' fds with epoll (no busy spin), receives batches,
+// runs them through its own EMC and megaflow classifier, upcalls on a miss, executes actions and
+// transmits in per-port batches.
+//
+// Thread-safety: everything here belongs to the thread; other threads only read the atomics
+// (stats, flow counters) and call wake()/requestStop(). Control code (port table sync, sweeps) is
+// in poll_thread.cpp; per-packet code in dp_execute.cpp.
+#pragma once
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "datapath/datapath.h"
+#include "datapath/flow_table.h"
+
+namespace vs::dp {
+
+class PollThread {
+public:
+    explicit PollThread(Datapath& dp);
+    ~PollThread();
+    void start();
+    void requestStop() noexcept;
+    void join();
+    void wake() noexcept;
+    // Processes whatever is pending on every port once, on the caller's thread (tests).
+    void runOnce();
+
+    std::atomic<std::uint64_t> hit{0}, missed{0}, lost{0}, flows{0};
+
+private:
+    void loop();
+    void syncPorts();
+    void checkGeneration() noexcept;
+    void sweep(std::int64_t now);
+    void pollPort(std::uint32_t port_no, Port& port);
+    // Per-packet path (dp_execute.cpp).
+    void processBatch(Packet** pkts, int n, Port& in, std::uint32_t in_no);
+    DpFlow* handleMiss(const FlowKey& key, Packet& pkt);
+    void execute(const ActionList& actions, Packet* pkt) noexcept;
+    Packet* writable(Packet* pkt) noexcept;
+    void queueTx(std::uint32_t port_no, Packet* pkt) noexcept;
+    void flushTx() noexcept;
+
+    Datapath& dp_;
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+    int epfd_ = -1;
+    int wakefd_ = -1;
+    std::uint64_t table_version_ = ~0ull;
+    std::uint64_t generation_ = ~0ull;
+    std::shared_ptr<const PortTable> table_;
+    std::vector<int> polled_fds_;  // by port number; -1 when not registered
+    Classifier cls_;
+    ExactMatchCache emc_;
+    PacketPool rx_pool_{kBatchSize};
+    std::vector<Packet*> rx_;
+    PacketPool clone_pool_{64};
+    std::size_t clones_used_ = 0;
+    std::vector<std::vector<Packet*>> txq_;  // by port number
+    std::vector<std::uint32_t> tx_dirty_;
+    std::int64_t now_ms_ = 0;
+    std::int64_t next_sweep_ms_ = 0;
+    std::uint64_t batch_hit_ = 0, batch_miss_ = 0, batch_lost_ = 0;
+    DpFlow scratch_flow_;  // actions of an upcall that was not installed
+};
+
+// Monotonic milliseconds (CLOCK_MONOTONIC_COARSE: per batch, not per packet).
+std::int64_t monotonicMs() noexcept;
+
+}  // namespace vs::dp

@@ -1,0 +1,63 @@
+// The datapath's port interface (the provider pattern of Open vSwitch's netdev-provider.h): every
+// kind of port — AF_PACKET system port, internal TAP, VXLAN, patch, dummy — receives and sends
+// batches of frames and exposes a pollable fd, counters, MTU, MAC and carrier.
+//
+// Thread-safety: receive() and send() are called by the poll thread that owns the port's
+// polling; stats are atomics readable from any thread. Setup (construction) happens on the
+// control thread before the port is published to the datapath. Ports are destroyed after the
+// last poll thread has dropped its reference to the port table that held them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "datapath/packet.h"
+
+namespace vs::dp {
+
+// Per-port counters. Writers add once per batch with relaxed atomics; readers may see values
+// from different batches.
+struct PortStats {
+    std::atomic<std::uint64_t> rx_packets{0}, rx_bytes{0}, rx_dropped{0};
+    std::atomic<std::uint64_t> tx_packets{0}, tx_bytes{0}, tx_dropped{0};
+    static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+        if (n) c.fetch_add(n, std::memory_order_relaxed);
+    }
+};
+
+class Port {
+public:
+    explicit Port(std::string name) : name_(std::move(name)) {}
+    virtual ~Port() = default;
+    Port(const Port&) = delete;
+    Port& operator=(const Port&) = delete;
+
+    const std::string& name() const noexcept { return name_; }
+    // "system", "internal", "dummy", ...
+    virtual const char* type() const noexcept = 0;
+    // A file descriptor that becomes readable when receive() has work; -1 if the port never
+    // receives on its own.
+    virtual int fd() const noexcept = 0;
+    // Receives up to `max` frames into pkts[0..max); it may reorder the pointers in pkts. Each packet is reset and gets its
+    // frame, size and offload header; in_port is set by the caller. Returns the number received
+    // (0 when nothing is ready; never blocks). Frames that cannot be received whole are counted
+    // in rx_dropped and coverage.
+    virtual int receive(Packet** pkts, int max) noexcept = 0;
+    // Sends pkts[0..n). Never blocks: what the kernel refuses is counted in tx_dropped.
+    // Returns the number sent.
+    virtual int send(Packet* const* pkts, int n) noexcept = 0;
+    // Current MAC address and MTU (bytes of L3 payload), read from the device when possible.
+    virtual MacAddr mac() const { return {}; }
+    virtual int mtu() const { return 1500; }
+    virtual bool carrier() const { return true; }
+
+    PortStats& stats() noexcept { return stats_; }
+    const PortStats& stats() const noexcept { return stats_; }
+
+private:
+    std::string name_;
+    PortStats stats_;
+};
+
+}  // namespace vs::dp

@@ -1,0 +1,133 @@
+// Control code of ofproto: bridges, ports, MAC table management.
+#include "ofproto/ofproto.h"
+
+#include <stdexcept>
+
+#include "datapath/poll_thread.h"
+
+namespace vs::ofproto {
+
+Ofproto::Ofproto(dp::DatapathConfig cfg, Clock clock)
+    : clock_(clock ? std::move(clock) : Clock(dp::monotonicMs)),
+      dp_(std::make_unique<dp::Datapath>(*this, cfg)) {}
+
+Ofproto::~Ofproto() { dp_->stop(); }
+
+Ofproto::Bridge& Ofproto::bridgeOrThrow(const std::string& name) {
+    auto it = bridges_.find(name);
+    if (it == bridges_.end()) throw std::invalid_argument("no bridge named " + name);
+    return *it->second;
+}
+
+const Ofproto::Bridge& Ofproto::bridgeOrThrow(const std::string& name) const {
+    auto it = bridges_.find(name);
+    if (it == bridges_.end()) throw std::invalid_argument("no bridge named " + name);
+    return *it->second;
+}
+
+void Ofproto::addBridge(const std::string& name) {
+    std::lock_guard lk(mu_);
+    if (bridges_.count(name)) return;
+    auto br = std::make_unique<Bridge>();
+    br->name = name;
+    bridges_.emplace(name, std::move(br));
+}
+
+void Ofproto::removeBridge(const std::string& name) {
+    std::lock_guard lk(mu_);
+    auto it = bridges_.find(name);
+    if (it == bridges_.end()) return;
+    for (auto& [ofport, bp] : it->second->ports) {
+        by_dp_port_.erase(bp.dp_port);
+        dp_->removePort(bp.dp_port);
+    }
+    bridges_.erase(it);
+    dp_->invalidate();
+}
+
+bool Ofproto::hasBridge(const std::string& name) const {
+    std::lock_guard lk(mu_);
+    return bridges_.count(name) > 0;
+}
+
+void Ofproto::setBridgeSettings(const std::string& name, const BridgeSettings& s) {
+    std::lock_guard lk(mu_);
+    Bridge& br = bridgeOrThrow(name);
+    if (br.macs.agingSeconds() == s.mac_aging_s && br.macs.maxEntries() == s.mac_table_size) return;
+    br.macs.setAging(s.mac_aging_s);
+    br.macs.setMaxEntries(s.mac_table_size);
+    dp_->invalidate();
+}
+
+std::uint32_t Ofproto::addPort(const std::string& bridge, const std::string& port_name, std::uint32_t ofport,
+                               std::shared_ptr<dp::Port> port) {
+    std::lock_guard lk(mu_);
+    Bridge& br = bridgeOrThrow(bridge);
+    if (br.ports.count(ofport)) throw std::invalid_argument("ofport " + std::to_string(ofport) + " in use on " + bridge);
+    for (const auto& [n, bp] : br.ports)
+        if (bp.name == port_name) throw std::invalid_argument("bridge " + bridge + " already has a port named " + port_name);
+    std::uint32_t dp_no = dp_->addPort(port);
+    br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port)};
+    by_dp_port_[dp_no] = DpPortRef{&br, ofport};
+    dp_->invalidate();  // flooding decisions now include the new port
+    return dp_no;
+}
+
+void Ofproto::removePort(const std::string& bridge, const std::string& port_name) {
+    std::lock_guard lk(mu_);
+    auto bit = bridges_.find(bridge);
+    if (bit == bridges_.end()) return;
+    Bridge& br = *bit->second;
+    for (auto it = br.ports.begin(); it != br.ports.end(); ++it) {
+        if (it->second.name != port_name) continue;
+        by_dp_port_.erase(it->second.dp_port);
+        dp_->removePort(it->second.dp_port);
+        br.macs.flushPort(it->first);
+        br.ports.erase(it);
+        dp_->invalidate();
+        return;
+    }
+}
+
+std::vector<PortRow> Ofproto::ports(const std::string& bridge) const {
+    std::lock_guard lk(mu_);
+    std::vector<PortRow> rows;
+    for (const auto& [ofport, bp] : bridgeOrThrow(bridge).ports)
+        rows.push_back({bp.name, bp.port->type(), ofport, bp.dp_port, bp.port});
+    return rows;
+}
+
+std::vector<FdbRow> Ofproto::fdb(const std::string& bridge) const {
+    std::lock_guard lk(mu_);
+    const Bridge& br = bridgeOrThrow(bridge);
+    std::int64_t now = clock_();
+    std::vector<FdbRow> rows;
+    for (const auto& e : br.macs.entries()) {
+        auto pit = br.ports.find(e.port);
+        rows.push_back({pit != br.ports.end() ? pit->second.name : "?", e.port, e.vlan, e.mac,
+                        static_cast<int>((now - e.used_ms) / 1000)});
+    }
+    return rows;
+}
+
+std::size_t Ofproto::fdbFlush(const std::optional<std::string>& bridge) {
+    std::lock_guard lk(mu_);
+    std::size_t n = 0;
+    if (bridge) {
+        n = bridgeOrThrow(*bridge).macs.flush();
+    } else {
+        for (auto& [name, br] : bridges_) n += br->macs.flush();
+    }
+    dp_->invalidate();
+    return n;
+}
+
+void Ofproto::runPeriodic() {
+    std::lock_guard lk(mu_);
+    std::int64_t now = clock_();
+    std::size_t expired = 0;
+    for (auto& [name, br] : bridges_) expired += br->macs.expire(now);
+    if (expired) dp_->invalidate();
+}
+
+}  // namespace vs::ofproto
