@@ -15,9 +15,11 @@ struct Sock {
     ~Sock() { if (fd >= 0) ::close(fd); }
 };
 
-bool request(const std::string& name, unsigned long op, ifreq& ifr, std::error_code& ec) {
+// Runs ioctl `op` on `name`. With `fresh`, `ifr` is cleared first (queries); without, the caller's
+// fields are sent as they are (settings).
+bool request(const std::string& name, unsigned long op, ifreq& ifr, std::error_code& ec, bool fresh = true) {
     if (name.empty() || name.size() >= IFNAMSIZ) { ec = std::make_error_code(std::errc::invalid_argument); return false; }
-    std::memset(&ifr, 0, sizeof ifr);
+    if (fresh) std::memset(&ifr, 0, sizeof ifr);
     std::memcpy(ifr.ifr_name, name.data(), name.size());
     Sock s;
     if (s.fd < 0 || ::ioctl(s.fd, op, &ifr) < 0) { ec = std::error_code(errno, std::generic_category()); return false; }
@@ -56,7 +58,7 @@ std::error_code setUp(const std::string& name) {
     if (!request(name, SIOCGIFFLAGS, ifr, ec)) return ec;
     if (ifr.ifr_flags & IFF_UP) return {};
     ifr.ifr_flags |= IFF_UP;
-    request(name, SIOCSIFFLAGS, ifr, ec);
+    request(name, SIOCSIFFLAGS, ifr, ec, false);
     return ec;
 }
 

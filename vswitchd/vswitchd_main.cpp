@@ -1,1 +1,150 @@
-int main() { return 1; }  // placeholder until the daemon lands
+// vswitchd: the switch daemon. See docs/operations.md and `vswitchd --help`.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "vswitchd/daemon.h"
+#include "vswitchd/log.h"
+
+namespace {
+
+using namespace vs::vswitchd;
+
+struct Args {
+    DaemonOptions opts;
+    std::string pidfile;
+    std::string log_file;
+    std::string log_level = "info";
+    bool detach = false;
+};
+
+const char* kUsage =
+    "usage: vswitchd [OPTIONS]\n"
+    "  --config FILE      persisted configuration (default /etc/vswitch/conf.json)\n"
+    "  --socket PATH      management socket (default /run/vswitch/vswitchd.sock)\n"
+    "  --pidfile FILE     write the daemon's pid here\n"
+    "  --log-file FILE    append log lines here\n"
+    "  --log-level LEVEL  debug|info|warn|err (default info)\n"
+    "  --detach           run in the background once ready\n"
+    "  --help, --version\n";
+
+std::optional<Args> parseArgs(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        std::string s = argv[i];
+        auto value = [&](const char* flag) -> std::string {
+            std::string f = flag;
+            if (s.rfind(f + "=", 0) == 0) return s.substr(f.size() + 1);
+            if (i + 1 >= argc) throw std::invalid_argument(f + " needs a value");
+            return argv[++i];
+        };
+        auto is = [&](const char* flag) { return s == flag || s.rfind(std::string(flag) + "=", 0) == 0; };
+        if (s == "--help" || s == "-h") { std::cout << kUsage; return std::nullopt; }
+        if (s == "--version") { std::cout << "vswitchd " << VSWITCH_VERSION << "\n"; return std::nullopt; }
+        if (s == "--detach") a.detach = true;
+        else if (is("--config")) a.opts.config = value("--config");
+        else if (is("--socket")) a.opts.socket = value("--socket");
+        else if (is("--pidfile")) a.pidfile = value("--pidfile");
+        else if (is("--log-file")) a.log_file = value("--log-file");
+        else if (is("--log-level")) a.log_level = value("--log-level");
+        else throw std::invalid_argument("unknown option '" + s + "' (see --help)");
+    }
+    if (!vs::log::parseLevel(a.log_level)) throw std::invalid_argument("bad --log-level '" + a.log_level + "'");
+    return a;
+}
+
+void writePidfile(const std::string& path) {
+    if (path.empty()) return;
+    std::ofstream f(path, std::ios::trunc);
+    f << ::getpid() << "\n";
+    if (!f) throw std::runtime_error("cannot write pidfile " + path);
+}
+
+// Runs the daemon. `ready_fd` (>= 0 when detached) gets one byte once the daemon serves requests,
+// or the error text if it could not start.
+int runDaemon(const Args& a, int ready_fd) {
+    boost::asio::io_context io;
+    std::optional<Daemon> daemon;
+    try {
+        daemon.emplace(io, a.opts);
+        daemon->start();
+        writePidfile(a.pidfile);
+    } catch (const std::exception& e) {
+        std::string msg = std::string("vswitchd: ") + e.what() + "\n";
+        vs::log::err("{}", e.what());
+        if (ready_fd >= 0) (void)!::write(ready_fd, msg.data(), msg.size());
+        else std::cerr << msg;
+        return 1;
+    }
+    if (ready_fd >= 0) {
+        (void)!::write(ready_fd, "", 1);
+        ::close(ready_fd);
+        int devnull = ::open("/dev/null", O_RDWR);
+        if (devnull >= 0) { ::dup2(devnull, 0); ::dup2(devnull, 1); ::dup2(devnull, 2); ::close(devnull); }
+        vs::log::setConsole(false);
+    }
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> onSignal = [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) { vs::log::reopen(); signals.async_wait(onSignal); return; }
+        vs::log::info("signal {}: shutting down", sig);
+        daemon->shutdown();
+        io.stop();
+    };
+    signals.async_wait(onSignal);
+    io.run();
+    daemon.reset();
+    if (!a.pidfile.empty()) ::unlink(a.pidfile.c_str());
+    vs::log::info("vswitchd exited");
+    return 0;
+}
+
+// Forks; the parent waits until the child is ready (exit 0) or failed (prints why, exit 1).
+int detachAndRun(const Args& a) {
+    int fds[2];
+    if (::pipe(fds) < 0) { std::perror("vswitchd: pipe"); return 1; }
+    pid_t pid = ::fork();
+    if (pid < 0) { std::perror("vswitchd: fork"); return 1; }
+    if (pid == 0) {
+        ::close(fds[0]);
+        ::setsid();
+        return runDaemon(a, fds[1]);
+    }
+    ::close(fds[1]);
+    std::string msg;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+        msg.append(buf, static_cast<std::size_t>(n));
+        if (msg.size() == 1 && msg[0] == '\0') return 0;
+    }
+    if (msg.empty()) { std::cerr << "vswitchd: daemon exited during start-up\n"; return 1; }
+    std::cerr << msg;
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<Args> a;
+    try {
+        a = parseArgs(argc, argv);
+        if (!a) return 0;
+        ::signal(SIGPIPE, SIG_IGN);
+        vs::log::setLevel(*vs::log::parseLevel(a->log_level));
+        if (!a->log_file.empty()) vs::log::setLogFile(a->log_file);
+    } catch (const std::exception& e) {
+        std::cerr << "vswitchd: " << e.what() << "\n";
+        return 1;
+    }
+    return a->detach ? detachAndRun(*a) : runDaemon(*a, -1);
+}

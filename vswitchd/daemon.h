@@ -1,0 +1,56 @@
+// The daemon's core: the config store, the switch (ofproto + datapath), reconciliation, the
+// management server and the periodic timers, all driven by one Boost.Asio io_context on the
+// control thread. The management methods (rpc_methods.cpp) operate on it.
+//
+// Thread-safety: everything runs on the control thread except the datapath's poll threads,
+// which reach ofproto only through its thread-safe upcall interface.
+// Lifecycle: construct (loads the config, may throw ConfigError), start() (applies the config,
+// starts the datapath, listens), io_context.run(), shutdown() (stops listening and forwarding,
+// releases ports; the config file stays).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "ofproto/ofproto.h"
+#include "vswitchd/config_store.h"
+#include "vswitchd/mgmt_server.h"
+#include "vswitchd/reconciler.h"
+
+namespace vs::vswitchd {
+
+struct DaemonOptions {
+    std::filesystem::path config = "/etc/vswitch/conf.json";
+    std::filesystem::path socket = "/run/vswitch/vswitchd.sock";
+};
+
+class Daemon {
+public:
+    Daemon(boost::asio::io_context& io, DaemonOptions opts);
+    ~Daemon();
+    void start();
+    void shutdown();
+
+    ConfigStore& store() { return store_; }
+    ofproto::Ofproto& ofproto() { return *ofproto_; }
+    Reconciler& reconciler() { return *reconciler_; }
+
+private:
+    void armTimer();
+
+    boost::asio::io_context& io_;
+    DaemonOptions opts_;
+    ConfigStore store_;
+    std::unique_ptr<ofproto::Ofproto> ofproto_;
+    std::unique_ptr<Reconciler> reconciler_;
+    std::unique_ptr<MgmtServer> server_;
+    boost::asio::steady_timer timer_;
+};
+
+// Registers the management methods (docs/protocol.md) on `t`, operating on `d`.
+void registerRpcMethods(MethodTable& t, Daemon& d);
+
+}  // namespace vs::vswitchd

@@ -1,0 +1,108 @@
+#include "vswitchd/reconciler.h"
+
+#include "datapath/afpacket_port.h"
+#include "datapath/dummy_port.h"
+#include "vswitchd/log.h"
+
+namespace vs::vswitchd {
+
+std::optional<std::string> Reconciler::error(const std::string& iface) const {
+    auto it = errors_.find(iface);
+    if (it == errors_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::shared_ptr<dp::Port> Reconciler::port(const std::string& iface) const {
+    for (const auto& [name, r] : ports_)
+        if (r.cfg.interfaces.count(iface)) return r.port;
+    return nullptr;
+}
+
+ofproto::BridgeSettings Reconciler::settingsOf(const BridgeConfig& bc) {
+    ofproto::BridgeSettings s;
+    auto num = [&](const char* key, long dflt) {
+        auto it = bc.other_config.find(key);
+        if (it == bc.other_config.end()) return dflt;
+        try { return std::stol(it->second); } catch (...) { return dflt; }  // the store validated it
+    };
+    s.mac_aging_s = static_cast<int>(num("mac-aging-time", ofproto::MacTable::kDefaultAgingS));
+    s.mac_table_size = static_cast<std::size_t>(num("mac-table-size", ofproto::MacTable::kDefaultMaxEntries));
+    return s;
+}
+
+void Reconciler::apply(const Config& cfg) {
+    removeStale(cfg);
+    addMissing(cfg);
+}
+
+void Reconciler::removeStale(const Config& cfg) {
+    for (auto it = ports_.begin(); it != ports_.end();) {
+        const auto& [name, r] = *it;
+        auto b = cfg.bridges.find(r.bridge);
+        const PortConfig* pc = nullptr;
+        if (b != cfg.bridges.end()) {
+            auto p = b->second.ports.find(name);
+            if (p != b->second.ports.end()) pc = &p->second;
+        }
+        if (pc && pc->interfaces == r.cfg.interfaces) { ++it; continue; }
+        log::info("removing port {} from bridge {}", name, r.bridge);
+        of_.removePort(r.bridge, name);
+        it = ports_.erase(it);
+    }
+    for (auto it = bridges_.begin(); it != bridges_.end();) {
+        if (cfg.bridges.count(*it)) { ++it; continue; }
+        log::info("removing bridge {}", *it);
+        of_.removeBridge(*it);
+        it = bridges_.erase(it);
+    }
+    // Forget errors of interfaces that are no longer configured.
+    std::set<std::string> ifaces;
+    for (const auto& [bn, bc] : cfg.bridges)
+        for (const auto& [pn, pc] : bc.ports)
+            for (const auto& [in, ic] : pc.interfaces) ifaces.insert(in);
+    std::erase_if(errors_, [&](const auto& e) { return !ifaces.count(e.first); });
+}
+
+void Reconciler::addMissing(const Config& cfg) {
+    for (const auto& [bname, bc] : cfg.bridges) {
+        if (bridges_.insert(bname).second) {
+            log::info("creating bridge {}", bname);
+            of_.addBridge(bname);
+        }
+        of_.setBridgeSettings(bname, settingsOf(bc));
+        for (const auto& [pname, pc] : bc.ports) {
+            if (ports_.count(pname)) continue;
+            if (pc.interfaces.size() != 1) {
+                for (const auto& [in, ic] : pc.interfaces) errors_[in] = "bonds are not supported yet";
+                continue;
+            }
+            const auto& [iname, ic] = *pc.interfaces.begin();
+            auto port = openInterface(iname, ic);
+            if (!port) continue;
+            of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port);
+            errors_.erase(iname);
+            ports_[pname] = Running{bname, pc, std::move(port)};
+            log::info("added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);
+        }
+    }
+}
+
+std::shared_ptr<dp::Port> Reconciler::openInterface(const std::string& name, const InterfaceConfig& ic) {
+    const std::string type = ic.type.empty() ? "system" : ic.type;
+    if (type == "dummy") return std::make_shared<dp::DummyPort>(name);
+    if (type != "system") {
+        errors_[name] = "interface type " + type + " is not supported yet";
+        return nullptr;
+    }
+    std::error_code ec;
+    auto p = dp::AfPacketPort::open(name, ec);
+    if (!p) {
+        std::string msg = "could not open network device " + name + " (" + ec.message() + ")";
+        if (errors_[name] != msg) log::warn("{}", msg);
+        errors_[name] = msg;
+        return nullptr;
+    }
+    return p;
+}
+
+}  // namespace vs::vswitchd

@@ -1,0 +1,50 @@
+// Reconciliation: makes the running switch (ofproto bridges and datapath ports) match the
+// committed config, and records per interface what could not be done (the Interface `error`
+// column, as Open vSwitch reports it), without failing the rest.
+//
+// apply() is idempotent: it diffs the config against what runs, removes what is gone or changed,
+// and creates what is missing. Interfaces in error are retried on every apply().
+//
+// Thread-safety: none; the daemon's control thread owns it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "ofproto/ofproto.h"
+#include "vswitchd/config_model.h"
+
+namespace vs::vswitchd {
+
+class Reconciler {
+public:
+    explicit Reconciler(ofproto::Ofproto& of) : of_(of) {}
+
+    void apply(const Config& cfg);
+    // Why interface `iface` is not running, or nullopt when it runs (or is unknown).
+    std::optional<std::string> error(const std::string& iface) const;
+    // The datapath port behind interface `iface`, if it runs.
+    std::shared_ptr<dp::Port> port(const std::string& iface) const;
+
+private:
+    struct Running {
+        std::string bridge;
+        PortConfig cfg;
+        std::shared_ptr<dp::Port> port;
+    };
+
+    void removeStale(const Config& cfg);
+    void addMissing(const Config& cfg);
+    std::shared_ptr<dp::Port> openInterface(const std::string& name, const InterfaceConfig& ic);
+    static ofproto::BridgeSettings settingsOf(const BridgeConfig& bc);
+
+    ofproto::Ofproto& of_;
+    std::set<std::string> bridges_;
+    std::map<std::string, Running> ports_;          // by port name
+    std::map<std::string, std::string> errors_;     // by interface name
+};
+
+}  // namespace vs::vswitchd
