@@ -18,6 +18,9 @@ std::string formatActions(const ActionList& actions) {
                  ",pcp=" + std::to_string(a.vlan_tci >> 13) + ")";
             break;
         case ActionType::kPopVlan: s += "pop_vlan"; break;
+        case ActionType::kDrop:
+            s += "drop(" + std::string(coverageInfo(static_cast<Coverage>(a.port)).name) + ")";
+            break;
         }
     }
     return s;

@@ -21,6 +21,8 @@ namespace vs::dp {
     X(drop_truncated_arp, "ARP packet cut short")                                    \
     X(drop_oversize, "frame larger than the receive buffer")                         \
     X(drop_no_actions, "flow translated to no output (filtered or dropped)")         \
+    X(drop_vlan_tagged_on_access, "tagged frame (VID != 0) on an access port")   \
+    X(drop_vlan_not_trunked, "frame on a VLAN the ingress port does not carry")    \
     X(drop_upcall_error, "upcall failed to translate the packet")                    \
     X(drop_tx_error, "transmit to a port failed")                                    \
     X(drop_port_gone, "output to a port that no longer exists")                      \

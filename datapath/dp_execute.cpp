@@ -88,6 +88,7 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             pkt = writable(pkt);
             popVlan(*pkt);
             break;
+        case ActionType::kDrop: coverageAdd(static_cast<Coverage>(a.port)); return;
         }
     }
 }

@@ -60,14 +60,14 @@ void Ofproto::setBridgeSettings(const std::string& name, const BridgeSettings& s
 }
 
 std::uint32_t Ofproto::addPort(const std::string& bridge, const std::string& port_name, std::uint32_t ofport,
-                               std::shared_ptr<dp::Port> port) {
+                               std::shared_ptr<dp::Port> port, const PortVlan& vlan) {
     std::lock_guard lk(mu_);
     Bridge& br = bridgeOrThrow(bridge);
     if (br.ports.count(ofport)) throw std::invalid_argument("ofport " + std::to_string(ofport) + " in use on " + bridge);
     for (const auto& [n, bp] : br.ports)
         if (bp.name == port_name) throw std::invalid_argument("bridge " + bridge + " already has a port named " + port_name);
     std::uint32_t dp_no = dp_->addPort(port);
-    br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port)};
+    br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port), vlan};
     by_dp_port_[dp_no] = DpPortRef{&br, ofport};
     dp_->invalidate();  // flooding decisions now include the new port
     return dp_no;
@@ -86,6 +86,17 @@ void Ofproto::removePort(const std::string& bridge, const std::string& port_name
         br.ports.erase(it);
         dp_->invalidate();
         return;
+    }
+}
+
+void Ofproto::setPortVlan(const std::string& bridge, const std::string& port_name, const PortVlan& vlan) {
+    std::lock_guard lk(mu_);
+    Bridge& br = bridgeOrThrow(bridge);
+    for (auto& [ofport, bp] : br.ports) {
+        if (bp.name != port_name || bp.vlan == vlan) continue;
+        bp.vlan = vlan;
+        br.macs.flushPort(ofport);
+        dp_->invalidate();
     }
 }
 

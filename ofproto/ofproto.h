@@ -23,6 +23,7 @@
 
 #include "datapath/datapath.h"
 #include "ofproto/mac_table.h"
+#include "ofproto/vlan.h"
 
 namespace vs::ofproto {
 
@@ -66,7 +67,9 @@ public:
     // Attaches `port` to bridge `bridge` as `port_name` with number `ofport` (1..65279).
     // Throws std::invalid_argument for an unknown bridge or a name/ofport already in use.
     std::uint32_t addPort(const std::string& bridge, const std::string& port_name, std::uint32_t ofport,
-                          std::shared_ptr<dp::Port> port);
+                          std::shared_ptr<dp::Port> port, const PortVlan& vlan = {});
+    // Changes a port's VLAN configuration; forgets the MACs learned on it. No-op if unchanged.
+    void setPortVlan(const std::string& bridge, const std::string& port_name, const PortVlan& vlan);
     // Detaches a port (no-op if absent) and forgets the MACs learned on it.
     void removePort(const std::string& bridge, const std::string& port_name);
     std::vector<PortRow> ports(const std::string& bridge) const;
@@ -88,6 +91,7 @@ private:
         std::uint32_t ofport;
         std::uint32_t dp_port;
         std::shared_ptr<dp::Port> port;
+        PortVlan vlan;
     };
     struct Bridge {
         std::string name;
@@ -104,7 +108,10 @@ private:
     // NORMAL (xlate_normal.cpp).
     void xlateNormal(Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
                      dp::ActionList& actions);
-    void flood(const Bridge& br, std::uint32_t in_ofport, dp::ActionList& actions) const;
+    void flood(const Bridge& br, std::uint32_t in_ofport, std::uint16_t vlan, std::uint16_t& cur_tci,
+               std::uint16_t pcp, dp::ActionList& actions) const;
+    static void outputTo(const BridgePort& out, std::uint16_t vlan, std::uint16_t& cur_tci, std::uint16_t pcp,
+                         dp::ActionList& actions);
 
     Clock clock_;
     mutable std::mutex mu_;

@@ -1,5 +1,7 @@
-// Slow-path translation: the NORMAL action (MAC learning switch), run on an upcall.
+// Slow-path translation: the NORMAL action (MAC learning switch with 802.1Q VLANs), run on an
+// upcall.
 #include "datapath/coverage.h"
+#include "datapath/flow_key.h"
 #include "ofproto/ofproto.h"
 
 namespace vs::ofproto {
@@ -15,31 +17,58 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     return true;
 }
 
+// Emits the tag changes that take the frame from its current tag (`cur_tci`: 0 = untagged, else
+// TCI | kVlanCfi) to what `out` expects for `vlan`, then the output (IEEE 802.1Q section 6.9).
+void Ofproto::outputTo(const BridgePort& out, std::uint16_t vlan, std::uint16_t& cur_tci, std::uint16_t pcp,
+                       dp::ActionList& actions) {
+    std::uint16_t want = out.vlan.sendsTagged(vlan) ? static_cast<std::uint16_t>(pcp | vlan | dp::kVlanCfi) : 0;
+    if (want != cur_tci) {
+        if (cur_tci) actions.push_back(dp::Action::popVlan());
+        if (want) actions.push_back(dp::Action::pushVlan(want));
+        cur_tci = want;
+    }
+    actions.push_back(dp::Action::output(out.dp_port));
+}
+
 void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& key, FlowKey& mask,
                           dp::ActionList& actions) {
-    // VLAN: every port is a trunk carrying all VLANs, frames leave as they came (802.1Q modes
-    // come with the VLAN issue); learning and lookup are per VLAN.
     mask.vlan_tci = 0xffff;
-    std::uint16_t vlan = key.vlanVid();
+    const BridgePort& in = br.ports.at(in_ofport);
+    bool tagged = key.vlan_tci & dp::kVlanCfi;
+    auto vlan = in.vlan.inputVlan(key.vlanVid(), tagged);
+    if (!vlan) {
+        bool access = in.vlan.mode == VlanMode::kAccess;
+        actions.push_back(dp::Action::drop(access ? dp::Coverage::drop_vlan_tagged_on_access
+                                                  : dp::Coverage::drop_vlan_not_trunked));
+        return;
+    }
     std::memset(mask.dl_src, 0xff, 6);
     std::memset(mask.dl_dst, 0xff, 6);
     std::int64_t now = clock_();
-    LearnResult lr = br.macs.learn(key.dlSrc(), vlan, in_ofport, now);
+    LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in_ofport, now);
     if (lr == LearnResult::kNew || lr == LearnResult::kMoved) dp_->invalidate();
 
+    std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
+    std::uint16_t cur = key.vlan_tci;
     MacAddr dst = key.dlDst();
-    if (dst.isMulticast()) return flood(br, in_ofport, actions);
-    auto out = br.macs.lookup(dst, vlan, now);
-    if (!out) return flood(br, in_ofport, actions);
+    if (dst.isMulticast()) return flood(br, in_ofport, *vlan, cur, pcp, actions);
+    auto out = br.macs.lookup(dst, *vlan, now);
+    if (!out) return flood(br, in_ofport, *vlan, cur, pcp, actions);
     if (*out == in_ofport) return;  // destination is behind the ingress port: filter
     auto pit = br.ports.find(*out);
-    if (pit == br.ports.end()) return flood(br, in_ofport, actions);
-    actions.push_back(dp::Action::output(pit->second.dp_port));
+    if (pit == br.ports.end() || !pit->second.vlan.carries(*vlan)) return flood(br, in_ofport, *vlan, cur, pcp, actions);
+    outputTo(pit->second, *vlan, cur, pcp, actions);
 }
 
-void Ofproto::flood(const Bridge& br, std::uint32_t in_ofport, dp::ActionList& actions) const {
-    for (const auto& [ofport, bp] : br.ports)
-        if (ofport != in_ofport) actions.push_back(dp::Action::output(bp.dp_port));
+// Floods to every port of the VLAN but the ingress one: first the receivers that want the frame as
+// it is now (tagged or not), then the others, so the tag changes at most once or twice.
+void Ofproto::flood(const Bridge& br, std::uint32_t in_ofport, std::uint16_t vlan, std::uint16_t& cur_tci,
+                    std::uint16_t pcp, dp::ActionList& actions) const {
+    bool tagged_first = cur_tci != 0;
+    for (int pass = 0; pass < 2; ++pass)
+        for (const auto& [ofport, bp] : br.ports)
+            if (ofport != in_ofport && bp.vlan.carries(vlan) && bp.vlan.sendsTagged(vlan) == (tagged_first == (pass == 0)))
+                outputTo(bp, vlan, cur_tci, pcp, actions);
 }
 
 void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
@@ -50,7 +79,12 @@ void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
         if (mask.in_port != ~0u || mask.dl_src[0] != 0xff) continue;
         auto it = by_dp_port_.find(key.in_port);
         if (it == by_dp_port_.end()) continue;
-        LearnResult lr = it->second.bridge->macs.learn(key.dlSrc(), key.vlanVid(), it->second.ofport, now);
+        Bridge& br = *it->second.bridge;
+        auto pit = br.ports.find(it->second.ofport);
+        if (pit == br.ports.end()) continue;
+        auto vlan = pit->second.vlan.inputVlan(key.vlanVid(), key.vlan_tci & dp::kVlanCfi);
+        if (!vlan) continue;
+        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, it->second.ofport, now);
         changed |= lr == LearnResult::kNew || lr == LearnResult::kMoved;
     }
     if (changed) dp_->invalidate();
