@@ -2,6 +2,7 @@
 
 #include "datapath/afpacket_port.h"
 #include "datapath/dummy_port.h"
+#include "datapath/tap_port.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
@@ -90,14 +91,21 @@ void Reconciler::addMissing(const Config& cfg) {
 std::shared_ptr<dp::Port> Reconciler::openInterface(const std::string& name, const InterfaceConfig& ic) {
     const std::string type = ic.type.empty() ? "system" : ic.type;
     if (type == "dummy") return std::make_shared<dp::DummyPort>(name);
-    if (type != "system") {
+    std::error_code ec;
+    std::shared_ptr<dp::Port> p;
+    std::string what;
+    if (type == "system") {
+        p = dp::AfPacketPort::open(name, ec);
+        what = "could not open network device " + name;
+    } else if (type == "internal") {
+        p = dp::TapPort::create(name, ec);
+        what = "could not create internal device " + name;
+    } else {
         errors_[name] = "interface type " + type + " is not supported yet";
         return nullptr;
     }
-    std::error_code ec;
-    auto p = dp::AfPacketPort::open(name, ec);
     if (!p) {
-        std::string msg = "could not open network device " + name + " (" + ec.message() + ")";
+        std::string msg = what + " (" + ec.message() + ")";
         if (errors_[name] != msg) log::warn("{}", msg);
         errors_[name] = msg;
         return nullptr;
