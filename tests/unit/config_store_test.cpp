@@ -1,0 +1,567 @@
+// Config store: transaction ops and their validation, all-or-nothing commits, durable persistence,
+// strict loading of the config file (vswitchd/config_store.h, config_ops.h, config_json.h).
+#include "vswitchd/config_store.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "vswitchd/config_json.h"
+#include "vswitchd/config_ops.h"
+#include "vswitchd/config_schema.h"
+
+namespace vs::vswitchd {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::ErrorCode;
+
+std::string readBytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void writeBytes(const fs::path& p, const std::string& s) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << s;
+}
+
+class ConfigStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/vs-config-test-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        path_ = dir_ / "conf.json";
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    // Runs a transaction given as JSON text (an array of ops).
+    TransactResult run(ConfigStore& store, const std::string& opsJson) {
+        rapidjson::Document ops;
+        ops.Parse(opsJson.c_str());
+        EXPECT_FALSE(ops.HasParseError()) << opsJson;
+        return store.transact(ops);
+    }
+    // Runs a transaction that must succeed.
+    void ok(ConfigStore& store, const std::string& opsJson) {
+        TransactResult r = run(store, opsJson);
+        ASSERT_TRUE(r.ok()) << opsJson << " -> " << r.error->message;
+    }
+    // Runs a transaction that must fail with `code`; returns the error.
+    TransactError bad(ConfigStore& store, const std::string& opsJson, ErrorCode code) {
+        Config before = store.config();
+        TransactResult r = run(store, opsJson);
+        EXPECT_FALSE(r.ok()) << opsJson;
+        if (r.ok()) return {};
+        EXPECT_EQ(static_cast<int>(r.error->code), static_cast<int>(code)) << opsJson << " -> " << r.error->message;
+        EXPECT_EQ(store.config(), before) << "a failed transaction must change nothing";
+        EXPECT_FALSE(r.changed);
+        return *r.error;
+    }
+    // Expects opening the file to fail as corrupt, naming the file and `needle`, leaving it as is.
+    void expectCorrupt(const std::string& text, const std::string& needle) {
+        writeBytes(path_, text);
+        try {
+            ConfigStore::open(path_);
+            ADD_FAILURE() << "opened a corrupt file: " << text;
+        } catch (const ConfigError& e) {
+            std::string msg = e.what();
+            EXPECT_NE(msg.find("config file " + path_.string() + " is corrupt: "), std::string::npos) << msg;
+            EXPECT_NE(msg.find(needle), std::string::npos) << "expected '" << needle << "' in: " << msg;
+            EXPECT_NE(msg.find("refusing to start (the file is left in place)"), std::string::npos) << msg;
+        }
+        EXPECT_EQ(readBytes(path_), text) << "the corrupt file must be left unchanged";
+        EXPECT_FALSE(fs::exists(path_.string() + ".tmp"));
+    }
+
+    fs::path dir_;
+    fs::path path_;
+};
+
+const InterfaceConfig& iface(const ConfigStore& s, const std::string& br, const std::string& port,
+                             const std::string& name) {
+    return s.config().bridges.at(br).ports.at(port).interfaces.at(name);
+}
+
+TEST_F(ConfigStoreTest, MissingFileIsEmptyConfigAndNothingIsCreated) {
+    ConfigStore store = ConfigStore::open(path_);
+    EXPECT_EQ(store.seq(), 0u);
+    EXPECT_TRUE(store.config().bridges.empty());
+    EXPECT_EQ(store.path(), path_);
+    EXPECT_FALSE(fs::exists(path_));
+}
+
+TEST_F(ConfigStoreTest, FirstCommitCreatesFileAndDirectory) {
+    fs::path nested = dir_ / "a" / "b" / "conf.json";
+    ConfigStore store = ConfigStore::open(nested);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    ASSERT_TRUE(fs::exists(nested));
+    EXPECT_FALSE(fs::exists(nested.string() + ".tmp"));
+    std::string text = readBytes(nested);
+    EXPECT_NE(text.find("\"format\": \"vswitch-config\""), std::string::npos) << text;
+    EXPECT_EQ(ConfigStore::open(nested).config(), store.config());
+}
+
+TEST_F(ConfigStoreTest, RelativePathIsMadeAbsolute) {
+    fs::path cwd = fs::current_path();
+    fs::current_path(dir_);
+    ConfigStore store = ConfigStore::open("rel.json");
+    fs::current_path(cwd);
+    EXPECT_EQ(store.path(), dir_ / "rel.json");
+}
+
+TEST_F(ConfigStoreTest, SeqBumpsPerChangingCommitOnly) {
+    ConfigStore store = ConfigStore::open(path_);
+    TransactResult r = run(store, R"([{"op":"add-br","bridge":"br0"}])");
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.changed);
+    EXPECT_EQ(r.seq, 1u);
+    r = run(store, R"([{"op":"add-br","bridge":"br1"},{"op":"add-port","bridge":"br1","port":"p1"}])");
+    EXPECT_EQ(r.seq, 2u) << "one transaction, one seq";
+    std::string before = readBytes(path_);
+    r = run(store, R"([{"op":"add-br","bridge":"br0","may_exist":true}])");
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.changed);
+    EXPECT_EQ(r.seq, 2u);
+    r = run(store, "[]");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.seq, 2u);
+    EXPECT_EQ(readBytes(path_), before);
+    EXPECT_EQ(ConfigStore::open(path_).seq(), 2u);
+}
+
+TEST_F(ConfigStoreTest, AddBrAndDuplicates) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    ASSERT_TRUE(store.config().bridges.count("br0"));
+    auto e = bad(store, R"([{"op":"add-br","bridge":"br0"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create a bridge named br0 because a bridge named br0 already exists");
+    EXPECT_EQ(e.opIndex, 0);
+    ok(store, R"([{"op":"add-br","bridge":"br0","may_exist":true}])");
+}
+
+TEST_F(ConfigStoreTest, InvalidNamesAreRefused) {
+    ConfigStore store = ConfigStore::open(path_);
+    for (std::string name : {"", "a b", "0123456789abcdef", ".", "..", "a/b", "br\\u00e9", "x:y"}) {
+        auto e = bad(store, R"([{"op":"add-br","bridge":")" + name + R"("}])", ErrorCode::kInvalidValue);
+        EXPECT_EQ(e.message.rfind("invalid name '", 0), 0u) << e.message;
+    }
+    auto e = bad(store, R"([{"op":"add-br","bridge":"a b"}])", ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.message.rfind("invalid name 'a b': ", 0), 0u) << e.message;
+    ok(store, R"([{"op":"add-br","bridge":"0123456789abcde"},{"op":"add-br","bridge":"a.b_c-D"}])");
+    ok(store, R"([{"op":"add-port","bridge":"a.b_c-D","port":"..."}])");
+    bad(store, R"([{"op":"add-port","bridge":"a.b_c-D","port":"p 1"}])", ErrorCode::kInvalidValue);
+    bad(store, R"([{"op":"add-port","bridge":"a.b_c-D","port":"p1","interfaces":["ok","b@d"]}])",
+        ErrorCode::kInvalidValue);
+}
+
+TEST_F(ConfigStoreTest, NamesShareOneNamespace) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-br","bridge":"br1"},
+                  {"op":"add-port","bridge":"br0","port":"bond0","interfaces":["eth0","eth1"]},
+                  {"op":"add-port","bridge":"br0","port":"p1"}])");
+    auto e = bad(store, R"([{"op":"add-br","bridge":"p1"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create a bridge named p1 because a port named p1 already exists on bridge br0");
+    e = bad(store, R"([{"op":"add-br","bridge":"eth0"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message,
+              "cannot create a bridge named eth0 because an interface named eth0 already exists on bridge br0");
+    e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"br1"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create a port named br1 because a bridge named br1 already exists");
+    e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"eth1"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create a port named eth1 because an interface named eth1 already exists on bridge br0");
+    e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"p2","interfaces":["eth0"]}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message,
+              "cannot create an interface named eth0 because an interface named eth0 already exists on bridge br0");
+}
+
+TEST_F(ConfigStoreTest, DelBr) {
+    ConfigStore store = ConfigStore::open(path_);
+    auto e = bad(store, R"([{"op":"del-br","bridge":"br9"}])", ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no bridge named br9");
+    ok(store, R"([{"op":"del-br","bridge":"br9","if_exists":true}])");
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
+    ok(store, R"([{"op":"del-br","bridge":"br0"}])");
+    EXPECT_TRUE(store.config().bridges.empty());
+    ok(store, R"([{"op":"add-br","bridge":"p1"}])") ;  // the port's name is free again
+}
+
+TEST_F(ConfigStoreTest, AddPortBasics) {
+    ConfigStore store = ConfigStore::open(path_);
+    auto e = bad(store, R"([{"op":"add-port","bridge":"br9","port":"p1"}])", ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no bridge named br9");
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"},
+                  {"op":"add-port","bridge":"br0","port":"p2"}])");
+    const PortConfig& p1 = store.config().bridges.at("br0").ports.at("p1");
+    ASSERT_EQ(p1.interfaces.size(), 1u);
+    EXPECT_EQ(p1.interfaces.begin()->first, "p1");
+    EXPECT_EQ(iface(store, "br0", "p1", "p1").type, "system");
+    EXPECT_EQ(iface(store, "br0", "p1", "p1").ofport, 1);
+    EXPECT_EQ(iface(store, "br0", "p2", "p2").ofport, 2);
+}
+
+TEST_F(ConfigStoreTest, AddPortExistingPort) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-br","bridge":"br1"},
+                  {"op":"add-port","bridge":"br1","port":"p1"}])");
+    auto e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"p1"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "bridge br1 already has a port named p1");
+    e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"p1"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "p1 is already a port on bridge br1");
+    e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"p1","may_exist":true}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "p1 is already a port on bridge br1");
+    TransactResult r = run(store, R"([{"op":"add-port","bridge":"br1","port":"p1","may_exist":true}])");
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.changed);
+    e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"p1","interfaces":["x1"],"may_exist":true}])",
+            ErrorCode::kAlreadyExists);
+    EXPECT_NE(e.message.find("already exists with interfaces p1, not x1"), std::string::npos) << e.message;
+}
+
+TEST_F(ConfigStoreTest, AddPortInterfacesField) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"a"},
+                  {"op":"add-port","bridge":"br0","port":"bond0","interfaces":["eth1","eth0"]}])");
+    EXPECT_EQ(iface(store, "br0", "bond0", "eth1").ofport, 2) << "ofports in the order given";
+    EXPECT_EQ(iface(store, "br0", "bond0", "eth0").ofport, 3);
+    for (std::string v : {R"("eth2")", "[]", "[1]", "null"}) {
+        auto e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"b1","interfaces":)" + v + "}]",
+                     ErrorCode::kInvalidParams);
+        EXPECT_NE(e.message.find("'interfaces'"), std::string::npos) << e.message;
+    }
+    auto e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"b1","interfaces":["x","x"]}])",
+                 ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.message, "interface x is listed twice in field 'interfaces'");
+}
+
+TEST_F(ConfigStoreTest, OfportAllocationIsLowestFreeStableAndPerBridge) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-br","bridge":"br1"},
+                  {"op":"add-port","bridge":"br0","port":"p1"},{"op":"add-port","bridge":"br0","port":"p2"},
+                  {"op":"add-port","bridge":"br0","port":"p3"},{"op":"add-port","bridge":"br1","port":"q1"}])");
+    EXPECT_EQ(iface(store, "br1", "q1", "q1").ofport, 1) << "ofports are per bridge";
+    ok(store, R"([{"op":"del-port","port":"p2"}])");
+    EXPECT_EQ(iface(store, "br0", "p3", "p3").ofport, 3) << "existing ofports never move";
+    ok(store, R"([{"op":"add-port","bridge":"br0","port":"p4"},{"op":"add-port","bridge":"br0","port":"p5"}])");
+    EXPECT_EQ(iface(store, "br0", "p4", "p4").ofport, 2) << "the freed number is reused";
+    EXPECT_EQ(iface(store, "br0", "p5", "p5").ofport, 4);
+    ConfigStore again = ConfigStore::open(path_);
+    EXPECT_EQ(iface(again, "br0", "p4", "p4").ofport, 2) << "ofports survive a restart";
+}
+
+TEST_F(ConfigStoreTest, OfportSpaceExhausted) {
+    ConfigStore store = ConfigStore::open(path_);
+    TransactResult r = store.modify([](Config& c) {
+        PortConfig& p = c.bridges["br0"].ports["big"];
+        for (int i = kMinOfport; i <= kMaxOfport; ++i) p.interfaces["i" + std::to_string(i)].ofport = i;
+    });
+    ASSERT_TRUE(r.ok());
+    auto e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"p1"}])", ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.message, "bridge br0 has no free ofport left");
+}
+
+TEST_F(ConfigStoreTest, DelPort) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-br","bridge":"br1"},
+                  {"op":"add-port","bridge":"br0","port":"p1"},
+                  {"op":"add-port","bridge":"br0","port":"bond0","interfaces":["eth0","eth1"]}])");
+    auto e = bad(store, R"([{"op":"del-port","bridge":"br0","port":"p9"}])", ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no port named p9");
+    ok(store, R"([{"op":"del-port","bridge":"br0","port":"p9","if_exists":true}])");
+    e = bad(store, R"([{"op":"del-port","bridge":"br9","port":"p1"}])", ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no bridge named br9");
+    e = bad(store, R"([{"op":"del-port","bridge":"br1","port":"p1"}])", ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "bridge br1 does not have a port p1");
+    bad(store, R"([{"op":"del-port","bridge":"br1","port":"p1","if_exists":true}])", ErrorCode::kNotFound);
+    ok(store, R"([{"op":"del-port","bridge":"br0","port":"eth1"}])");  // an interface names its port
+    EXPECT_FALSE(store.config().bridges.at("br0").ports.count("bond0"));
+    ok(store, R"([{"op":"del-port","port":"p1"}])");  // bridge is optional
+    EXPECT_TRUE(store.config().bridges.at("br0").ports.empty());
+}
+
+TEST_F(ConfigStoreTest, SetMapColumns) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"},
+      {"op":"set","table":"Bridge","record":"br0","column":"other_config","key":"mac-aging-time","value":"30"},
+      {"op":"set","table":"Bridge","record":"br0","column":"external_ids","value":{"a":"1","b":"2"}},
+      {"op":"set","table":"Port","record":"p1","column":"external_ids","key":"k","value":"v"},
+      {"op":"set","table":"Interface","record":"p1","column":"options","key":"remote_ip","value":"10.0.0.1"},
+      {"op":"set","table":"interface","record":"p1","column":"other_config","value":{}}])");
+    const BridgeConfig& br = store.config().bridges.at("br0");
+    EXPECT_EQ(br.other_config.at("mac-aging-time"), "30");
+    EXPECT_EQ(br.external_ids, (StringMap{{"a", "1"}, {"b", "2"}}));
+    EXPECT_EQ(br.ports.at("p1").external_ids.at("k"), "v");
+    EXPECT_EQ(iface(store, "br0", "p1", "p1").options.at("remote_ip"), "10.0.0.1");
+    ok(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"external_ids","value":{"c":"3"}}])");
+    EXPECT_EQ(store.config().bridges.at("br0").external_ids, (StringMap{{"c", "3"}})) << "a whole map replaces";
+    ok(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"other_config",
+                   "value":{"mac-table-size":"1000000","custom":"x"}}])");
+}
+
+TEST_F(ConfigStoreTest, KnownOtherConfigKeysAreValidated) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    for (std::string v : {"0", "1000001", "abc", "-5", "1e3", " 5", "", "+5", "99999999999999999999"}) {
+        auto e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"other_config",
+                                 "key":"mac-aging-time","value":")" + v + R"("}])",
+                     ErrorCode::kInvalidValue);
+        EXPECT_EQ(e.message, "Bridge br0 other_config:mac-aging-time: invalid value '" + v +
+                                 "': expected an integer in 1..1000000");
+    }
+    auto e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"other_config",
+                             "value":{"mac-table-size":"0"}}])", ErrorCode::kInvalidValue);
+    EXPECT_NE(e.message.find("other_config:mac-table-size"), std::string::npos) << e.message;
+    ok(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"other_config","key":"mac-aging-time","value":"1"}])");
+}
+
+TEST_F(ConfigStoreTest, InterfaceType) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
+    for (std::string t : {"internal", "tap", "vxlan", "patch", "dummy", "system"}) {
+        ok(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":")" + t + R"("}])");
+        EXPECT_EQ(iface(store, "br0", "p1", "p1").type, t);
+    }
+    ok(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":"vxlan"},
+                  {"op":"set","table":"Interface","record":"p1","column":"type","value":""}])");
+    EXPECT_EQ(iface(store, "br0", "p1", "p1").type, "system") << "empty type means system";
+    auto e = bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":"gre"}])",
+                 ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.message,
+              "Interface p1 type: invalid value 'gre': expected one of system, internal, tap, vxlan, patch, dummy");
+    e = bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","key":"x","value":"tap"}])",
+            ErrorCode::kInvalidParams);
+    EXPECT_NE(e.message.find("not a map"), std::string::npos);
+    bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":5}])",
+        ErrorCode::kInvalidParams);
+    ok(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":"tap"},
+                  {"op":"clear","table":"Interface","record":"p1","column":"type"}])");
+    EXPECT_EQ(iface(store, "br0", "p1", "p1").type, "system") << "clear resets to the default";
+}
+
+TEST_F(ConfigStoreTest, SetErrors) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
+    auto e = bad(store, R"([{"op":"set","table":"Flows","record":"br0","column":"x","value":"y"}])",
+                 ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "unknown table 'Flows'");
+    e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"colour","value":"y"}])",
+            ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "Bridge does not contain a column whose name matches 'colour'");
+    e = bad(store, R"([{"op":"set","table":"Bridge","record":"br9","column":"external_ids","value":{}}])",
+            ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no bridge named br9");
+    e = bad(store, R"([{"op":"set","table":"Interface","record":"x9","column":"type","value":"tap"}])",
+            ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no interface named x9");
+    e = bad(store, R"([{"op":"set","table":"Port","record":"x9","column":"external_ids","value":{}}])",
+            ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "no port named x9");
+    e = bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"ofport","value":7}])",
+            ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "column ofport of table Interface is read-only");
+    bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"ports","value":{}}])",
+        ErrorCode::kInvalidParams);
+    e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"external_ids","key":"k","value":5}])",
+            ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "Bridge br0 external_ids:k: expected a string value");
+    e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"external_ids","value":"k=v"}])",
+            ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "Bridge br0 external_ids: expected a JSON object of strings");
+    e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"external_ids","value":{"k":1}}])",
+            ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "Bridge br0 external_ids:k: expected a string value");
+    e = bad(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"external_ids","key":"k"}])",
+            ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "missing field 'value'");
+}
+
+TEST_F(ConfigStoreTest, ClearAndRemove) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},
+      {"op":"set","table":"Bridge","record":"br0","column":"external_ids","value":{"a":"1","b":"2"}},
+      {"op":"set","table":"Bridge","record":"br0","column":"other_config","value":{"x":"1"}}])");
+    ok(store, R"([{"op":"remove","table":"Bridge","record":"br0","column":"external_ids","key":"a"}])");
+    EXPECT_EQ(store.config().bridges.at("br0").external_ids, (StringMap{{"b", "2"}}));
+    TransactResult r = run(store, R"([{"op":"remove","table":"Bridge","record":"br0","column":"external_ids","key":"zz"}])");
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.changed) << "removing an absent key is a no-op";
+    ok(store, R"([{"op":"clear","table":"Bridge","record":"br0","column":"other_config"}])");
+    EXPECT_TRUE(store.config().bridges.at("br0").other_config.empty());
+    ok(store, R"([{"op":"add-port","bridge":"br0","port":"p1"}])");
+    auto e = bad(store, R"([{"op":"remove","table":"Interface","record":"p1","column":"type","key":"x"}])",
+                 ErrorCode::kInvalidParams);
+    EXPECT_NE(e.message.find("column type of table Interface is not a map"), std::string::npos) << e.message;
+    bad(store, R"([{"op":"remove","table":"Bridge","record":"br0","column":"external_ids"}])", ErrorCode::kInvalidParams);
+    bad(store, R"([{"op":"clear","table":"Interface","record":"p1","column":"ofport"}])", ErrorCode::kInvalidParams);
+    bad(store, R"([{"op":"clear","table":"Bridge","record":"br9","column":"external_ids"}])", ErrorCode::kNotFound);
+}
+
+TEST_F(ConfigStoreTest, MalformedOps) {
+    ConfigStore store = ConfigStore::open(path_);
+    rapidjson::Document notArray;
+    notArray.Parse(R"({"op":"add-br"})");
+    TransactResult r = store.transact(notArray);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error->code, ErrorCode::kInvalidParams);
+    EXPECT_EQ(r.error->opIndex, -1);
+    auto e = bad(store, R"([{"op":"add-br","bridge":"br0"}, 5])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.opIndex, 1);
+    EXPECT_EQ(e.message, "an op must be a JSON object");
+    e = bad(store, R"([{"bridge":"br0"}])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "field 'op' must be a string");
+    e = bad(store, R"([{"op":"add-bridge","bridge":"br0"}])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "unknown op 'add-bridge'");
+    e = bad(store, R"([{"op":"add-br","brige":"br0"}])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "unknown field 'brige'");
+    e = bad(store, R"([{"op":"add-br"}])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "missing field 'bridge'");
+    e = bad(store, R"([{"op":"add-br","bridge":7}])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "field 'bridge' must be a string");
+    e = bad(store, R"([{"op":"add-br","bridge":"br0","may_exist":"yes"}])", ErrorCode::kInvalidParams);
+    EXPECT_EQ(e.message, "field 'may_exist' must be true or false");
+}
+
+TEST_F(ConfigStoreTest, AllOrNothing) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    Config before = store.config();
+    std::string fileBefore = readBytes(path_);
+    auto e = bad(store, R"([{"op":"add-br","bridge":"br1"},{"op":"add-port","bridge":"br1","port":"p1"},
+                            {"op":"add-port","bridge":"br9","port":"p2"},{"op":"add-br","bridge":"br2"}])",
+                 ErrorCode::kNotFound);
+    EXPECT_EQ(e.opIndex, 2);
+    EXPECT_EQ(e.message, "no bridge named br9");
+    EXPECT_EQ(store.config(), before);
+    EXPECT_EQ(store.seq(), 1u);
+    EXPECT_EQ(readBytes(path_), fileBefore);
+    EXPECT_EQ(ConfigStore::open(path_).config(), before);
+    // Later ops see earlier ops' effects within one transaction.
+    ok(store, R"([{"op":"add-br","bridge":"br1"},{"op":"add-port","bridge":"br1","port":"p1"},
+                  {"op":"del-port","bridge":"br1","port":"p1"},{"op":"add-port","bridge":"br1","port":"p1"}])");
+    EXPECT_EQ(iface(store, "br1", "p1", "p1").ofport, 1);
+}
+
+TEST_F(ConfigStoreTest, PersistFailureChangesNothing) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    std::string fileBefore = readBytes(path_);
+    fs::create_directory(path_.string() + ".tmp");  // the temp file cannot be created
+    auto e = bad(store, R"([{"op":"add-br","bridge":"br1"}])", ErrorCode::kPersistFailed);
+    EXPECT_NE(e.message.find(path_.string() + ".tmp"), std::string::npos) << e.message;
+    EXPECT_EQ(e.opIndex, -1);
+    EXPECT_EQ(store.seq(), 1u);
+    EXPECT_EQ(readBytes(path_), fileBefore);
+    fs::remove(path_.string() + ".tmp");
+    TransactResult r = run(store, R"([{"op":"add-br","bridge":"br1"}])");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.seq, 2u);
+}
+
+TEST_F(ConfigStoreTest, LeftoverTempFileIsIgnoredAndOverwritten) {
+    {
+        ConfigStore store = ConfigStore::open(path_);
+        ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    }
+    writeBytes(path_.string() + ".tmp", "{\"format\":\"vswitch-con");  // a torn commit
+    ConfigStore store = ConfigStore::open(path_);
+    EXPECT_EQ(store.seq(), 1u);
+    ok(store, R"([{"op":"add-br","bridge":"br1"}])");
+    EXPECT_FALSE(fs::exists(path_.string() + ".tmp"));
+    EXPECT_EQ(ConfigStore::open(path_).config(), store.config());
+}
+
+TEST_F(ConfigStoreTest, CommitThenReopenGivesEqualConfig) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-br","bridge":"br1"},
+      {"op":"add-port","bridge":"br0","port":"p1"},
+      {"op":"add-port","bridge":"br0","port":"bond0","interfaces":["eth0","eth1"]},
+      {"op":"add-port","bridge":"br1","port":"vx1"},
+      {"op":"set","table":"Interface","record":"vx1","column":"type","value":"vxlan"},
+      {"op":"set","table":"Interface","record":"vx1","column":"options","value":{"remote_ip":"192.0.2.1","key":"5000"}},
+      {"op":"set","table":"Port","record":"bond0","column":"other_config","key":"bond-mode","value":"balance-slb"},
+      {"op":"set","table":"Bridge","record":"br0","column":"other_config","key":"mac-table-size","value":"2048"},
+      {"op":"set","table":"Bridge","record":"br0","column":"external_ids","key":"odd \"key\"\n","value":"v\u00e9"}])");
+    ConfigStore again = ConfigStore::open(path_);
+    EXPECT_EQ(again.config(), store.config());
+    EXPECT_EQ(again.seq(), 1u);
+    struct stat st{};
+    ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST_F(ConfigStoreTest, CorruptFilesAreRefusedAndLeftInPlace) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
+    const std::string good = readBytes(path_);
+    expectCorrupt(good.substr(0, good.size() / 2), "invalid JSON at offset");
+    expectCorrupt("", "the file is empty");
+    expectCorrupt("[]", "$: expected a JSON object");
+    expectCorrupt(R"({"format":"other","version":1,"seq":0,"bridges":{}})", "$.format: expected \"vswitch-config\"");
+    expectCorrupt(R"({"version":1,"seq":0,"bridges":{}})", "missing member 'format'");
+    expectCorrupt(R"({"format":"vswitch-config","version":2,"seq":0,"bridges":{}})", "$.version: unsupported version 2");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":"3","bridges":{}})", "$.seq: expected");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0})", "missing member 'bridges'");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{},"extra":1})", "$.extra: unknown member");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"a b":{}}})",
+                  "$.bridges[\"a b\"]: invalid name 'a b'");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":[]}}})",
+                  "$.bridges.br0.ports: expected a JSON object");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{"ofport":"1"}}}}}}})",
+                  "$.bridges.br0.ports.p1.interfaces.p1.ofport: expected an integer in 1..65279");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{}}}}}}})",
+                  "$.bridges.br0.ports.p1.interfaces.p1: missing member 'ofport'");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{}}}}}})",
+                  "a port must have at least one interface");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{"ofport":1,"type":"gre"}}}}}}})",
+                  "$.bridges.br0.ports.p1.interfaces.p1.type: invalid value 'gre'");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"other_config":{"mac-aging-time":"x"}}}})",
+                  "$.bridges.br0.other_config.mac-aging-time: invalid value 'x'");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{
+        "p1":{"interfaces":{"p1":{"ofport":1}}},"p2":{"interfaces":{"p2":{"ofport":1}}}}}}})",
+                  "ofport 1 is also used by interface p1 of bridge br0");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{},"br1":{"ports":{
+        "br0":{"interfaces":{"br0":{"ofport":1}}}}}}})",
+                  "$.bridges.br1.ports.br0: name br0 is already used by bridge br0");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{},"br0":{}}})",
+                  "$.bridges.br0: duplicate name br0");
+    expectCorrupt("{\"format\":\"vswitch-config\",\"version\":1,\"seq\":0,\"bridges\":{\"\xff\":{}}}",
+                  "invalid JSON");
+}
+
+TEST_F(ConfigStoreTest, UnreadableFileIsRefused) {
+    fs::create_directory(path_);  // a directory where the file should be
+    EXPECT_THROW(ConfigStore::open(path_), ConfigError);
+    EXPECT_TRUE(fs::is_directory(path_));
+}
+
+TEST_F(ConfigStoreTest, TransactErrorToRpcError) {
+    RpcError withIndex = TransactError{ErrorCode::kNotFound, "no bridge named br9", 2}.toRpcError();
+    EXPECT_EQ(withIndex.code, -32001);
+    EXPECT_STREQ(withIndex.what(), "no bridge named br9");
+    ASSERT_TRUE(withIndex.data);
+    EXPECT_EQ((*withIndex.data)["op_index"].GetInt(), 2);
+    RpcError persist = TransactError{ErrorCode::kPersistFailed, "x", -1}.toRpcError();
+    EXPECT_EQ(persist.code, -32004);
+    EXPECT_FALSE(persist.data);
+}
+
+TEST_F(ConfigStoreTest, ConfigToJsonShape) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
+    rapidjson::Document doc;
+    rapidjson::Value v = configToJson(store.config(), doc.GetAllocator());
+    EXPECT_EQ(protocol::toJson(v),
+              R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"ports":{"p1":{"other_config":{},)"
+              R"("external_ids":{},"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
+              R"("external_ids":{},"ofport":1}}}}}}})");
+}
+
+}  // namespace
+}  // namespace vs::vswitchd

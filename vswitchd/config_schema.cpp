@@ -1,0 +1,207 @@
+#include "vswitchd/config_schema.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace vs::vswitchd {
+namespace {
+
+using protocol::ErrorCode;
+using rapidjson::Value;
+
+std::string str(const Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
+
+// Checks a string value of a known map key; returns the problem or nullopt.
+using ValueCheck = std::function<std::optional<std::string>(const std::string& value)>;
+struct KeyRule {
+    std::string key;
+    ValueCheck check;
+};
+
+ValueCheck intRange(long long lo, long long hi) {
+    return [lo, hi](const std::string& v) -> std::optional<std::string> {
+        long long n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        bool digitsOnly = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digitsOnly && ec == std::errc() && end == v.data() + v.size() && n >= lo && n <= hi) return std::nullopt;
+        return "invalid value " + quoteForMessage(v) + ": expected an integer in " + std::to_string(lo) + ".." +
+               std::to_string(hi);
+    };
+}
+
+std::string checkMapValue(const std::vector<KeyRule>& rules, const std::string& key, const Value& v) {
+    if (key.empty()) throw ColumnError(ErrorCode::kInvalidValue, key, "keys must not be empty");
+    if (!v.IsString()) throw ColumnError(ErrorCode::kInvalidParams, key, "expected a string value");
+    std::string s = str(v);
+    for (const auto& r : rules)
+        if (r.key == key)
+            if (auto problem = r.check(s)) throw ColumnError(ErrorCode::kInvalidValue, key, *problem);
+    return s;
+}
+
+template <class R>
+ColumnDef<R> mapColumn(std::string name, StringMap R::*member, std::vector<KeyRule> rules = {}) {
+    ColumnDef<R> c;
+    c.name = name;
+    c.isMap = true;
+    c.toJson = [name, member](const R& r, Value& obj, JsonAlloc& a) {
+        Value m(rapidjson::kObjectType);
+        for (const auto& [k, v] : r.*member) m.AddMember(Value(k.c_str(), a), Value(v.c_str(), a), a);
+        obj.AddMember(Value(name.c_str(), a), m, a);
+    };
+    c.fromJson = [rules, member](R& r, const Value& v) {
+        if (!v.IsObject()) throw ColumnError(ErrorCode::kInvalidParams, "", "expected a JSON object of strings");
+        StringMap m;
+        for (const auto& kv : v.GetObject()) {
+            std::string key = str(kv.name);
+            std::string val = checkMapValue(rules, key, kv.value);
+            if (!m.emplace(key, std::move(val)).second)
+                throw ColumnError(ErrorCode::kInvalidParams, key, "duplicate key");
+        }
+        r.*member = std::move(m);
+    };
+    c.setKey = [rules, member](R& r, const std::string& key, const Value& v) {
+        (r.*member)[key] = checkMapValue(rules, key, v);
+    };
+    c.removeKey = [member](R& r, const std::string& key) { (r.*member).erase(key); };
+    c.clear = [member](R& r) { (r.*member).clear(); };
+    return c;
+}
+
+// A string column restricted to `allowed`; "" (and `clear`) mean `dflt`.
+template <class R>
+ColumnDef<R> enumColumn(std::string name, std::string R::*member, std::vector<std::string> allowed,
+                        std::string dflt) {
+    ColumnDef<R> c;
+    c.name = name;
+    c.toJson = [name, member](const R& r, Value& obj, JsonAlloc& a) {
+        obj.AddMember(Value(name.c_str(), a), Value((r.*member).c_str(), a), a);
+    };
+    c.fromJson = [member, allowed, dflt](R& r, const Value& v) {
+        if (!v.IsString()) throw ColumnError(ErrorCode::kInvalidParams, "", "expected a string");
+        std::string s = v.GetStringLength() == 0 ? dflt : str(v);
+        if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+            std::string list;
+            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            throw ColumnError(ErrorCode::kInvalidValue, "",
+                              "invalid value " + quoteForMessage(s) + ": expected one of " + list);
+        }
+        r.*member = std::move(s);
+    };
+    c.clear = [member, dflt](R& r) { r.*member = dflt; };
+    return c;
+}
+
+ColumnDef<InterfaceConfig> ofportColumn() {
+    ColumnDef<InterfaceConfig> c;
+    c.name = "ofport";
+    c.writable = false;
+    c.required = true;
+    c.toJson = [](const InterfaceConfig& r, Value& obj, JsonAlloc& a) { obj.AddMember("ofport", r.ofport, a); };
+    c.fromJson = [](InterfaceConfig& r, const Value& v) {
+        if (!v.IsInt() || v.GetInt() < kMinOfport || v.GetInt() > kMaxOfport)
+            throw ColumnError(ErrorCode::kInvalidValue, "",
+                              "expected an integer in " + std::to_string(kMinOfport) + ".." +
+                                  std::to_string(kMaxOfport));
+        r.ofport = v.GetInt();
+    };
+    c.clear = [](InterfaceConfig& r) { r.ofport = 0; };
+    return c;
+}
+
+bool nameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+}
+
+}  // namespace
+
+std::string quoteForMessage(std::string_view s) {
+    constexpr std::size_t kShown = 40;
+    if (s.size() <= kShown) return "'" + std::string(s) + "'";
+    return "'" + std::string(s.substr(0, kShown)) + "...' (" + std::to_string(s.size()) + " bytes)";
+}
+
+std::optional<std::string> checkName(std::string_view name) {
+    const char* why = nullptr;
+    if (name.empty())
+        why = "names must not be empty";
+    else if (name.size() > kMaxNameLength)
+        why = "names are at most 15 characters (IFNAMSIZ)";
+    else if (!std::all_of(name.begin(), name.end(), nameChar))
+        why = "names may contain only letters, digits, '_', '.' and '-'";
+    else if (name == "." || name == "..")
+        why = "'.' and '..' are not valid names";
+    if (!why) return std::nullopt;
+    return "invalid name " + quoteForMessage(name) + ": " + why;
+}
+
+const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
+    static const std::vector<ColumnDef<BridgeConfig>> cols = {
+        mapColumn("other_config", &BridgeConfig::other_config,
+                  {{"mac-aging-time", intRange(1, 1000000)}, {"mac-table-size", intRange(1, 1000000)}}),
+        mapColumn("external_ids", &BridgeConfig::external_ids),
+    };
+    return cols;
+}
+
+const std::vector<ColumnDef<PortConfig>>& portColumns() {
+    static const std::vector<ColumnDef<PortConfig>> cols = {
+        mapColumn("other_config", &PortConfig::other_config),
+        mapColumn("external_ids", &PortConfig::external_ids),
+    };
+    return cols;
+}
+
+const std::vector<ColumnDef<InterfaceConfig>>& interfaceColumns() {
+    static const std::vector<ColumnDef<InterfaceConfig>> cols = {
+        enumColumn("type", &InterfaceConfig::type, {"system", "internal", "tap", "vxlan", "patch", "dummy"},
+                   "system"),
+        mapColumn("options", &InterfaceConfig::options),
+        mapColumn("other_config", &InterfaceConfig::other_config),
+        mapColumn("external_ids", &InterfaceConfig::external_ids),
+        ofportColumn(),
+    };
+    return cols;
+}
+
+std::optional<PortRef> findPort(const Config& cfg, std::string_view port) {
+    for (const auto& [brName, br] : cfg.bridges) {
+        auto it = br.ports.find(std::string(port));
+        if (it != br.ports.end()) return PortRef{brName, it->first};
+    }
+    return std::nullopt;
+}
+
+std::optional<InterfaceRef> findInterface(const Config& cfg, std::string_view iface) {
+    std::string key(iface);
+    for (const auto& [brName, br] : cfg.bridges)
+        for (const auto& [portName, port] : br.ports)
+            if (port.interfaces.count(key)) return InterfaceRef{brName, portName, key};
+    return std::nullopt;
+}
+
+std::optional<std::string> nameConflict(const Config& cfg, std::string_view name) {
+    std::string n(name);
+    if (cfg.bridges.count(n)) return "a bridge named " + n + " already exists";
+    if (auto p = findPort(cfg, name)) return "a port named " + n + " already exists on bridge " + p->bridge;
+    if (auto i = findInterface(cfg, name))
+        return "an interface named " + n + " already exists on bridge " + i->bridge;
+    return std::nullopt;
+}
+
+int lowestFreeOfport(const BridgeConfig& br) {
+    std::set<int> used;
+    for (const auto& [pn, port] : br.ports)
+        for (const auto& [in, iface] : port.interfaces) used.insert(iface.ofport);
+    int candidate = kMinOfport;
+    for (int n : used) {
+        if (n < candidate) continue;
+        if (n > candidate) break;
+        ++candidate;
+    }
+    return candidate <= kMaxOfport ? candidate : 0;
+}
+
+}  // namespace vs::vswitchd

@@ -1,0 +1,163 @@
+#include "vswitchd/config_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include "vswitchd/config_json.h"
+#include "vswitchd/config_ops.h"
+#include "vswitchd/log.h"
+
+namespace vs::vswitchd {
+namespace fs = std::filesystem;
+namespace {
+
+class UniqueFd {
+public:
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+
+private:
+    int fd_;
+};
+
+std::string errnoText(int e) { return std::strerror(e); }
+
+// Reads the whole file. nullopt if it does not exist; throws ConfigError on other errors.
+std::optional<std::string> readFile(const fs::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw ConfigError("cannot read config file " + path.string() + ": " + errnoText(errno) +
+                          "; refusing to start");
+    }
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            throw ConfigError("cannot read config file " + path.string() + ": " + errnoText(errno) +
+                              "; refusing to start");
+        if (n == 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    return text;
+}
+
+bool writeAll(int fd, const std::string& text) {
+    std::size_t off = 0;
+    while (off < text.size()) {
+        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        off += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// Writes and fsyncs `tmp`. Returns an error message or nullopt.
+std::optional<std::string> writeTemp(const fs::path& tmp, const std::string& text) {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640));
+    if (fd.get() < 0) return "cannot create " + tmp.string() + ": " + errnoText(errno);
+    if (!writeAll(fd.get(), text)) return "cannot write " + tmp.string() + ": " + errnoText(errno);
+    if (::fsync(fd.get()) != 0) return "cannot fsync " + tmp.string() + ": " + errnoText(errno);
+    if (::close(fd.release()) != 0) return "cannot close " + tmp.string() + ": " + errnoText(errno);
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> writeFileDurably(const fs::path& path, const std::string& text) {
+    fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return "cannot create directory " + dir.string() + ": " + ec.message();
+    fs::path tmp = path;
+    tmp += ".tmp";
+    if (auto problem = writeTemp(tmp, text)) {
+        ::unlink(tmp.c_str());
+        return problem;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::string problem = "cannot rename " + tmp.string() + " to " + path.string() + ": " + errnoText(errno);
+        ::unlink(tmp.c_str());
+        return problem;
+    }
+    // Point of no return: PATH is the new file. See config_store.h on a failing directory fsync.
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.get() < 0 || ::fsync(dfd.get()) != 0)
+        log::err("cannot fsync directory {} after replacing {}: {}", dir.string(), path.string(), errnoText(errno));
+    return std::nullopt;
+}
+
+RpcError TransactError::toRpcError() const {
+    std::shared_ptr<rapidjson::Document> data;
+    if (opIndex >= 0) {
+        data = std::make_shared<rapidjson::Document>(rapidjson::kObjectType);
+        data->AddMember("op_index", opIndex, data->GetAllocator());
+    }
+    return RpcError(code, message, std::move(data));
+}
+
+ConfigStore ConfigStore::open(const fs::path& path) {
+    fs::path abs = fs::absolute(path).lexically_normal();
+    std::optional<std::string> text = readFile(abs);
+    if (!text) {
+        log::info("config file {} does not exist; starting with an empty configuration", abs.string());
+        return ConfigStore(abs, Config{});
+    }
+    try {
+        Config cfg = configFromFileText(*text);
+        fs::path tmp = abs;
+        tmp += ".tmp";
+        if (fs::exists(tmp))
+            log::info("ignoring {} left by an interrupted commit (it will be overwritten)", tmp.string());
+        log::info("loaded config file {} (seq {}, {} bridges)", abs.string(), cfg.seq, cfg.bridges.size());
+        return ConfigStore(abs, std::move(cfg));
+    } catch (const ConfigFormatError& e) {
+        throw ConfigError("config file " + abs.string() + " is corrupt: " + e.what() +
+                          "; refusing to start (the file is left in place)");
+    }
+}
+
+TransactResult ConfigStore::transact(const rapidjson::Value& ops) {
+    return modify([&ops](Config& cfg) { applyOps(cfg, ops); });
+}
+
+TransactResult ConfigStore::modify(const std::function<void(Config&)>& change) {
+    Config next = cfg_;
+    try {
+        change(next);
+    } catch (const OpError& e) {
+        return TransactResult{TransactError{e.code, e.what(), e.opIndex}, cfg_.seq, false};
+    }
+    next.seq = cfg_.seq;
+    if (next == cfg_) return TransactResult{std::nullopt, cfg_.seq, false};
+    return commit(std::move(next));
+}
+
+TransactResult ConfigStore::commit(Config next) {
+    next.seq = cfg_.seq + 1;
+    if (auto problem = writeFileDurably(path_, configToFileText(next))) {
+        log::err("commit of seq {} failed: {}", next.seq, *problem);
+        return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
+                                            "could not save the configuration: " + *problem + "; nothing changed"},
+                              cfg_.seq, false};
+    }
+    cfg_ = std::move(next);
+    return TransactResult{std::nullopt, cfg_.seq, true};
+}
+
+}  // namespace vs::vswitchd
