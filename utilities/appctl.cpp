@@ -1,0 +1,277 @@
+#include "utilities/appctl.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <memory>
+#include <optional>
+#include <cstdio>
+#include <ostream>
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+namespace vs::utilities {
+namespace {
+
+using Value = rapidjson::Value;
+
+struct KnownCommand {
+    std::string_view name;
+    int minArgs;
+    int maxArgs;
+    std::string_view usage;
+};
+
+constexpr KnownCommand kKnown[] = {
+    {"fdb/show", 1, 1, "fdb/show BRIDGE"},
+    {"fdb/flush", 0, 1, "fdb/flush [BRIDGE]"},
+    {"dpif/show", 0, 0, "dpif/show"},
+    {"coverage/show", 0, 0, "coverage/show"},
+    {"version", 0, 0, "version"},
+};
+
+const KnownCommand* findKnown(std::string_view name) {
+    for (const auto& k : kKnown)
+        if (k.name == name) return &k;
+    return nullptr;
+}
+
+// If args[i] is `name` or `name=VALUE`, returns VALUE (consuming args[i+1] for the first form).
+std::optional<std::string> optionValue(const std::vector<std::string>& args, std::size_t& i, std::string_view name) {
+    const std::string& a = args[i];
+    if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') {
+        ++i;
+        return a.substr(name.size() + 1);
+    }
+    if (a != name) return std::nullopt;
+    if (i + 1 >= args.size()) throw CliError("option '" + a + "' requires an argument");
+    i += 2;
+    return args[i - 1];
+}
+
+// Consumes the option at args[i]; throws on an unknown one.
+void parseOption(const std::vector<std::string>& args, std::size_t& i, AppctlInvocation& inv) {
+    const std::string& a = args[i];
+    if (a == "-v" || a == "--verbose") inv.common.verbose = true;
+    else if (a == "-h" || a == "--help") inv.help = true;
+    else if (a == "-V" || a == "--version") inv.version = true;
+    else if (auto v = optionValue(args, i, "--socket")) return void(inv.common.socket = *v);
+    else if (auto v = optionValue(args, i, "--target")) return void(inv.common.socket = *v);
+    else if (auto v = optionValue(args, i, "-t")) return void(inv.common.socket = *v);
+    else if (auto v = optionValue(args, i, "--timeout")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
+    else if (auto v = optionValue(args, i, "-T")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
+    else if (auto v = optionValue(args, i, "--format")) return void(inv.common.format = parseFormat(*v));
+    else if (auto v = optionValue(args, i, "-f")) return void(inv.common.format = parseFormat(*v));
+    else throw CliError("unrecognized option '" + a + "'; use --help for help");
+    ++i;
+}
+
+const Value* find(const Value& obj, const char* name) {
+    if (!obj.IsObject()) return nullptr;
+    auto it = obj.FindMember(name);
+    return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+std::uint64_t u64(const Value& obj, const char* name) {
+    if (!obj.IsObject()) return 0;
+    auto it = obj.FindMember(name);
+    if (it == obj.MemberEnd()) return 0;
+    if (it->value.IsUint64()) return it->value.GetUint64();
+    if (it->value.IsInt64() && it->value.GetInt64() > 0) return static_cast<std::uint64_t>(it->value.GetInt64());
+    return 0;
+}
+
+std::string str(const Value& obj, const char* name) {
+    if (!obj.IsObject()) return {};
+    auto it = obj.FindMember(name);
+    return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+}
+
+const Value* array(const Value& obj, const char* name) {
+    if (!obj.IsObject()) return nullptr;
+    auto it = obj.FindMember(name);
+    return it != obj.MemberEnd() && it->value.IsArray() ? &it->value : nullptr;
+}
+
+std::string format(const char* fmt, auto... args) {
+    char buf[512];
+    int n = std::snprintf(buf, sizeof(buf), fmt, args...);
+    return std::string(buf, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof(buf)) - 1)));
+}
+
+std::string formatFdb(const Value& result) {
+    std::string out = " port  VLAN  MAC                Age\n";
+    const Value* entries = array(result, "entries");
+    if (!entries) return out;
+    for (const auto& e : entries->GetArray()) {
+        std::string port = str(e, "port");
+        if (port.empty()) port = std::to_string(u64(e, "ofport"));
+        const Value* age = find(e, "age");
+        std::string ageText = age && age->IsNumber() ? std::to_string(u64(e, "age")) : std::string("?");
+        out += format("%5s  %4" PRIu64 "  %-17s  %3s\n", port.c_str(), u64(e, "vlan"), str(e, "mac").c_str(),
+                      ageText.c_str());
+    }
+    return out;
+}
+
+std::string formatDpifPort(const Value& p) {
+    std::string out = format("    %s %" PRIu64 "/%" PRIu64 ": (%s)\n", str(p, "name").c_str(), u64(p, "ofport"),
+                             u64(p, "dp_port"), str(p, "type").c_str());
+    out += format("      RX packets:%" PRIu64 " bytes:%" PRIu64 " dropped:%" PRIu64 "\n", u64(p, "rx_packets"),
+                  u64(p, "rx_bytes"), u64(p, "rx_dropped"));
+    out += format("      TX packets:%" PRIu64 " bytes:%" PRIu64 " dropped:%" PRIu64 "\n", u64(p, "tx_packets"),
+                  u64(p, "tx_bytes"), u64(p, "tx_dropped"));
+    return out;
+}
+
+std::string formatDpif(const Value& result) {
+    const Value* found = find(result, "lookups");
+    const Value& lookups = found ? *found : result;
+    std::string out = format("lookups: hit:%" PRIu64 " missed:%" PRIu64 " lost:%" PRIu64 "\n", u64(lookups, "hit"),
+                             u64(lookups, "missed"), u64(lookups, "lost"));
+    out += format("flows: %" PRIu64 "\n", u64(result, "flows"));
+    const Value* bridges = array(result, "bridges");
+    if (!bridges) return out;
+    for (const auto& b : bridges->GetArray()) {
+        out += "  " + str(b, "name") + ":\n";
+        if (const Value* ports = array(b, "ports"))
+            for (const auto& p : ports->GetArray()) out += formatDpifPort(p);
+    }
+    return out;
+}
+
+std::string formatCoverage(const Value& result) {
+    const Value* counters = array(result, "counters");
+    if (!counters) return {};
+    std::size_t width = 0;
+    for (const auto& c : counters->GetArray()) width = std::max(width, str(c, "name").size());
+    std::string out;
+    for (const auto& c : counters->GetArray()) {
+        std::string name = str(c, "name");
+        name.resize(width, ' ');
+        out += name + "  " + std::to_string(u64(c, "total")) + "\n";
+    }
+    return out;
+}
+
+std::string formatVersion(const Value& result) {
+    std::string out = "vswitchd (vswitch) " + str(result, "version");
+    if (const Value* protocol = find(result, "protocol"); protocol && protocol->IsNumber())
+        out += " (protocol " + std::to_string(u64(result, "protocol")) + ")";
+    return out + "\n";
+}
+
+std::string formatGeneric(const Value& result) {
+    if (result.IsString()) {
+        std::string s(result.GetString(), result.GetStringLength());
+        if (!s.empty() && s.back() != '\n') s += '\n';
+        return s;
+    }
+    rapidjson::StringBuffer sb;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
+    w.SetIndent(' ', 2);
+    result.Accept(w);
+    return std::string(sb.GetString(), sb.GetSize()) + "\n";
+}
+
+}  // namespace
+
+AppctlInvocation parseAppctlArgs(const std::vector<std::string>& args) {
+    AppctlInvocation inv;
+    std::size_t i = 0;
+    while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
+        if (args[i] == "--") {
+            ++i;
+            break;
+        }
+        parseOption(args, i, inv);
+    }
+    if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
+    if (i == args.size()) {
+        if (inv.help || inv.version) return inv;
+        throw CliError("missing command name (use --help for help)");
+    }
+    inv.command = args[i];
+    inv.args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+    if (const KnownCommand* k = findKnown(inv.command)) {
+        const int n = static_cast<int>(inv.args.size());
+        if (n < k->minArgs || n > k->maxArgs)
+            throw CliError("'" + inv.command + "' takes " +
+                           (k->maxArgs == 0 ? std::string("no arguments") : "arguments: " + std::string(k->usage)) +
+                           " (got " + std::to_string(n) + ")");
+    }
+    return inv;
+}
+
+rapidjson::Document appctlParams(const AppctlInvocation& inv) {
+    rapidjson::Document params;
+    auto& alloc = params.GetAllocator();
+    const KnownCommand* known = findKnown(inv.command);
+    if (known && known->maxArgs == 0) return params;  // Null: no params
+    params.SetObject();
+    if (known) {  // fdb/show, fdb/flush: {"bridge": B} (fdb/flush without B: all bridges)
+        if (!inv.args.empty()) params.AddMember("bridge", Value(inv.args[0].c_str(), alloc), alloc);
+        return params;
+    }
+    Value list(rapidjson::kArrayType);
+    for (const auto& a : inv.args) list.PushBack(Value(a.c_str(), alloc), alloc);
+    params.AddMember("args", list, alloc);
+    return params;
+}
+
+std::string formatAppctlText(std::string_view command, const rapidjson::Value& result) {
+    if (command == "fdb/show") return formatFdb(result);
+    if (command == "fdb/flush") return "table successfully flushed\n";
+    if (command == "dpif/show") return formatDpif(result);
+    if (command == "coverage/show") return formatCoverage(result);
+    if (command == "version") return formatVersion(result);
+    return formatGeneric(result);
+}
+
+std::string appctlUsage() {
+    return R"(vsappctl: runtime introspection of vswitchd
+usage: vsappctl [OPTIONS] COMMAND [ARG...]
+
+Commands:
+  fdb/show BRIDGE       print the MAC learning table of BRIDGE
+  fdb/flush [BRIDGE]    flush the MAC table of BRIDGE (default: every bridge)
+  dpif/show             datapath lookups, flow count and per-port counters
+  coverage/show         drop and event counters
+  version               the daemon's version
+  other/command ARG...  sent as method "other/command" with params {"args": [ARG...]}
+
+Options:
+  --socket PATH, -t PATH  management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
+  -T, --timeout SECS      give up after SECS seconds (default 0: wait forever)
+  -f, --format FMT        text (default) or json (the daemon's result, unchanged)
+  -v, --verbose           log the JSON-RPC requests and replies on stderr
+  -h, --help              print this help
+  -V, --version           print the version
+Exit status: 0 success, 1 error (including an error reply from the daemon).
+)";
+}
+
+int appctlMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               const RpcFactory& connect) {
+    try {
+        AppctlInvocation inv = parseAppctlArgs(args);
+        if (inv.help) return out << appctlUsage(), kExitOk;
+        if (inv.version) return out << "vsappctl (vswitch) " << VSWITCH_VERSION << "\n", kExitOk;
+        rapidjson::Document params = appctlParams(inv);
+        std::unique_ptr<RpcCaller> rpc = connect(inv.common);
+        protocol::Response response = rpc->call(inv.command, params);
+        if (!response.ok) throw CliError(response.message);
+        out << (inv.common.format == OutputFormat::kJson ? jsonLine(response.result)
+                                                          : formatAppctlText(inv.command, response.result));
+        out.flush();
+        return kExitOk;
+    } catch (const CliError& e) {
+        err << "vsappctl: " << e.what() << "\n";
+        return e.status();
+    } catch (const protocol::ClientError& e) {
+        err << "vsappctl: " << e.what() << "\n";
+        return kExitError;
+    }
+}
+
+}  // namespace vs::utilities

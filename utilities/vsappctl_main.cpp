@@ -1,0 +1,15 @@
+// vsappctl: runtime introspection of vswitchd (ovs-appctl style). See docs/vsctl.md.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "utilities/appctl.h"
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto connect = [](const vs::utilities::CommonOptions& options) -> std::unique_ptr<vs::utilities::RpcCaller> {
+        return std::make_unique<vs::utilities::ClientRpc>(options, std::cerr);
+    };
+    return vs::utilities::appctlMain(args, std::cout, std::cerr, connect);
+}

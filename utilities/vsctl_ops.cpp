@@ -1,0 +1,188 @@
+#include "utilities/vsctl_ops.h"
+
+#include "utilities/vsctl_value.h"
+
+namespace vs::utilities {
+namespace {
+
+using Alloc = rapidjson::Document::AllocatorType;
+
+class OpBuilder {
+public:
+    OpBuilder(TransactPlan& plan, std::size_t command)
+        : plan_(plan), command_(command), alloc_(plan.params.GetAllocator()) {}
+
+    rapidjson::Value str(std::string_view s) {
+        return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc_);
+    }
+    rapidjson::Value op(std::string_view name) {
+        rapidjson::Value v(rapidjson::kObjectType);
+        v.AddMember("op", str(name), alloc_);
+        return v;
+    }
+    void member(rapidjson::Value& op, const char* name, std::string_view value) {
+        op.AddMember(rapidjson::StringRef(name), str(value), alloc_);
+    }
+    void flag(rapidjson::Value& op, const char* name, bool value) {
+        op.AddMember(rapidjson::StringRef(name), rapidjson::Value(value), alloc_);
+    }
+    void member(rapidjson::Value& op, const char* name, rapidjson::Value& value) {
+        op.AddMember(rapidjson::StringRef(name), value, alloc_);
+    }
+    void push(rapidjson::Value& op) {
+        plan_.params["ops"].PushBack(op, alloc_);
+        plan_.opCommand.push_back(command_);
+    }
+    void watch(std::string_view iface) { plan_.watchedInterfaces.emplace(iface); }
+    Alloc& alloc() { return alloc_; }
+
+private:
+    TransactPlan& plan_;
+    std::size_t command_;
+    Alloc& alloc_;
+};
+
+void checkWritable(std::string_view table, std::string_view column) {
+    if (columnKind(table, column) == ColumnKind::kReadOnly)
+        throw CliError("cannot modify read-only column " + std::string(column) + " in table " + std::string(table));
+}
+
+// One `set` op for "COLUMN[:KEY]=VALUE" on TABLE RECORD.
+void addSetOp(OpBuilder& b, std::string_view command, const std::string& table, const std::string& record,
+              const std::string& arg) {
+    ColumnArg col = parseColumnArg(arg);
+    if (!col.value)
+        throw CliError("'" + std::string(command) + "' argument '" + arg + "' is not COLUMN[:KEY]=VALUE");
+    checkWritable(table, col.column);
+    const ColumnKind kind = columnKind(table, col.column);
+    if (col.key && kind == ColumnKind::kString)
+        throw CliError("cannot specify key to set for non-map column " + col.column);
+    rapidjson::Value value;
+    valueToJson(kind, col.key.has_value(), *col.value, value, b.alloc());
+    rapidjson::Value op = b.op("set");
+    b.member(op, "table", table);
+    b.member(op, "record", record);
+    b.member(op, "column", col.column);
+    if (col.key) b.member(op, "key", *col.key);
+    b.member(op, "value", value);
+    b.push(op);
+    if (table == "Interface" || table == "Port") b.watch(record);
+}
+
+void addBr(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op("add-br");
+    b.member(op, "bridge", c.args[0]);
+    b.flag(op, "may_exist", c.options.mayExist);
+    b.push(op);
+    b.watch(c.args[0]);
+}
+
+void delBr(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op("del-br");
+    b.member(op, "bridge", c.args[0]);
+    b.flag(op, "if_exists", c.options.ifExists);
+    b.push(op);
+}
+
+// add-port BR PORT [SETTING]... and add-bond BR PORT IFACE IFACE... [SETTING]...
+void addPortOrBond(OpBuilder& b, const Command& c, bool bond) {
+    std::size_t i = 2;
+    rapidjson::Value ifaces(rapidjson::kArrayType);
+    if (bond) {
+        for (; i < c.args.size() && c.args[i].find('=') == std::string::npos; ++i) {
+            ifaces.PushBack(b.str(c.args[i]), b.alloc());
+            b.watch(c.args[i]);
+        }
+        if (ifaces.Size() < 2)
+            throw CliError("'add-bond' requires at least 2 interfaces, but only " + std::to_string(ifaces.Size()) +
+                           (ifaces.Size() == 1 ? " was" : " were") + " specified");
+    } else {
+        b.watch(c.args[1]);
+    }
+    rapidjson::Value op = b.op("add-port");
+    b.member(op, "bridge", c.args[0]);
+    b.member(op, "port", c.args[1]);
+    if (bond) b.member(op, "interfaces", ifaces);
+    b.flag(op, "may_exist", c.options.mayExist);
+    b.push(op);
+    for (; i < c.args.size(); ++i) addSetOp(b, c.name, "Port", c.args[1], c.args[i]);
+}
+
+void delPort(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op("del-port");
+    if (c.args.size() == 2) b.member(op, "bridge", c.args[0]);
+    b.member(op, "port", c.args.back());
+    b.flag(op, "if_exists", c.options.ifExists);
+    b.push(op);
+}
+
+void setCmd(OpBuilder& b, const Command& c) {
+    const std::string table = canonicalTable(c.args[0]);
+    for (std::size_t i = 2; i < c.args.size(); ++i) addSetOp(b, c.name, table, c.args[1], c.args[i]);
+}
+
+void clearCmd(OpBuilder& b, const Command& c) {
+    const std::string table = canonicalTable(c.args[0]);
+    for (std::size_t i = 2; i < c.args.size(); ++i) {
+        ColumnArg col = parseColumnArg(c.args[i]);
+        if (col.key || col.value)
+            throw CliError("'clear' takes column names, but '" + c.args[i] + "' is not one");
+        checkWritable(table, col.column);
+        rapidjson::Value op = b.op("clear");
+        b.member(op, "table", table);
+        b.member(op, "record", c.args[1]);
+        b.member(op, "column", col.column);
+        b.push(op);
+    }
+    if (table == "Interface" || table == "Port") b.watch(c.args[1]);
+}
+
+void removeCmd(OpBuilder& b, const Command& c) {
+    const std::string table = canonicalTable(c.args[0]);
+    ColumnArg col = parseColumnArg(c.args[2]);
+    if (col.key || col.value) throw CliError("'remove' takes a column name, but '" + c.args[2] + "' is not one");
+    checkWritable(table, col.column);
+    if (columnKind(table, col.column) == ColumnKind::kString)
+        throw CliError("cannot remove keys from non-map column " + col.column);
+    for (std::size_t i = 3; i < c.args.size(); ++i) {
+        const std::string& arg = c.args[i];
+        if (!arg.starts_with("\"") && (arg.find('=') != std::string::npos || arg.starts_with("{")))
+            throw CliError("'remove' takes map keys only; KEY=VALUE and {...} ('" + arg + "') are not supported");
+        rapidjson::Value op = b.op("remove");
+        b.member(op, "table", table);
+        b.member(op, "record", c.args[1]);
+        b.member(op, "column", col.column);
+        b.member(op, "key", parseAtom(arg));
+        b.push(op);
+    }
+    if (table == "Interface" || table == "Port") b.watch(c.args[1]);
+}
+
+void buildOps(OpBuilder& b, const Command& c) {
+    if (c.name == "add-br") return addBr(b, c);
+    if (c.name == "del-br") return delBr(b, c);
+    if (c.name == "add-port") return addPortOrBond(b, c, false);
+    if (c.name == "add-bond") return addPortOrBond(b, c, true);
+    if (c.name == "del-port") return delPort(b, c);
+    if (c.name == "set") return setCmd(b, c);
+    if (c.name == "clear") return clearCmd(b, c);
+    if (c.name == "remove") return removeCmd(b, c);
+    throw CliError("internal error: no ops for command '" + c.name + "'");
+}
+
+}  // namespace
+
+TransactPlan planTransact(const std::vector<Command>& commands) {
+    TransactPlan plan;
+    plan.params.SetObject();
+    plan.params.AddMember("ops", rapidjson::Value(rapidjson::kArrayType), plan.params.GetAllocator());
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        if (!commands[i].modifies) continue;
+        OpBuilder builder(plan, i);
+        buildOps(builder, commands[i]);
+    }
+    if (plan.opCommand.empty()) plan.params.SetNull();
+    return plan;
+}
+
+}  // namespace vs::utilities

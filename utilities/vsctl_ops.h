@@ -1,0 +1,33 @@
+// Translation of vsctl's modifying commands into the ops of one `transact` request
+// (docs/protocol.md): add-br, del-br, add-port, add-bond, del-port, set, clear, remove.
+// Runs before the daemon is contacted; value syntax errors surface here.
+//
+// Thread-safety: pure functions over their arguments.
+#pragma once
+
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "utilities/vsctl_parse.h"
+
+namespace vs::utilities {
+
+struct TransactPlan {
+    rapidjson::Document params;          // {"ops": [...]}; Null when no command modifies
+    std::vector<std::size_t> opCommand;  // op index -> index of the command that produced it
+    // Interfaces this invocation creates or reconfigures: their entries in the reply's `errors`
+    // map are reported (as ovs-vsctl reports errors of the interfaces it added).
+    std::set<std::string> watchedInterfaces;
+
+    bool empty() const { return opCommand.empty(); }
+};
+
+// Builds the transaction for all modifying commands of `commands`, in order. Throws CliError
+// naming the command and the problem (bad COLUMN[:KEY]=VALUE, read-only column, ...).
+TransactPlan planTransact(const std::vector<Command>& commands);
+
+}  // namespace vs::utilities

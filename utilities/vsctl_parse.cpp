@@ -1,0 +1,251 @@
+#include "utilities/vsctl_parse.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "utilities/vsctl_value.h"
+
+namespace vs::utilities {
+namespace {
+
+constexpr int kMany = 1 << 20;
+
+struct CommandSpec {
+    std::string_view name;
+    int minArgs;
+    int maxArgs;
+    bool modifies;
+    bool mayExist;  // accepts --may-exist
+    bool ifExists;  // accepts --if-exists
+    bool columns;   // accepts --columns=
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"add-br", 1, 3, true, true, false, false},
+    {"del-br", 1, 1, true, false, true, false},
+    {"list-br", 0, 0, false, false, false, false},
+    {"br-exists", 1, 1, false, false, false, false},
+    {"add-port", 2, kMany, true, true, false, false},
+    {"add-bond", 4, kMany, true, true, false, false},
+    {"del-port", 1, 2, true, false, true, false},
+    {"list-ports", 1, 1, false, false, false, false},
+    {"port-to-br", 1, 1, false, false, false, false},
+    {"list-ifaces", 1, 1, false, false, false, false},
+    {"iface-to-br", 1, 1, false, false, false, false},
+    {"show", 0, 0, false, false, false, false},
+    {"set", 3, kMany, true, false, false, false},
+    {"get", 2, kMany, false, false, true, false},
+    {"clear", 3, kMany, true, false, false, false},
+    {"remove", 4, kMany, true, false, false, false},
+    {"list", 1, kMany, false, false, true, true},
+};
+
+const CommandSpec* findSpec(std::string_view name) {
+    for (const auto& spec : kCommands)
+        if (spec.name == name) return &spec;
+    return nullptr;
+}
+
+bool isOption(const std::string& a) { return a.size() > 1 && a[0] == '-'; }
+
+std::string plural(int n, std::string_view word) {
+    return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
+bool isGlobalOption(std::string_view a) {
+    static const std::string_view names[] = {"--socket", "--timeout", "-t", "--format", "-f", "-v",
+                                             "--verbose", "-h", "--help", "-V", "--version", "--no-wait"};
+    std::string_view base = a.substr(0, a.find('='));
+    return std::find(std::begin(names), std::end(names), base) != std::end(names);
+}
+
+// If seg[i] is `name` or `name=VALUE`, returns VALUE (consuming seg[i+1] for the first form).
+std::optional<std::string> optionValue(const std::vector<std::string>& seg, std::size_t& i, std::string_view name) {
+    const std::string& a = seg[i];
+    if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') {
+        ++i;
+        return a.substr(name.size() + 1);
+    }
+    if (a != name) return std::nullopt;
+    if (i + 1 >= seg.size()) throw CliError("option '" + a + "' requires an argument");
+    i += 2;
+    return seg[i - 1];
+}
+
+// Consumes one global option at seg[i]; returns false if seg[i] is not one.
+bool parseGlobal(const std::vector<std::string>& seg, std::size_t& i, VsctlInvocation& inv) {
+    const std::string& a = seg[i];
+    if (a == "-v" || a == "--verbose") inv.common.verbose = true;
+    else if (a == "-h" || a == "--help") inv.help = true;
+    else if (a == "-V" || a == "--version") inv.version = true;
+    else if (a == "--no-wait") {}  // accepted for ovs-vsctl scripts; transact always waits
+    else if (auto v = optionValue(seg, i, "--socket")) return inv.common.socket = *v, true;
+    else if (auto v = optionValue(seg, i, "--timeout")) return inv.common.timeoutSeconds = parseTimeout(*v), true;
+    else if (auto v = optionValue(seg, i, "-t")) return inv.common.timeoutSeconds = parseTimeout(*v), true;
+    else if (auto v = optionValue(seg, i, "--format")) return inv.common.format = parseFormat(*v), true;
+    else if (auto v = optionValue(seg, i, "-f")) return inv.common.format = parseFormat(*v), true;
+    else return false;
+    ++i;
+    return true;
+}
+
+// Consumes a per-command option; returns its name ("--may-exist") or nullopt if not one.
+std::optional<std::string> parsePerCommand(const std::string& a, CommandOptions& opts) {
+    if (a == "--may-exist") return opts.mayExist = true, a;
+    if (a == "--if-exists") return opts.ifExists = true, a;
+    if (a.starts_with("--columns=")) {
+        std::string list = a.substr(10);
+        std::size_t start = 0;
+        while (start <= list.size()) {
+            std::size_t comma = std::min(list.find(',', start), list.size());
+            std::string col = list.substr(start, comma - start);
+            if (col.empty()) throw CliError("'" + a + "': empty column name");
+            opts.columns.push_back(col);
+            start = comma + 1;
+        }
+        return std::string("--columns");
+    }
+    return std::nullopt;
+}
+
+void checkOptions(const CommandSpec& spec, const std::vector<std::string>& given) {
+    for (const auto& opt : given) {
+        bool ok = (opt == "--may-exist" && spec.mayExist) || (opt == "--if-exists" && spec.ifExists) ||
+                  (opt == "--columns" && spec.columns);
+        if (!ok) throw CliError("'" + std::string(spec.name) + "' command has no '" + opt + "' option");
+    }
+}
+
+void checkArgCount(const CommandSpec& spec, int n) {
+    const std::string name(spec.name);
+    if (n < spec.minArgs)
+        throw CliError("'" + name + "' command requires at least " + plural(spec.minArgs, "argument"));
+    if (n > spec.maxArgs && spec.maxArgs == 0) throw CliError("'" + name + "' command takes no arguments");
+    if (n > spec.maxArgs) throw CliError("'" + name + "' command takes at most " + plural(spec.maxArgs, "argument"));
+    if (name == "add-br" && n > 1)
+        throw CliError("'add-br' with a parent bridge and VLAN (fake bridges) is not supported");
+}
+
+// Syntax checks for read commands (modifying commands are checked when their ops are built).
+void validateRead(const Command& cmd) {
+    if (cmd.name == "get") {
+        canonicalTable(cmd.args[0]);
+        for (std::size_t i = 2; i < cmd.args.size(); ++i) {
+            ColumnArg col = parseColumnArg(cmd.args[i]);
+            if (col.value)
+                throw CliError("'get' argument '" + cmd.args[i] + "' must be COLUMN or COLUMN:KEY, without '='");
+        }
+    } else if (cmd.name == "list") {
+        canonicalTable(cmd.args[0]);
+        for (const auto& c : cmd.options.columns) parseColumnArg(c);
+    }
+}
+
+std::vector<std::vector<std::string>> splitSegments(const std::vector<std::string>& args) {
+    std::vector<std::vector<std::string>> segments(1);
+    for (const auto& a : args) {
+        if (a == "--")
+            segments.emplace_back();
+        else
+            segments.back().push_back(a);
+    }
+    return segments;
+}
+
+}  // namespace
+
+std::string Command::text() const {
+    std::string s = name;
+    for (const auto& a : args) s += " " + a;
+    return s;
+}
+
+VsctlInvocation parseVsctlArgs(const std::vector<std::string>& args) {
+    VsctlInvocation inv;
+    const auto segments = splitSegments(args);
+    for (std::size_t s = 0; s < segments.size(); ++s) {
+        const auto& seg = segments[s];
+        std::size_t i = 0;
+        Command cmd;
+        std::vector<std::string> given;
+        while (i < seg.size() && isOption(seg[i])) {
+            if (s == 0 && parseGlobal(seg, i, inv)) continue;
+            if (auto name = parsePerCommand(seg[i], cmd.options)) {
+                given.push_back(*name);
+                ++i;
+                continue;
+            }
+            if (isGlobalOption(seg[i])) throw CliError("option '" + seg[i] + "' must come before the first command");
+            throw CliError("unrecognized option '" + seg[i] + "'; use --help for help");
+        }
+        if (i == seg.size()) {
+            if (!given.empty()) throw CliError("missing command name after '" + given.front() + "'");
+            continue;  // empty segment, as ovs-vsctl allows
+        }
+        cmd.name = seg[i];
+        cmd.args.assign(seg.begin() + static_cast<std::ptrdiff_t>(i) + 1, seg.end());
+        const CommandSpec* spec = findSpec(cmd.name);
+        if (!spec) throw CliError("unknown command '" + cmd.name + "'; use --help for help");
+        checkOptions(*spec, given);
+        checkArgCount(*spec, static_cast<int>(cmd.args.size()));
+        cmd.modifies = spec->modifies;
+        validateRead(cmd);
+        inv.commands.push_back(std::move(cmd));
+    }
+    if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
+    if (inv.commands.empty() && !inv.help && !inv.version)
+        throw CliError("missing command name (use --help for help)");
+    return inv;
+}
+
+std::string vsctlUsage() {
+    return R"(vsctl: vswitch configuration utility (ovs-vsctl syntax)
+usage: vsctl [OPTIONS] COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]...
+
+Bridge commands:
+  [--may-exist] add-br BRIDGE       create a new bridge
+  [--if-exists] del-br BRIDGE       delete BRIDGE and all of its ports
+  list-br                           print the names of all bridges
+  br-exists BRIDGE                  exit 2 if BRIDGE does not exist
+
+Port commands:
+  list-ports BRIDGE                 print the names of all ports on BRIDGE
+  [--may-exist] add-port BRIDGE PORT [COLUMN[:KEY]=VALUE]...
+                                    add network device PORT to BRIDGE
+  [--may-exist] add-bond BRIDGE PORT IFACE... [COLUMN[:KEY]=VALUE]...
+                                    add bonded port PORT made of IFACEs
+  [--if-exists] del-port [BRIDGE] PORT
+                                    delete PORT (or the port of interface PORT)
+  port-to-br PORT                   print the name of the bridge that contains PORT
+
+Interface commands:
+  list-ifaces BRIDGE                print the names of all interfaces on BRIDGE
+  iface-to-br IFACE                 print the name of the bridge that contains IFACE
+
+Database commands (TABLE: Bridge, Port, Interface; records are named):
+  [--columns=COL,...] [--if-exists] list TABLE [RECORD]...
+  [--if-exists] get TABLE RECORD [COLUMN[:KEY]]...
+  set TABLE RECORD COLUMN[:KEY]=VALUE...
+  clear TABLE RECORD COLUMN...
+  remove TABLE RECORD COLUMN KEY...
+
+Other:
+  show                              print an overview of the configuration
+
+Values: strings bare or "quoted"; maps {key=value,key2=value2}; e.g.
+  vsctl set Bridge br0 other_config:mac-aging-time=10
+  vsctl add-port br0 vx1 -- set Interface vx1 type=vxlan options:remote_ip=192.0.2.2
+
+Options:
+  --socket PATH       management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
+  -t, --timeout SECS  give up after SECS seconds (default 0: wait forever)
+  -f, --format FMT    output format for read commands: text (default) or json
+  -v, --verbose       log the JSON-RPC requests and replies on stderr
+  -h, --help          print this help
+  -V, --version       print the version
+Commands joined by -- run as one all-or-nothing transaction.
+Exit status: 0 success, 1 error, 2 br-exists found no such bridge.
+)";
+}
+
+}  // namespace vs::utilities
