@@ -25,6 +25,9 @@ struct InterfaceConfig {
 
 struct PortConfig {
     std::map<std::string, InterfaceConfig> interfaces;  // one for a plain port, several for a bond
+    std::optional<int> tag;          // 802.1Q VLAN (0..4095) of an access / native port
+    std::vector<int> trunks;         // VLANs a trunk carries, sorted and unique; empty = all
+    std::string vlan_mode;           // "" (implicit) | access | trunk | native-tagged | native-untagged
     StringMap other_config;
     StringMap external_ids;
     bool operator==(const PortConfig&) const = default;

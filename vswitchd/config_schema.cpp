@@ -83,7 +83,8 @@ ColumnDef<R> enumColumn(std::string name, std::string R::*member, std::vector<st
         std::string s = v.GetStringLength() == 0 ? dflt : str(v);
         if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
             std::string list;
-            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            for (const auto& a : allowed)
+                if (!a.empty()) list += (list.empty() ? "" : ", ") + a;
             throw ColumnError(ErrorCode::kInvalidValue, "",
                               "invalid value " + quoteForMessage(s) + ": expected one of " + list);
         }
@@ -107,6 +108,73 @@ ColumnDef<InterfaceConfig> ofportColumn() {
         r.ofport = v.GetInt();
     };
     c.clear = [](InterfaceConfig& r) { r.ofport = 0; };
+    return c;
+}
+
+// Parses a VLAN ID given as a JSON integer or a decimal string.
+int vlanId(const Value& v) {
+    long long n = -1;
+    if (v.IsInt64()) {
+        n = v.GetInt64();
+    } else if (v.IsString()) {
+        std::string s = str(v);
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size())
+            throw ColumnError(ErrorCode::kInvalidValue, "", "invalid VLAN " + quoteForMessage(s) + ": expected an integer in 0..4095");
+    } else {
+        throw ColumnError(ErrorCode::kInvalidParams, "", "expected a VLAN ID (integer 0..4095)");
+    }
+    if (n < 0 || n > 4095)
+        throw ColumnError(ErrorCode::kInvalidValue, "", "VLAN " + std::to_string(n) + " is outside 0..4095");
+    return static_cast<int>(n);
+}
+
+// Port:tag — an optional VLAN ID (IEEE 802.1Q: 12 bits). null / clear: no tag.
+ColumnDef<PortConfig> tagColumn() {
+    ColumnDef<PortConfig> c;
+    c.name = "tag";
+    c.toJson = [](const PortConfig& r, Value& obj, JsonAlloc& a) {
+        Value v;
+        if (r.tag) v.SetInt(*r.tag);
+        obj.AddMember("tag", v, a);
+    };
+    c.fromJson = [](PortConfig& r, const Value& v) {
+        if (v.IsNull() || (v.IsArray() && v.Empty())) { r.tag.reset(); return; }
+        r.tag = vlanId(v);
+    };
+    c.clear = [](PortConfig& r) { r.tag.reset(); };
+    return c;
+}
+
+// Port:trunks — a set of VLAN IDs: a JSON array of IDs, one ID, or a string "10,20".
+ColumnDef<PortConfig> trunksColumn() {
+    ColumnDef<PortConfig> c;
+    c.name = "trunks";
+    c.toJson = [](const PortConfig& r, Value& obj, JsonAlloc& a) {
+        Value arr(rapidjson::kArrayType);
+        for (int t : r.trunks) arr.PushBack(t, a);
+        obj.AddMember("trunks", arr, a);
+    };
+    c.fromJson = [](PortConfig& r, const Value& v) {
+        std::set<int> ids;
+        if (v.IsArray()) {
+            for (const auto& e : v.GetArray()) ids.insert(vlanId(e));
+        } else if (v.IsString()) {
+            std::string s = str(v);
+            std::size_t start = 0;
+            while (start <= s.size() && !s.empty()) {
+                std::size_t comma = s.find(',', start);
+                std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                ids.insert(vlanId(Value(rapidjson::StringRef(part.c_str()))));
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        } else {
+            ids.insert(vlanId(v));
+        }
+        r.trunks.assign(ids.begin(), ids.end());
+    };
+    c.clear = [](PortConfig& r) { r.trunks.clear(); };
     return c;
 }
 
@@ -148,6 +216,10 @@ const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
 
 const std::vector<ColumnDef<PortConfig>>& portColumns() {
     static const std::vector<ColumnDef<PortConfig>> cols = {
+        tagColumn(),
+        trunksColumn(),
+        enumColumn("vlan_mode", &PortConfig::vlan_mode,
+                   {"", "access", "trunk", "native-tagged", "native-untagged"}, ""),
         mapColumn("other_config", &PortConfig::other_config),
         mapColumn("external_ids", &PortConfig::external_ids),
     };

@@ -72,7 +72,12 @@ void Reconciler::addMissing(const Config& cfg) {
         }
         of_.setBridgeSettings(bname, settingsOf(bc));
         for (const auto& [pname, pc] : bc.ports) {
-            if (ports_.count(pname)) continue;
+            auto vlan = ofproto::PortVlan::fromColumns(pc.tag, pc.trunks, pc.vlan_mode);
+            if (auto run = ports_.find(pname); run != ports_.end()) {
+                of_.setPortVlan(bname, pname, vlan);
+                run->second.cfg = pc;
+                continue;
+            }
             if (pc.interfaces.size() != 1) {
                 for (const auto& [in, ic] : pc.interfaces) errors_[in] = "bonds are not supported yet";
                 continue;
@@ -80,7 +85,7 @@ void Reconciler::addMissing(const Config& cfg) {
             const auto& [iname, ic] = *pc.interfaces.begin();
             auto port = openInterface(iname, ic);
             if (!port) continue;
-            of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port);
+            of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port, vlan);
             errors_.erase(iname);
             ports_[pname] = Running{bname, pc, std::move(port)};
             log::info("added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);

@@ -558,9 +558,47 @@ TEST_F(ConfigStoreTest, ConfigToJsonShape) {
     rapidjson::Document doc;
     rapidjson::Value v = configToJson(store.config(), doc.GetAllocator());
     EXPECT_EQ(protocol::toJson(v),
-              R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"ports":{"p1":{"other_config":{},)"
-              R"("external_ids":{},"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
+              R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"ports":{"p1":{"tag":null,"trunks":[],)"
+              R"("vlan_mode":"","other_config":{},"external_ids":{},"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
               R"("external_ids":{},"ofport":1}}}}}}})");
+}
+
+TEST_F(ConfigStoreTest, PortVlanColumns) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
+    auto port = [&] { return store.config().bridges.at("br0").ports.at("p1"); };
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":10}])");
+    EXPECT_EQ(port().tag, 10);
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":"4095"}])");
+    EXPECT_EQ(port().tag, 4095);
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":"30,10,20,10"}])");
+    EXPECT_EQ(port().trunks, (std::vector<int>{10, 20, 30})) << "a set: sorted, unique";
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":[5,6]}])");
+    EXPECT_EQ(port().trunks, (std::vector<int>{5, 6}));
+    for (std::string m : {"access", "trunk", "native-tagged", "native-untagged"}) {
+        ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"vlan_mode","value":")" + m + R"("}])");
+        EXPECT_EQ(port().vlan_mode, m);
+    }
+    Config before = store.config();
+    auto e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":5000}])",
+                 ErrorCode::kInvalidValue);
+    EXPECT_NE(e.message.find("VLAN 5000 is outside 0..4095"), std::string::npos) << e.message;
+    e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":-1}])", ErrorCode::kInvalidValue);
+    e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":"10,x"}])",
+            ErrorCode::kInvalidValue);
+    EXPECT_NE(e.message.find("invalid VLAN 'x'"), std::string::npos) << e.message;
+    e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"vlan_mode","value":"hybrid"}])",
+            ErrorCode::kInvalidValue);
+    EXPECT_NE(e.message.find("expected one of access, trunk, native-tagged, native-untagged"), std::string::npos)
+        << e.message;
+    EXPECT_EQ(store.config(), before);
+    ok(store, R"([{"op":"clear","table":"Port","record":"p1","column":"tag"},
+                  {"op":"clear","table":"Port","record":"p1","column":"trunks"}])");
+    EXPECT_FALSE(port().tag.has_value());
+    EXPECT_TRUE(port().trunks.empty());
+    // Persisted and reloaded.
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":7}])");
+    EXPECT_EQ(ConfigStore::open(path_).config(), store.config());
 }
 
 }  // namespace
