@@ -18,6 +18,24 @@ std::string formatActions(const ActionList& actions) {
                  ",pcp=" + std::to_string(a.vlan_tci >> 13) + ")";
             break;
         case ActionType::kPopVlan: s += "pop_vlan"; break;
+        case ActionType::kSetEthSrc: case ActionType::kSetEthDst: {
+            MacAddr m;
+            for (int i = 5, v = 0; i >= 0; --i, ++v) m.b[i] = static_cast<std::uint8_t>(a.value >> (8 * v));
+            s += std::string(a.type == ActionType::kSetEthSrc ? "set(eth_src=" : "set(eth_dst=") + m.toString() + ")";
+            break;
+        }
+        case ActionType::kSetIpv4Src: case ActionType::kSetIpv4Dst: {
+            std::uint32_t n = static_cast<std::uint32_t>(a.value);
+            const auto* b = reinterpret_cast<const std::uint8_t*>(&n);
+            s += std::string(a.type == ActionType::kSetIpv4Src ? "set(ipv4_src=" : "set(ipv4_dst=") +
+                 std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
+                 std::to_string(b[3]) + ")";
+            break;
+        }
+        case ActionType::kSetIpTos: s += "set(ipv4_tos=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kSetIpTtl: s += "set(ipv4_ttl=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kSetTpSrc: s += "set(tp_src=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kSetTpDst: s += "set(tp_dst=" + std::to_string(a.value) + ")"; break;
         case ActionType::kDrop:
             s += "drop(" + std::string(coverageInfo(static_cast<Coverage>(a.port)).name) + ")";
             break;

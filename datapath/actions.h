@@ -19,16 +19,22 @@ enum class ActionType : std::uint8_t {
     kPushVlan,  // push an 802.1Q tag (TPID 0x8100) carrying `vlan_tci` (PCP+DEI+VID)
     kPopVlan,   // remove the outer 802.1Q/802.1ad tag, if any
     kDrop,      // drop, counting coverage counter `port` (a Coverage value): a named drop
+    kSetEthSrc, kSetEthDst,    // value: MAC as 48 bits (first byte most significant)
+    kSetIpv4Src, kSetIpv4Dst,  // value: IPv4 address, network order; checksums updated (RFC 1624)
+    kSetIpTos, kSetIpTtl,      // value: the byte
+    kSetTpSrc, kSetTpDst,      // value: TCP/UDP/SCTP port, host order
 };
 
 struct Action {
     ActionType type;
     std::uint16_t vlan_tci = 0;
     std::uint32_t port = 0;
-    static Action output(std::uint32_t port) { return {ActionType::kOutput, 0, port}; }
-    static Action pushVlan(std::uint16_t tci) { return {ActionType::kPushVlan, tci, 0}; }
-    static Action popVlan() { return {ActionType::kPopVlan, 0, 0}; }
-    static Action drop(Coverage why) { return {ActionType::kDrop, 0, static_cast<std::uint32_t>(why)}; }
+    std::uint64_t value = 0;
+    static Action output(std::uint32_t port) { return {ActionType::kOutput, 0, port, 0}; }
+    static Action pushVlan(std::uint16_t tci) { return {ActionType::kPushVlan, tci, 0, 0}; }
+    static Action popVlan() { return {ActionType::kPopVlan, 0, 0, 0}; }
+    static Action drop(Coverage why) { return {ActionType::kDrop, 0, static_cast<std::uint32_t>(why), 0}; }
+    static Action set(ActionType t, std::uint64_t v) { return {t, 0, 0, v}; }
     bool operator==(const Action&) const = default;
 };
 
@@ -42,5 +48,9 @@ std::string formatActions(const ActionList& actions);
 bool pushVlan(Packet& p, std::uint16_t tci) noexcept;
 // Removes the outer tag (TPID 0x8100 or 0x88a8). Returns false when there is none.
 bool popVlan(Packet& p) noexcept;
+// Applies one kSet* action to the frame, fixing the IPv4 header checksum and the TCP/UDP checksum
+// incrementally (RFC 1624 eqn. 3; for checksum-offloaded frames the partial pseudo-header sum is
+// adjusted instead). Returns false when the frame lacks the header the action writes (no change).
+bool applySet(Packet& p, const Action& a) noexcept;
 
 }  // namespace vs::dp

@@ -23,6 +23,10 @@ namespace vs::dp {
     X(drop_no_actions, "flow translated to no output (filtered or dropped)")         \
     X(drop_vlan_tagged_on_access, "tagged frame (VID != 0) on an access port")   \
     X(drop_vlan_not_trunked, "frame on a VLAN the ingress port does not carry")    \
+    X(drop_controller_unavailable, "packet for the controller while none is connected")   \
+    X(drop_resubmit_depth, "resubmit/goto_table recursion deeper than 64")         \
+    X(drop_ttl_exceeded, "dec_ttl on a packet with TTL 0 or 1")                    \
+    X(drop_table_miss, "no rule matched in a flow table")                         \
     X(drop_upcall_error, "upcall failed to translate the packet")                    \
     X(drop_tx_error, "transmit to a port failed")                                    \
     X(drop_port_gone, "output to a port that no longer exists")                      \

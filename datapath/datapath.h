@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "datapath/actions.h"
+#include "datapath/flow_table.h"
 #include "datapath/flow_key.h"
 #include "datapath/port.h"
 
@@ -33,7 +34,9 @@ public:
     // Translates a packet that missed the cache. Fills `actions` and `mask` (every field bit the
     // translation looked at; the datapath installs key&mask -> actions). `mask` starts zeroed.
     // Returns false when the packet cannot be translated (it is dropped and counted).
-    virtual bool upcall(const FlowKey& key, const Packet& pkt, FlowKey& mask, ActionList& actions) = 0;
+    // `sinks` (empty on entry) lists counters the datapath must feed with the flow's traffic.
+    virtual bool upcall(const FlowKey& key, const Packet& pkt, FlowKey& mask, ActionList& actions,
+                        StatsSinks& sinks) = 0;
     // Reports, about once a second, the megaflows that carried packets since the last report
     // (masked key and mask), so the slow path can refresh what they depend on (MAC learning).
     virtual void flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) = 0;

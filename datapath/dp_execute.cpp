@@ -50,7 +50,8 @@ DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
     FlowKey mask;
     mask.clear();
     ActionList actions;
-    if (!dp_.handler().upcall(key, pkt, mask, actions)) {
+    StatsSinks sinks;
+    if (!dp_.handler().upcall(key, pkt, mask, actions, sinks)) {
         coverageAdd(Coverage::drop_upcall_error);
         ++batch_lost_;
         return nullptr;
@@ -63,11 +64,12 @@ DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
         install = false;
     }
     if (!install) {
+        for (auto& s : sinks) s->add(1, pkt.size(), now_ms_);  // this packet still counts
         scratch_flow_.actions = std::move(actions);
         return &scratch_flow_;
     }
     coverageAdd(Coverage::flow_install);
-    DpFlow* f = cls_.insert(key, mask, std::move(actions), now_ms_);
+    DpFlow* f = cls_.insert(key, mask, std::move(actions), std::move(sinks), now_ms_);
     flows.store(cls_.size(), std::memory_order_relaxed);
     return f;
 }
@@ -89,6 +91,10 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             popVlan(*pkt);
             break;
         case ActionType::kDrop: coverageAdd(static_cast<Coverage>(a.port)); return;
+        default:  // header rewrites
+            pkt = writable(pkt);
+            applySet(*pkt, a);
+            break;
         }
     }
 }

@@ -17,7 +17,7 @@ DpFlow* Classifier::lookup(const FlowKey& key) noexcept {
     return nullptr;
 }
 
-DpFlow* Classifier::insert(const FlowKey& key, const FlowKey& mask, ActionList actions, std::int64_t now) {
+DpFlow* Classifier::insert(const FlowKey& key, const FlowKey& mask, ActionList actions, StatsSinks sinks, std::int64_t now) {
     Subtable* st = nullptr;
     for (auto& s : subtables_)
         if (s->mask == mask) { st = s.get(); break; }
@@ -30,6 +30,7 @@ DpFlow* Classifier::insert(const FlowKey& key, const FlowKey& mask, ActionList a
     applyMask(key, mask, flow->key);
     flow->mask = mask;
     flow->actions = std::move(actions);
+    flow->sinks = std::move(sinks);
     flow->created_ms = now;
     flow->used_ms.store(now, std::memory_order_relaxed);
     FlowKey k = flow->key;
@@ -39,6 +40,7 @@ DpFlow* Classifier::insert(const FlowKey& key, const FlowKey& mask, ActionList a
 }
 
 void Classifier::clear() {
+    forEach([](const DpFlow& f) { const_cast<DpFlow&>(f).pushStats(); });
     subtables_.clear();
     count_ = 0;
 }

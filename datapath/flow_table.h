@@ -20,6 +20,21 @@
 
 namespace vs::dp {
 
+// Counters that the slow path attaches to the megaflows it installs (for example an OpenFlow
+// rule's packet and byte counts). The owning poll thread adds each flow's traffic to its sinks
+// about once a second and before the flow is removed; any thread may read them.
+struct StatsSink {
+    std::atomic<std::uint64_t> packets{0}, bytes{0};
+    std::atomic<std::int64_t> used_ms{0};
+    void add(std::uint64_t p, std::uint64_t b, std::int64_t used) noexcept {
+        packets.fetch_add(p, std::memory_order_relaxed);
+        bytes.fetch_add(b, std::memory_order_relaxed);
+        std::int64_t u = used_ms.load(std::memory_order_relaxed);
+        while (used > u && !used_ms.compare_exchange_weak(u, used, std::memory_order_relaxed)) {}
+    }
+};
+using StatsSinks = std::vector<std::shared_ptr<StatsSink>>;
+
 struct DpFlow {
     FlowKey key;   // already masked
     FlowKey mask;
@@ -27,7 +42,19 @@ struct DpFlow {
     std::int64_t created_ms = 0;
     std::atomic<std::uint64_t> packets{0}, bytes{0};
     std::atomic<std::int64_t> used_ms{0};
+    StatsSinks sinks;
     std::uint64_t packets_at_sweep = 0;  // owner-thread bookkeeping for the periodic sweep
+    std::uint64_t packets_pushed = 0;    // traffic already added to the sinks
+    std::uint64_t bytes_pushed = 0;
+
+    // Adds the traffic since the last push to every sink. Owner thread only.
+    void pushStats() noexcept {
+        std::uint64_t p = packets.load(std::memory_order_relaxed), b = bytes.load(std::memory_order_relaxed);
+        if (p == packets_pushed) return;
+        for (auto& s : sinks) s->add(p - packets_pushed, b - bytes_pushed, used_ms.load(std::memory_order_relaxed));
+        packets_pushed = p;
+        bytes_pushed = b;
+    }
 
     void hit(std::uint32_t len, std::int64_t now) noexcept {
         packets.store(packets.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -42,7 +69,7 @@ public:
     DpFlow* lookup(const FlowKey& key) noexcept;
     // Installs a megaflow; `key` is masked here. Returns the installed flow, or the existing one
     // when a flow with the same masked key and mask is already there (it is kept).
-    DpFlow* insert(const FlowKey& key, const FlowKey& mask, ActionList actions, std::int64_t now);
+    DpFlow* insert(const FlowKey& key, const FlowKey& mask, ActionList actions, StatsSinks sinks, std::int64_t now);
     // Removes every flow for which pred(flow) is true; returns how many.
     template <typename Pred>
     std::size_t removeIf(Pred pred);

@@ -89,6 +89,7 @@ void PollThread::sweep(std::int64_t now) {
     std::vector<std::pair<FlowKey, FlowKey>> used;
     std::int64_t idle_before = now - dp_.config().max_idle_ms;
     std::size_t expired = cls_.removeIf([&](DpFlow& f) {
+        f.pushStats();
         std::uint64_t p = f.packets.load(std::memory_order_relaxed);
         if (p != f.packets_at_sweep) {
             used.emplace_back(f.key, f.mask);

@@ -30,6 +30,11 @@ void Ofproto::addBridge(const std::string& name) {
     if (bridges_.count(name)) return;
     auto br = std::make_unique<Bridge>();
     br->name = name;
+    // Open vSwitch's default pipeline: table 0, priority 0, actions=NORMAL.
+    FlowMod normal;
+    normal.priority = 0;
+    normal.actions.push_back(Action{ActionType::kNormal});
+    applyFlowMod(*br, normal);
     bridges_.emplace(name, std::move(br));
 }
 
@@ -138,7 +143,7 @@ void Ofproto::runPeriodic() {
     std::int64_t now = clock_();
     std::size_t expired = 0;
     for (auto& [name, br] : bridges_) expired += br->macs.expire(now);
-    if (expired) dp_->invalidate();
+    if (expireRules(now) || expired) dp_->invalidate();
 }
 
 }  // namespace vs::ofproto

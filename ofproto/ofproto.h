@@ -23,6 +23,8 @@
 
 #include "datapath/datapath.h"
 #include "ofproto/mac_table.h"
+#include "ofproto/of_table.h"
+#include "ofproto/ofp_types.h"
 #include "ofproto/vlan.h"
 
 namespace vs::ofproto {
@@ -78,11 +80,37 @@ public:
     std::vector<FdbRow> fdb(const std::string& bridge) const;
     std::size_t fdbFlush(const std::optional<std::string>& bridge);
 
-    // Periodic work on the control thread (about once a second): MAC aging.
+    // Periodic work on the control thread (about once a second): MAC aging, rule timeouts.
     void runPeriodic();
 
+    // Flow tables (OpenFlow 1.3 section 6.4). Applies `mods` in order, all or nothing: each is
+    // validated first (table range, goto_table forward only). Throws std::invalid_argument naming
+    // the problem. Returns the number of rules added, modified or deleted.
+    std::size_t applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods);
+    // Replaces every rule of the bridge by `adds` (restoring persisted rules at start).
+    void replaceFlows(const std::string& bridge, const std::vector<FlowMod>& adds);
+    // Rules of table `table` (kTableAll: every table) covered by `filter`, highest priority first.
+    std::vector<std::shared_ptr<const Rule>> rules(const std::string& bridge, std::uint8_t table,
+                                                   const Match& filter) const;
+    struct TableStats {
+        std::uint8_t table;
+        std::size_t active = 0;
+        std::uint64_t lookups = 0, matched = 0;
+    };
+    std::vector<TableStats> tableStats(const std::string& bridge) const;
+    // Rules removed by their idle or hard timeout since the last call (for flow_removed).
+    std::vector<std::shared_ptr<const Rule>> takeExpired();
+    // Translates `flow` (in_port = ofport) through the bridge's tables without side effects on the
+    // MAC table, describing each step (ofproto/trace).
+    std::vector<std::string> trace(const std::string& bridge, const dp::FlowKey& flow,
+                                   const std::function<std::string(const Rule&)>& describe);
+    // Ofport -> port name for the bridge's ports (for printing).
+    std::optional<std::string> portName(const std::string& bridge, std::uint32_t ofport) const;
+    std::optional<std::uint32_t> portNumber(const std::string& bridge, const std::string& name) const;
+
     // dp::UpcallHandler.
-    bool upcall(const dp::FlowKey& key, const dp::Packet& pkt, dp::FlowKey& mask, dp::ActionList& actions) override;
+    bool upcall(const dp::FlowKey& key, const dp::Packet& pkt, dp::FlowKey& mask, dp::ActionList& actions,
+                dp::StatsSinks& sinks) override;
     void flowsUsed(std::span<const std::pair<dp::FlowKey, dp::FlowKey>> flows) override;
 
 private:
@@ -97,7 +125,14 @@ private:
         std::string name;
         std::map<std::uint32_t, BridgePort> ports;  // by ofport
         MacTable macs;
+        std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
+        OfTable& table(std::uint8_t id) {
+            if (tables.size() <= id) tables.resize(id + 1);
+            if (!tables[id]) tables[id] = std::make_unique<OfTable>();
+            return *tables[id];
+        }
     };
+    struct XlateCtx;
     struct DpPortRef {
         Bridge* bridge;
         std::uint32_t ofport;
@@ -105,9 +140,20 @@ private:
 
     Bridge& bridgeOrThrow(const std::string& name);
     const Bridge& bridgeOrThrow(const std::string& name) const;
-    // NORMAL (xlate_normal.cpp).
+    // The OpenFlow pipeline (xlate.cpp).
+    void xlateTable(XlateCtx& ctx, std::uint8_t table_id);
+    void xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id);
+    void commit(XlateCtx& ctx);
+    static void setField(XlateCtx& ctx, const Action& a);
+    void outputPort(XlateCtx& ctx, std::uint32_t ofport);
+    // Flow table edits (flow_mods.cpp).
+    void validateFlowMod(const Bridge& br, const FlowMod& fm) const;
+    std::size_t applyFlowMod(Bridge& br, const FlowMod& fm);
+    bool expireRules(std::int64_t now);
+    // NORMAL (xlate_normal.cpp). `cur_tci` is the frame's tag in the datapath now (0 = untagged)
+    // and is updated to the tag the emitted actions leave.
     void xlateNormal(Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
-                     dp::ActionList& actions);
+                     dp::ActionList& actions, std::uint16_t& cur_tci, bool learn = true);
     void flood(const Bridge& br, std::uint32_t in_ofport, std::uint16_t vlan, std::uint16_t& cur_tci,
                std::uint16_t pcp, dp::ActionList& actions) const;
     static void outputTo(const BridgePort& out, std::uint16_t vlan, std::uint16_t& cur_tci, std::uint16_t pcp,
@@ -117,6 +163,7 @@ private:
     mutable std::mutex mu_;
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;
     std::map<std::uint32_t, DpPortRef> by_dp_port_;
+    std::vector<std::shared_ptr<const Rule>> expired_;
     std::unique_ptr<dp::Datapath> dp_;  // last: destroyed (threads joined) first
 };
 

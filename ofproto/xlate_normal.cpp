@@ -8,15 +8,6 @@ namespace vs::ofproto {
 
 using dp::FlowKey;
 
-bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::ActionList& actions) {
-    std::lock_guard lk(mu_);
-    auto it = by_dp_port_.find(key.in_port);
-    if (it == by_dp_port_.end()) return false;  // the port went away while the packet was queued
-    mask.in_port = ~0u;
-    xlateNormal(*it->second.bridge, it->second.ofport, key, mask, actions);
-    return true;
-}
-
 // Emits the tag changes that take the frame from its current tag (`cur_tci`: 0 = untagged, else
 // TCI | kVlanCfi) to what `out` expects for `vlan`, then the output (IEEE 802.1Q section 6.9).
 void Ofproto::outputTo(const BridgePort& out, std::uint16_t vlan, std::uint16_t& cur_tci, std::uint16_t pcp,
@@ -31,9 +22,11 @@ void Ofproto::outputTo(const BridgePort& out, std::uint16_t vlan, std::uint16_t&
 }
 
 void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& key, FlowKey& mask,
-                          dp::ActionList& actions) {
+                          dp::ActionList& actions, std::uint16_t& cur, bool learn) {
     mask.vlan_tci = 0xffff;
-    const BridgePort& in = br.ports.at(in_ofport);
+    auto in_it = br.ports.find(in_ofport);
+    if (in_it == br.ports.end()) return;  // resubmitted from a port that does not exist
+    const BridgePort& in = in_it->second;
     bool tagged = key.vlan_tci & dp::kVlanCfi;
     auto vlan = in.vlan.inputVlan(key.vlanVid(), tagged);
     if (!vlan) {
@@ -45,11 +38,12 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
     std::memset(mask.dl_src, 0xff, 6);
     std::memset(mask.dl_dst, 0xff, 6);
     std::int64_t now = clock_();
-    LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in_ofport, now);
-    if (lr == LearnResult::kNew || lr == LearnResult::kMoved) dp_->invalidate();
+    if (learn) {
+        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in_ofport, now);
+        if (lr == LearnResult::kNew || lr == LearnResult::kMoved) dp_->invalidate();
+    }
 
     std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
-    std::uint16_t cur = key.vlan_tci;
     MacAddr dst = key.dlDst();
     if (dst.isMulticast()) return flood(br, in_ofport, *vlan, cur, pcp, actions);
     auto out = br.macs.lookup(dst, *vlan, now);

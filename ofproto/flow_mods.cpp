@@ -1,0 +1,157 @@
+// Control code of the flow tables: flow_mod (OpenFlow 1.3 section 6.4), timeouts, introspection.
+#include <stdexcept>
+
+#include "ofproto/ofproto.h"
+
+namespace vs::ofproto {
+
+namespace {
+bool cookieMatches(const Rule& r, const FlowMod& fm) {
+    return (r.cookie & fm.cookie_mask) == (fm.cookie & fm.cookie_mask);
+}
+bool outputsTo(const Rule& r, std::uint32_t port) {
+    if (port == kPortNone) return true;
+    for (const auto& a : r.actions)
+        if (a.type == ActionType::kOutput && a.port == port) return true;
+    return false;
+}
+bool isAddLike(FlowMod::Command c) { return c == FlowMod::Command::kAdd; }
+}  // namespace
+
+void Ofproto::validateFlowMod(const Bridge&, const FlowMod& fm) const {
+    if (fm.table > kMaxTable && !(fm.table == kTableAll && !isAddLike(fm.command)))
+        throw std::invalid_argument("table " + std::to_string(fm.table) + " is outside 0.." + std::to_string(kMaxTable));
+    for (const auto& a : fm.actions) {
+        if (a.type == ActionType::kGotoTable && fm.table != kTableAll && (a.table <= fm.table || a.table > kMaxTable))
+            throw std::invalid_argument("goto_table:" + std::to_string(a.table) + " must name a later table than " +
+                                        std::to_string(fm.table) + " (OpenFlow 1.3 section 5.1)");
+        if (a.type == ActionType::kResubmit && a.table != kTableAll && a.table > kMaxTable)
+            throw std::invalid_argument("resubmit table " + std::to_string(a.table) + " is outside 0..253");
+    }
+}
+
+std::size_t Ofproto::applyFlowMod(Bridge& br, const FlowMod& fm) {
+    using C = FlowMod::Command;
+    if (fm.command == C::kAdd) {
+        auto r = std::make_shared<Rule>();
+        r->table = fm.table;
+        r->priority = fm.priority;
+        r->match = fm.match;
+        r->actions = fm.actions;
+        r->cookie = fm.cookie;
+        r->idle_timeout = fm.idle_timeout;
+        r->hard_timeout = fm.hard_timeout;
+        r->send_flow_rem = fm.send_flow_rem;
+        r->created_ms = clock_();
+        br.table(fm.table).insert(std::move(r));
+        return 1;
+    }
+    bool strict = fm.command == C::kModifyStrict || fm.command == C::kDeleteStrict;
+    bool del = fm.command == C::kDelete || fm.command == C::kDeleteStrict;
+    std::size_t n = 0;
+    for (std::size_t t = 0; t < br.tables.size(); ++t) {
+        if (!br.tables[t] || (fm.table != kTableAll && fm.table != t)) continue;
+        for (auto& r : br.tables[t]->select(fm.match, fm.priority, strict)) {
+            if (!cookieMatches(*r, fm) || (del && !outputsTo(*r, fm.out_port))) continue;
+            if (del) {
+                br.tables[t]->remove(r.get());
+                if (r->send_flow_rem) expired_.push_back(r);
+            } else {
+                r->actions = fm.actions;
+            }
+            ++n;
+        }
+    }
+    return n;
+}
+
+std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods) {
+    std::lock_guard lk(mu_);
+    Bridge& br = bridgeOrThrow(bridge);
+    for (const auto& fm : mods) validateFlowMod(br, fm);
+    std::size_t n = 0;
+    for (const auto& fm : mods) n += applyFlowMod(br, fm);
+    dp_->invalidate();
+    return n;
+}
+
+void Ofproto::replaceFlows(const std::string& bridge, const std::vector<FlowMod>& adds) {
+    std::lock_guard lk(mu_);
+    Bridge& br = bridgeOrThrow(bridge);
+    for (const auto& fm : adds) validateFlowMod(br, fm);
+    br.tables.clear();
+    for (const auto& fm : adds) applyFlowMod(br, fm);
+    dp_->invalidate();
+}
+
+std::vector<std::shared_ptr<const Rule>> Ofproto::rules(const std::string& bridge, std::uint8_t table,
+                                                        const Match& filter) const {
+    std::lock_guard lk(mu_);
+    const Bridge& br = bridgeOrThrow(bridge);
+    std::vector<std::shared_ptr<const Rule>> out;
+    for (std::size_t t = 0; t < br.tables.size(); ++t) {
+        if (!br.tables[t] || (table != kTableAll && table != t)) continue;
+        for (auto& r : br.tables[t]->all())
+            if (matchCovers(filter, r->match)) out.push_back(r);
+    }
+    return out;
+}
+
+std::vector<Ofproto::TableStats> Ofproto::tableStats(const std::string& bridge) const {
+    std::lock_guard lk(mu_);
+    const Bridge& br = bridgeOrThrow(bridge);
+    std::vector<TableStats> out;
+    for (std::size_t t = 0; t < br.tables.size(); ++t)
+        if (br.tables[t])
+            out.push_back({static_cast<std::uint8_t>(t), br.tables[t]->size(), br.tables[t]->lookup_count,
+                           br.tables[t]->matched_count});
+    return out;
+}
+
+std::vector<std::shared_ptr<const Rule>> Ofproto::takeExpired() {
+    std::lock_guard lk(mu_);
+    std::vector<std::shared_ptr<const Rule>> out(expired_.begin(), expired_.end());
+    expired_.clear();
+    return out;
+}
+
+// Idle and hard timeouts (OpenFlow 1.3 section 5.5). Called with mu_ held. Returns true if any
+// rule was removed.
+bool Ofproto::expireRules(std::int64_t now) {
+    bool any = false;
+    for (auto& [name, br] : bridges_) {
+        for (auto& t : br->tables) {
+            if (!t) continue;
+            for (auto& r : t->all()) {
+                if (!r->idle_timeout && !r->hard_timeout) continue;
+                bool hard = r->hard_timeout && now - r->created_ms >= r->hard_timeout * 1000ll;
+                bool idle = r->idle_timeout && now - r->usedMs() >= r->idle_timeout * 1000ll;
+                if (!hard && !idle) continue;
+                t->remove(r.get());
+                if (r->send_flow_rem) expired_.push_back(r);
+                any = true;
+            }
+        }
+    }
+    return any;
+}
+
+std::optional<std::string> Ofproto::portName(const std::string& bridge, std::uint32_t ofport) const {
+    std::lock_guard lk(mu_);
+    auto b = bridges_.find(bridge);
+    if (b == bridges_.end()) return std::nullopt;
+    auto p = b->second->ports.find(ofport);
+    if (p == b->second->ports.end()) return std::nullopt;
+    return p->second.name;
+}
+
+std::optional<std::uint32_t> Ofproto::portNumber(const std::string& bridge, const std::string& name) const {
+    std::lock_guard lk(mu_);
+    auto b = bridges_.find(bridge);
+    if (b == bridges_.end()) return std::nullopt;
+    for (const auto& [ofport, bp] : b->second->ports)
+        if (bp.name == name) return ofport;
+    return std::nullopt;
+}
+
+}  // namespace vs::ofproto

@@ -1,0 +1,231 @@
+// Slow-path translation through the OpenFlow pipeline (OpenFlow 1.3 section 5.1): table lookups,
+// apply-actions, goto_table and resubmit, producing datapath actions and the megaflow mask.
+//
+// The packet is modelled by two keys: `flow`, the fields as the actions so far have set them, and
+// `base`, the fields of the frame as the datapath will hold it. Field changes are "committed" as
+// datapath set/push/pop actions only before an output, so consecutive rewrites cost one action.
+#include <arpa/inet.h>
+
+#include "datapath/coverage.h"
+#include "ofproto/ofproto.h"
+
+namespace vs::ofproto {
+
+using dp::FlowKey;
+
+struct Ofproto::XlateCtx {
+    Bridge& br;
+    FlowKey flow;          // in_port = ofport
+    FlowKey base;
+    std::uint64_t metadata = 0;
+    FlowKey& wc;           // megaflow mask
+    dp::ActionList& out;
+    dp::StatsSinks& sinks;
+    std::uint32_t in_ofport;
+    int depth = 0;
+    bool learn = true;     // false for trace: no side effects
+    std::vector<std::string>* trace = nullptr;
+    const std::function<std::string(const Rule&)>* describe = nullptr;
+    void note(const std::string& s) { if (trace) trace->push_back(std::string(2 * depth, ' ') + s); }
+};
+
+namespace {
+constexpr int kMaxDepth = 64;
+std::uint64_t macBits(const std::uint8_t* m) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 6; ++i) v = (v << 8) | m[i];
+    return v;
+}
+bool hasPorts(const FlowKey& f) {
+    return (f.dl_type == dp::kEthTypeIPv4) && !(f.nw_frag & dp::kFragLater) &&
+           (f.nw_proto == 6 || f.nw_proto == 17 || f.nw_proto == 132);
+}
+}  // namespace
+
+bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::ActionList& actions,
+                     dp::StatsSinks& sinks) {
+    std::lock_guard lk(mu_);
+    auto it = by_dp_port_.find(key.in_port);
+    if (it == by_dp_port_.end()) return false;  // the port went away while the packet was queued
+    mask.in_port = ~0u;
+    FlowKey flow = key;
+    flow.in_port = it->second.ofport;
+    XlateCtx ctx{*it->second.bridge, flow, key, 0, mask, actions, sinks, it->second.ofport};
+    xlateTable(ctx, 0);
+    return true;
+}
+
+void Ofproto::xlateTable(XlateCtx& ctx, std::uint8_t table_id) {
+    if (++ctx.depth > kMaxDepth) {
+        ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_resubmit_depth));
+        --ctx.depth;
+        return;
+    }
+    OfTable& t = ctx.br.table(table_id);
+    ++t.lookup_count;
+    Rule* r = t.lookup(ctx.flow, ctx.metadata, ctx.wc);
+    if (!r) {
+        ctx.note("table " + std::to_string(table_id) + ": no match: drop");
+        if (ctx.out.empty()) ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_table_miss));
+    } else {
+        ++t.matched_count;
+        ctx.sinks.push_back(r->stats);
+        if (ctx.describe) ctx.note("table " + std::to_string(table_id) + ": " + (*ctx.describe)(*r));
+        xlateActions(ctx, r->actions, table_id);
+    }
+    --ctx.depth;
+}
+
+void Ofproto::commit(XlateCtx& ctx) {
+    FlowKey& f = ctx.flow;
+    FlowKey& b = ctx.base;
+    auto& out = ctx.out;
+    using T = dp::ActionType;
+    if (std::memcmp(f.dl_src, b.dl_src, 6)) out.push_back(dp::Action::set(T::kSetEthSrc, macBits(f.dl_src)));
+    if (std::memcmp(f.dl_dst, b.dl_dst, 6)) out.push_back(dp::Action::set(T::kSetEthDst, macBits(f.dl_dst)));
+    if (f.vlan_tci != b.vlan_tci) {
+        if (b.vlan_tci) out.push_back(dp::Action::popVlan());
+        if (f.vlan_tci) out.push_back(dp::Action::pushVlan(f.vlan_tci));
+    }
+    if (f.dl_type == dp::kEthTypeIPv4) {
+        ctx.wc.dl_type = 0xffff;
+        if (f.nw_src != b.nw_src) out.push_back(dp::Action::set(T::kSetIpv4Src, f.nw_src));
+        if (f.nw_dst != b.nw_dst) out.push_back(dp::Action::set(T::kSetIpv4Dst, f.nw_dst));
+        if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpTos, f.nw_tos));
+        if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpTtl, f.nw_ttl));
+        if (hasPorts(f)) {
+            ctx.wc.nw_proto = 0xff;
+            ctx.wc.nw_frag = 0xff;
+            if (f.tp_src != b.tp_src) out.push_back(dp::Action::set(T::kSetTpSrc, f.tp_src));
+            if (f.tp_dst != b.tp_dst) out.push_back(dp::Action::set(T::kSetTpDst, f.tp_dst));
+        }
+    }
+    std::uint32_t dp_in = b.in_port;
+    b = f;
+    b.in_port = dp_in;
+}
+
+void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {
+    auto it = ctx.br.ports.find(ofport);
+    if (it == ctx.br.ports.end()) { ctx.note("output to missing port " + std::to_string(ofport) + ": skipped"); return; }
+    commit(ctx);
+    ctx.out.push_back(dp::Action::output(it->second.dp_port));
+    ctx.note("output to " + it->second.name);
+}
+
+// set_field and the mod_* actions (OpenFlow 1.3 section 7.2.5 OFPAT_SET_FIELD) change `flow` only;
+// commit() turns the changes into datapath actions at the next output.
+void Ofproto::setField(XlateCtx& ctx, const Action& a) {
+    FlowKey& f = ctx.flow;
+    switch (a.field) {
+    case Field::kEthSrc: std::memcpy(f.dl_src, a.mac.data(), 6); break;
+    case Field::kEthDst: std::memcpy(f.dl_dst, a.mac.data(), 6); break;
+    case Field::kVlanVid:
+        f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (a.value & dp::kVlanVidMask));
+        break;
+    case Field::kVlanPcp:
+        f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanVidMask) | dp::kVlanCfi | ((a.value & 7) << 13));
+        break;
+    case Field::kIpv4Src: f.nw_src = htonl(static_cast<std::uint32_t>(a.value)); break;
+    case Field::kIpv4Dst: f.nw_dst = htonl(static_cast<std::uint32_t>(a.value)); break;
+    case Field::kIpTos: f.nw_tos = static_cast<std::uint8_t>((a.value & 0xfc) | (f.nw_tos & 0x03)); break;
+    case Field::kIpTtl: f.nw_ttl = static_cast<std::uint8_t>(a.value); break;
+    case Field::kTpSrc: f.tp_src = static_cast<std::uint16_t>(a.value); break;
+    case Field::kTpDst: f.tp_dst = static_cast<std::uint16_t>(a.value); break;
+    case Field::kTunId: f.tun_id = a.value; break;
+    case Field::kMetadata: ctx.metadata = a.value; break;
+    }
+}
+
+// OpenFlow 1.3 section 5.12 (action set semantics are replaced by apply-actions, as ovs-ofctl does).
+void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id) {
+    FlowKey& f = ctx.flow;
+    for (const Action& a : actions) {
+        switch (a.type) {
+        case ActionType::kOutput:
+            if (a.port == kPortInPort) outputPort(ctx, ctx.in_ofport);
+            else if (a.port == kPortLocal) outputPort(ctx, kPortLocal);
+            else if (a.port == kPortNormal) goto normal;
+            else if (a.port == kPortFlood || a.port == kPortAll) goto flood;
+            else if (a.port == kPortController) goto controller;
+            else if (a.port != f.in_port) outputPort(ctx, a.port);  // output to the ingress port needs IN_PORT
+            break;
+        case ActionType::kInPort: outputPort(ctx, ctx.in_ofport); break;
+        case ActionType::kLocal: outputPort(ctx, kPortLocal); break;
+        case ActionType::kNormal:
+        normal: {
+            commit(ctx);
+            std::uint16_t cur = ctx.base.vlan_tci;
+            xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn);
+            ctx.base.vlan_tci = cur;
+            ctx.note("NORMAL");
+            break;
+        }
+        case ActionType::kFlood:
+        case ActionType::kAll:
+        flood:
+            for (const auto& [ofport, bp] : ctx.br.ports)
+                if (ofport != f.in_port) outputPort(ctx, ofport);
+            break;
+        case ActionType::kController:
+        controller:
+            ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_controller_unavailable));
+            ctx.note("controller: no controller connected, dropped");
+            break;
+        case ActionType::kDrop: break;
+        case ActionType::kSetVlanVid:
+            f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (a.value & dp::kVlanVidMask));
+            break;
+        case ActionType::kSetVlanPcp:
+            f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanVidMask) | dp::kVlanCfi | ((a.value & 7) << 13));
+            break;
+        case ActionType::kStripVlan: f.vlan_tci = 0; break;
+        case ActionType::kPushVlan:
+            if (!(f.vlan_tci & dp::kVlanCfi)) f.vlan_tci = dp::kVlanCfi;
+            break;
+        case ActionType::kSetField: setField(ctx, a); break;
+        case ActionType::kDecTtl:
+            ctx.wc.dl_type = 0xffff;
+            if (f.dl_type != dp::kEthTypeIPv4 && f.dl_type != dp::kEthTypeIPv6) break;
+            ctx.wc.nw_ttl = 0xff;
+            if (f.nw_ttl <= 1) {
+                ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_ttl_exceeded));
+                ctx.note("dec_ttl: TTL expired, dropped");
+                return;
+            }
+            --f.nw_ttl;
+            break;
+        case ActionType::kResubmit: {
+            std::uint32_t saved = f.in_port;
+            if (a.port != kPortInPort) f.in_port = a.port;
+            xlateTable(ctx, a.table == kTableAll ? table_id : a.table);
+            f.in_port = saved;
+            break;
+        }
+        case ActionType::kGotoTable: xlateTable(ctx, a.table); return;
+        }
+    }
+}
+
+std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::FlowKey& flow,
+                                        const std::function<std::string(const Rule&)>& describe) {
+    std::lock_guard lk(mu_);
+    Bridge& br = bridgeOrThrow(bridge);
+    std::vector<std::string> lines;
+    dp::FlowKey wc;
+    wc.clear();
+    dp::ActionList actions;
+    dp::StatsSinks sinks;
+    dp::FlowKey base = flow;
+    auto pit = br.ports.find(flow.in_port);
+    base.in_port = pit == br.ports.end() ? 0 : pit->second.dp_port;
+    XlateCtx ctx{br, flow, base, 0, wc, actions, sinks, flow.in_port};
+    ctx.learn = false;
+    ctx.trace = &lines;
+    ctx.describe = &describe;
+    xlateTable(ctx, 0);
+    lines.push_back("Datapath actions: " + dp::formatActions(actions));
+    return lines;
+}
+
+}  // namespace vs::ofproto
