@@ -89,6 +89,19 @@ DatapathStats Datapath::stats() const {
     return s;
 }
 
+std::vector<FlowDump> Datapath::dumpFlows() {
+    std::vector<FlowDump> out;
+    for (auto& th : threads_) {
+        auto d = th->dumpFlows(1000);
+        out.insert(out.end(), d.begin(), d.end());
+    }
+    if (inline_thread_) {
+        auto d = inline_thread_->dumpFlows(0);
+        out.insert(out.end(), d.begin(), d.end());
+    }
+    return out;
+}
+
 void Datapath::runOnce() {
     if (!inline_thread_) inline_thread_ = std::make_unique<PollThread>(*this);
     inline_thread_->runOnce();

@@ -92,6 +92,8 @@ public:
     void setFlowLimit(std::size_t n) noexcept { flow_limit_.store(n, std::memory_order_relaxed); }
 
     DatapathStats stats() const;
+    // Every poll thread's megaflows (dpif/dump-flows). Waits at most ~1 s per thread.
+    std::vector<FlowDump> dumpFlows();
 
     // For tests without threads: receive and process everything pending on every port once, on
     // the calling thread. Must not be used while start()ed.

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <type_traits>
 
 #include "datapath/coverage.h"
@@ -84,6 +85,10 @@ inline void applyMask(const FlowKey& key, const FlowKey& mask, FlowKey& out) noe
 std::uint64_t hashKey(const FlowKey& key) noexcept;
 // Hash of `key & mask` without materialising it.
 std::uint64_t hashMasked(const FlowKey& key, const FlowKey& mask) noexcept;
+
+// Text form of a megaflow (key under mask), showing only masked fields:
+// "in_port(2),eth(src=..,dst=..),eth_type(0x800),ipv4(src=10.0.0.1,proto=17),l4(dst=53)".
+std::string formatMegaflow(const FlowKey& key, const FlowKey& mask);
 
 // Offsets of the headers found by extractFlow, from the start of the frame; 0 when absent.
 struct HeaderOffsets {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <future>
 #include <system_error>
 
 namespace vs::dp {
@@ -127,6 +128,39 @@ void PollThread::runOnce() {
     }
 }
 
+std::vector<FlowDump> PollThread::dumpNow() const {
+    std::vector<FlowDump> out;
+    out.reserve(cls_.size());
+    cls_.forEach([&](const DpFlow& f) {
+        out.push_back({f.key, f.mask, formatActions(f.actions), f.packets.load(std::memory_order_relaxed),
+                       f.bytes.load(std::memory_order_relaxed), f.used_ms.load(std::memory_order_relaxed),
+                       f.created_ms});
+    });
+    return out;
+}
+
+std::vector<FlowDump> PollThread::dumpFlows(int timeout_ms) {
+    if (!thread_.joinable()) return dumpNow();
+    auto done = std::make_shared<std::promise<std::vector<FlowDump>>>();
+    auto fut = done->get_future();
+    {
+        std::lock_guard lk(task_mu_);
+        tasks_.push_back([this, done] { done->set_value(dumpNow()); });
+    }
+    wake();
+    if (fut.wait_for(std::chrono::milliseconds(timeout_ms)) != std::future_status::ready) return {};
+    return fut.get();
+}
+
+void PollThread::runTasks() {
+    std::vector<std::function<void()>> tasks;
+    {
+        std::lock_guard lk(task_mu_);
+        tasks.swap(tasks_);
+    }
+    for (auto& t : tasks) t();
+}
+
 void PollThread::loop() {
     epoll_event evs[64];
     while (!stop_.load(std::memory_order_relaxed)) {
@@ -139,6 +173,7 @@ void PollThread::loop() {
             if (no == 0) {
                 std::uint64_t v;
                 (void)!::read(wakefd_, &v, sizeof v);
+                runTasks();
                 continue;
             }
             checkGeneration();

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -26,11 +28,16 @@ public:
     void wake() noexcept;
     // Processes whatever is pending on every port once, on the caller's thread (tests).
     void runOnce();
+    // Snapshot of this thread's megaflows, taken on the thread itself (waits at most `timeout_ms`;
+    // runs inline when the thread is not started). Empty on timeout.
+    std::vector<FlowDump> dumpFlows(int timeout_ms);
 
     std::atomic<std::uint64_t> hit{0}, missed{0}, lost{0}, flows{0};
 
 private:
     void loop();
+    void runTasks();
+    std::vector<FlowDump> dumpNow() const;
     void syncPorts();
     void checkGeneration() noexcept;
     void sweep(std::int64_t now);
@@ -64,6 +71,8 @@ private:
     std::int64_t next_sweep_ms_ = 0;
     std::uint64_t batch_hit_ = 0, batch_miss_ = 0, batch_lost_ = 0;
     DpFlow scratch_flow_;  // actions of an upcall that was not installed
+    std::mutex task_mu_;
+    std::vector<std::function<void()>> tasks_;  // control requests run on the thread
 };
 
 // Monotonic milliseconds (CLOCK_MONOTONIC_COARSE: per batch, not per packet).

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "datapath/coverage.h"
+#include "datapath/poll_thread.h"
 #include "vswitchd/config_json.h"
 #include "vswitchd/daemon.h"
 
@@ -117,12 +118,25 @@ void methodShow(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
                 i.AddMember("name", str(in, a), a);
                 i.AddMember("type", str(ic.type.empty() ? "system" : ic.type, a), a);
                 i.AddMember("ofport", ic.ofport, a);
+                if (!ic.options.empty()) {
+                    rapidjson::Value opts(rapidjson::kObjectType);
+                    for (const auto& [k, v] : ic.options) opts.AddMember(str(k, a), str(v, a), a);
+                    i.AddMember("options", opts, a);
+                }
                 auto err = d.reconciler().error(in);
                 if (err) i.AddMember("error", str(*err, a), a); else i.AddMember("error", rapidjson::Value(), a);
                 ifaces.PushBack(i, a);
             }
             rapidjson::Value po(rapidjson::kObjectType);
             po.AddMember("name", str(pn, a), a);
+            // VLAN columns only when set (ovs-vsctl show prints them only then).
+            if (p.tag) po.AddMember("tag", *p.tag, a);
+            if (!p.trunks.empty()) {
+                rapidjson::Value trunks(rapidjson::kArrayType);
+                for (int t : p.trunks) trunks.PushBack(t, a);
+                po.AddMember("trunks", trunks, a);
+            }
+            if (!p.vlan_mode.empty()) po.AddMember("vlan_mode", str(p.vlan_mode, a), a);
             po.AddMember("interfaces", ifaces, a);
             ports.PushBack(po, a);
         }
@@ -206,6 +220,24 @@ void methodCoverageShow(Daemon&, const protocol::Request&, rapidjson::Document& 
     res.AddMember("counters", rows, a);
 }
 
+void methodDpifDumpFlows(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
+    auto& a = res.GetAllocator();
+    std::int64_t now = dp::monotonicMs();
+    rapidjson::Value rows(rapidjson::kArrayType);
+    for (const auto& f : d.ofproto().datapath().dumpFlows()) {
+        rapidjson::Value r(rapidjson::kObjectType);
+        r.AddMember("match", str(dp::formatMegaflow(f.key, f.mask), a), a);
+        r.AddMember("packets", f.packets, a);
+        r.AddMember("bytes", f.bytes, a);
+        r.AddMember("used", (now - f.used_ms) / 1000.0, a);
+        r.AddMember("age", (now - f.created_ms) / 1000.0, a);
+        r.AddMember("actions", str(f.actions, a), a);
+        rows.PushBack(r, a);
+    }
+    res.SetObject();
+    res.AddMember("flows", rows, a);
+}
+
 void methodVersion(Daemon&, const protocol::Request&, rapidjson::Document& res) {
     res.SetObject();
     res.AddMember("version", rapidjson::StringRef(VSWITCH_VERSION), res.GetAllocator());
@@ -220,6 +252,7 @@ void registerRpcMethods(MethodTable& t, Daemon& d) {
         {"version", methodVersion},   {"get", methodGet},           {"transact", methodTransact},
         {"show", methodShow},         {"fdb/show", methodFdbShow},  {"fdb/flush", methodFdbFlush},
         {"dpif/show", methodDpifShow}, {"coverage/show", methodCoverageShow},
+        {"dpif/dump-flows", methodDpifDumpFlows},
     };
     for (const auto& [name, fn] : methods)
         t.add(name, [&d, fn](const protocol::Request& r, rapidjson::Document& res) { fn(d, r, res); });
