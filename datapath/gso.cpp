@@ -1,0 +1,122 @@
+// Per-packet code: software segmentation and checksum completion. See gso.h.
+#include "datapath/gso.h"
+
+#include <arpa/inet.h>
+
+#include "datapath/flow_key.h"
+
+namespace vs::dp {
+
+std::uint32_t csumPartial(const std::uint8_t* p, std::size_t n, std::uint32_t sum) noexcept {
+    std::uint64_t s = sum;
+    std::size_t i = 0;
+    for (; i + 1 < n; i += 2) s += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
+    if (i < n) s += static_cast<std::uint32_t>(p[i] << 8);
+    while (s >> 32) s = (s & 0xffffffff) + (s >> 32);
+    return static_cast<std::uint32_t>(s);
+}
+
+std::uint16_t csumFold(std::uint32_t sum) noexcept {
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+}
+
+namespace {
+
+inline void put16(std::uint8_t* p, std::uint16_t v) { p[0] = static_cast<std::uint8_t>(v >> 8); p[1] = static_cast<std::uint8_t>(v); }
+inline std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+
+// Offset of the L3 header and its Ethertype, after up to two tags; 0 if not IP.
+std::size_t l3Offset(const Packet& p, std::uint16_t& type) {
+    const std::uint8_t* d = p.data();
+    std::size_t off = 12;
+    for (int tags = 0; tags < 3; ++tags) {
+        if (p.size() < off + 2) return 0;
+        type = get16(d + off);
+        if (type != kEthTypeVlan && type != kEthTypeQinQ) return off + 2;
+        off += 4;
+    }
+    return 0;
+}
+
+OffloadResult completeChecksum(const Packet& p, std::vector<WireFrame>& out) {
+    std::size_t start = p.vnet.csum_start, field = start + p.vnet.csum_offset;
+    if (field + 2 > p.size() || field + 2 > WireFrame::kMaxHdr) return OffloadResult::kMalformed;
+    WireFrame& w = out.emplace_back();
+    w.hdr_len = static_cast<std::uint16_t>(field + 2);
+    std::memcpy(w.hdr, p.data(), w.hdr_len);
+    std::uint16_t c = static_cast<std::uint16_t>(~csumFold(csumPartial(p.data() + start, p.size() - start, 0)));
+    put16(w.hdr + field, c ? c : 0xffff);  // UDP: 0 means "no checksum"; TCP never yields 0 here
+    w.payload = p.data() + w.hdr_len;
+    w.payload_len = p.size() - w.hdr_len;
+    return OffloadResult::kOk;
+}
+
+// One TCP segment: headers copied from the super-frame and fixed for payload [off, off+len).
+void emitSegment(const Packet& p, std::size_t l3, std::size_t l4, std::size_t hlen, bool v4, std::size_t off,
+                 std::size_t len, std::size_t index, bool last, std::vector<WireFrame>& out) {
+    WireFrame& w = out.emplace_back();
+    std::memcpy(w.hdr, p.data(), hlen);
+    w.hdr_len = static_cast<std::uint16_t>(hlen);
+    w.payload = p.data() + hlen + off;
+    w.payload_len = static_cast<std::uint32_t>(len);
+    std::uint8_t* ip = w.hdr + l3;
+    std::uint8_t* th = w.hdr + l4;
+    std::size_t tcp_len = hlen - l4 + len;
+    if (v4) {
+        put16(ip + 2, static_cast<std::uint16_t>(l4 - l3 + tcp_len));
+        put16(ip + 4, static_cast<std::uint16_t>(get16(ip + 4) + index));
+        put16(ip + 10, 0);
+        put16(ip + 10, static_cast<std::uint16_t>(~csumFold(csumPartial(ip, l4 - l3, 0))));
+    } else {
+        put16(ip + 4, static_cast<std::uint16_t>(l4 - l3 - 40 + tcp_len));
+    }
+    std::uint32_t seq;
+    std::memcpy(&seq, th + 4, 4);
+    seq = htonl(ntohl(seq) + static_cast<std::uint32_t>(off));
+    std::memcpy(th + 4, &seq, 4);
+    if (!last) th[13] &= static_cast<std::uint8_t>(~0x09);  // FIN, PSH only on the last segment
+    if (index) th[13] &= static_cast<std::uint8_t>(~0x80);  // CWR only on the first
+    put16(th + 16, 0);
+    std::uint32_t sum = v4 ? csumPartial(ip + 12, 8, 0) : csumPartial(ip + 8, 32, 0);
+    sum += 6 + static_cast<std::uint32_t>(tcp_len);
+    sum = csumPartial(th, hlen - l4, sum);
+    sum = csumPartial(w.payload, len, sum);
+    put16(th + 16, static_cast<std::uint16_t>(~csumFold(sum)));
+}
+
+OffloadResult segmentTcp(const Packet& p, std::vector<WireFrame>& out) {
+    std::uint16_t type = 0;
+    std::size_t l3 = l3Offset(p, type);
+    bool v4 = (p.vnet.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4;
+    if (!l3 || type != (v4 ? kEthTypeIPv4 : kEthTypeIPv6)) return OffloadResult::kMalformed;
+    std::size_t l4 = p.vnet.csum_start;
+    if (l4 <= l3 || l4 + 20 > p.size()) return OffloadResult::kMalformed;
+    std::size_t hlen = l4 + ((p.data()[l4 + 12] >> 4) * 4u);
+    std::size_t mss = p.vnet.gso_size;
+    if (hlen > p.size() || hlen > WireFrame::kMaxHdr || mss == 0) return OffloadResult::kMalformed;
+    std::size_t payload = p.size() - hlen;
+    std::size_t index = 0;
+    for (std::size_t off = 0; off < payload || (payload == 0 && index == 0); off += mss, ++index) {
+        std::size_t len = std::min(mss, payload - off);
+        emitSegment(p, l3, l4, hlen, v4, off, len, index, off + len >= payload, out);
+        if (payload == 0) break;
+    }
+    return OffloadResult::kOk;
+}
+
+}  // namespace
+
+OffloadResult softwareOffload(const Packet& p, std::vector<WireFrame>& out) {
+    std::uint8_t gso = p.vnet.gso_type & static_cast<std::uint8_t>(~VIRTIO_NET_HDR_GSO_ECN);
+    if (gso == VIRTIO_NET_HDR_GSO_TCPV4 || gso == VIRTIO_NET_HDR_GSO_TCPV6) return segmentTcp(p, out);
+    if (gso != VIRTIO_NET_HDR_GSO_NONE) return OffloadResult::kUnsupported;
+    if (p.vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) return completeChecksum(p, out);
+    WireFrame& w = out.emplace_back();
+    w.hdr_len = 0;
+    w.payload = p.data();
+    w.payload_len = p.size();
+    return OffloadResult::kOk;
+}
+
+}  // namespace vs::dp
