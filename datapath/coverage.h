@@ -27,6 +27,14 @@ namespace vs::dp {
     X(drop_resubmit_depth, "resubmit/goto_table recursion deeper than 64")         \
     X(drop_ttl_exceeded, "dec_ttl on a packet with TTL 0 or 1")                    \
     X(drop_table_miss, "no rule matched in a flow table")                         \
+    X(drop_vxlan_short, "VXLAN datagram shorter than its header and an Ethernet header") \
+    X(drop_vxlan_no_iflag, "VXLAN header without the I flag (RFC 7348 section 5)")   \
+    X(drop_vxlan_reserved, "VXLAN header with reserved bits set")                    \
+    X(drop_vxlan_unknown_vni, "VXLAN packet for a VNI no port has")                  \
+    X(drop_vxlan_unknown_remote, "VXLAN packet from a VTEP no port names")           \
+    X(drop_tunnel_no_destination, "flow-based tunnel output without a destination")  \
+    X(drop_tunnel_offload, "GSO frame the tunnel cannot segment")                     \
+    X(tunnel_icmp_frag_needed, "ICMP fragmentation-needed sent for a frame over the tunnel MTU") \
     X(drop_upcall_error, "upcall failed to translate the packet")                    \
     X(drop_tx_error, "transmit to a port failed")                                    \
     X(drop_port_gone, "output to a port that no longer exists")                      \

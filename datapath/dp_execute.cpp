@@ -10,14 +10,18 @@ void PollThread::processBatch(Packet** pkts, int n, Port& in, std::uint32_t in_n
     std::uint64_t malformed = 0;
     for (int i = 0; i < n; ++i) {
         Packet* pkt = pkts[i];
-        pkt->in_port = in_no;
+        if (!pkt->in_port) pkt->in_port = in_no;  // a tunnel socket names the port it demultiplexed to
         Coverage why;
-        if (!extractFlow(pkt->data(), pkt->size(), in_no, key, ofs, why)) {
+        if (!extractFlow(pkt->data(), pkt->size(), pkt->in_port, key, ofs, why)) {
             coverageAdd(why);
             ++malformed;
             continue;
         }
+        key.tun_id = pkt->tun_id;
+        key.tun_src = pkt->tun_src;
+        key.tun_dst = pkt->tun_dst;
         std::uint64_t h = hashKey(key);
+        pkt->hash = h;
         DpFlow* flow = emc_.lookup(key, h);
         if (!flow) {
             flow = cls_.lookup(key);

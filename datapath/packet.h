@@ -85,6 +85,8 @@ public:
         offset_ = kHeadroom;
         size_ = 0;
         in_port = 0;
+        tun_id = 0;
+        tun_src = tun_dst = 0;
         std::memset(&vnet, 0, sizeof vnet);
     }
     // Copies frame, metadata and offload info from `o`.
@@ -94,9 +96,17 @@ public:
         std::memcpy(data(), o.data(), o.size_);
         in_port = o.in_port;
         vnet = o.vnet;
+        tun_id = o.tun_id;
+        tun_src = o.tun_src;
+        tun_dst = o.tun_dst;
+        hash = o.hash;
     }
 
-    std::uint32_t in_port = 0;      // datapath port number the frame arrived on
+    std::uint32_t in_port = 0;      // datapath port number the frame arrived on (0: the polled port)
+    std::uint64_t tun_id = 0;       // tunnel metadata: VNI (RFC 7348) on receive and for flow-based send
+    std::uint32_t tun_src = 0;      // outer IPv4 source / destination, network order
+    std::uint32_t tun_dst = 0;
+    std::uint64_t hash = 0;         // flow hash, set by the datapath before actions run
     virtio_net_hdr vnet{};          // offload info (GSO type/size, checksum start/offset)
     std::uint16_t tx_refs = 0;      // outputs queued for this packet in the current batch
 

@@ -58,7 +58,10 @@ bool Ofproto::hasBridge(const std::string& name) const {
 void Ofproto::setBridgeSettings(const std::string& name, const BridgeSettings& s) {
     std::lock_guard lk(mu_);
     Bridge& br = bridgeOrThrow(name);
-    if (br.macs.agingSeconds() == s.mac_aging_s && br.macs.maxEntries() == s.mac_table_size) return;
+    if (br.macs.agingSeconds() == s.mac_aging_s && br.macs.maxEntries() == s.mac_table_size &&
+        br.split_horizon == s.tunnel_split_horizon)
+        return;
+    br.split_horizon = s.tunnel_split_horizon;
     br.macs.setAging(s.mac_aging_s);
     br.macs.setMaxEntries(s.mac_table_size);
     dp_->invalidate();

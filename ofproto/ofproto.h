@@ -34,6 +34,10 @@ using Clock = std::function<std::int64_t()>;  // monotonic milliseconds
 struct BridgeSettings {
     int mac_aging_s = MacTable::kDefaultAgingS;
     std::size_t mac_table_size = MacTable::kDefaultMaxEntries;
+    // Frames received from a tunnel are not flooded to other tunnels (a full mesh of VTEPs needs no
+    // spanning tree). other_config:tunnel-split-horizon=false turns it off (hub-and-spoke).
+    bool tunnel_split_horizon = true;
+    bool operator==(const BridgeSettings&) const = default;
 };
 
 struct FdbRow {
@@ -125,6 +129,7 @@ private:
         std::string name;
         std::map<std::uint32_t, BridgePort> ports;  // by ofport
         MacTable macs;
+        bool split_horizon = true;
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
             if (tables.size() <= id) tables.resize(id + 1);

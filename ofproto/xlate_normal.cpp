@@ -1,5 +1,7 @@
 // Slow-path translation: the NORMAL action (MAC learning switch with 802.1Q VLANs), run on an
 // upcall.
+#include <cstring>
+
 #include "datapath/coverage.h"
 #include "datapath/flow_key.h"
 #include "ofproto/ofproto.h"
@@ -59,9 +61,13 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
 void Ofproto::flood(const Bridge& br, std::uint32_t in_ofport, std::uint16_t vlan, std::uint16_t& cur_tci,
                     std::uint16_t pcp, dp::ActionList& actions) const {
     bool tagged_first = cur_tci != 0;
+    auto tunnel = [](const BridgePort& p) { return std::strcmp(p.port->type(), "vxlan") == 0; };
+    auto in = br.ports.find(in_ofport);
+    bool from_tunnel = br.split_horizon && in != br.ports.end() && tunnel(in->second);
     for (int pass = 0; pass < 2; ++pass)
         for (const auto& [ofport, bp] : br.ports)
-            if (ofport != in_ofport && bp.vlan.carries(vlan) && bp.vlan.sendsTagged(vlan) == (tagged_first == (pass == 0)))
+            if (ofport != in_ofport && bp.vlan.carries(vlan) && bp.vlan.sendsTagged(vlan) == (tagged_first == (pass == 0)) &&
+                !(from_tunnel && tunnel(bp)))
                 outputTo(bp, vlan, cur_tci, pcp, actions);
 }
 

@@ -3,6 +3,7 @@
 #include "datapath/afpacket_port.h"
 #include "datapath/dummy_port.h"
 #include "datapath/tap_port.h"
+#include "datapath/vxlan.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
@@ -28,6 +29,8 @@ ofproto::BridgeSettings Reconciler::settingsOf(const BridgeConfig& bc) {
     };
     s.mac_aging_s = static_cast<int>(num("mac-aging-time", ofproto::MacTable::kDefaultAgingS));
     s.mac_table_size = static_cast<std::size_t>(num("mac-table-size", ofproto::MacTable::kDefaultMaxEntries));
+    auto sh = bc.other_config.find("tunnel-split-horizon");
+    s.tunnel_split_horizon = sh == bc.other_config.end() || sh->second != "false";
     return s;
 }
 
@@ -48,6 +51,7 @@ void Reconciler::removeStale(const Config& cfg) {
         if (pc && pc->interfaces == r.cfg.interfaces) { ++it; continue; }
         log::info("removing port {} from bridge {}", name, r.bridge);
         of_.removePort(r.bridge, name);
+        tunnels_.detach(r.dp_port);
         it = ports_.erase(it);
     }
     for (auto it = bridges_.begin(); it != bridges_.end();) {
@@ -85,9 +89,17 @@ void Reconciler::addMissing(const Config& cfg) {
             const auto& [iname, ic] = *pc.interfaces.begin();
             auto port = openInterface(iname, ic);
             if (!port) continue;
-            of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port, vlan);
+            std::uint32_t dp_no = of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port, vlan);
+            if (auto* vx = dynamic_cast<dp::VxlanPort*>(port.get())) {
+                if (auto err = tunnels_.attach(vx->config(), dp_no)) {
+                    of_.removePort(bname, pname);
+                    log::warn("{}: {}", iname, *err);
+                    errors_[iname] = *err;
+                    continue;
+                }
+            }
             errors_.erase(iname);
-            ports_[pname] = Running{bname, pc, std::move(port)};
+            ports_[pname] = Running{bname, pc, std::move(port), dp_no};
             log::info("added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);
         }
     }
@@ -102,6 +114,14 @@ std::shared_ptr<dp::Port> Reconciler::openInterface(const std::string& name, con
     if (type == "system") {
         p = dp::AfPacketPort::open(name, ec);
         what = "could not open network device " + name;
+    } else if (type == "vxlan") {
+        dp::VxlanConfig vc;
+        if (auto err = parseVxlanOptions(ic.options, vc)) {
+            errors_[name] = *err;
+            return nullptr;
+        }
+        p = dp::VxlanPort::create(name, vc, ec);
+        what = "could not create vxlan interface " + name;
     } else if (type == "internal") {
         p = dp::TapPort::create(name, ec);
         what = "could not create internal device " + name;

@@ -16,12 +16,13 @@
 
 #include "ofproto/ofproto.h"
 #include "vswitchd/config_model.h"
+#include "vswitchd/tunnels.h"
 
 namespace vs::vswitchd {
 
 class Reconciler {
 public:
-    explicit Reconciler(ofproto::Ofproto& of) : of_(of) {}
+    explicit Reconciler(ofproto::Ofproto& of) : of_(of), tunnels_(of.datapath()) {}
 
     void apply(const Config& cfg);
     // Why interface `iface` is not running, or nullopt when it runs (or is unknown).
@@ -34,6 +35,7 @@ private:
         std::string bridge;
         PortConfig cfg;
         std::shared_ptr<dp::Port> port;
+        std::uint32_t dp_port = 0;
     };
 
     void removeStale(const Config& cfg);
@@ -45,6 +47,7 @@ private:
     std::set<std::string> bridges_;
     std::map<std::string, Running> ports_;          // by port name
     std::map<std::string, std::string> errors_;     // by interface name
+    TunnelSockets tunnels_;
 };
 
 }  // namespace vs::vswitchd

@@ -1,0 +1,124 @@
+// Control code for VXLAN: sockets and the demux table. See vxlan.h.
+#include "datapath/vxlan.h"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace vs::dp {
+namespace {
+
+std::error_code lastError() { return std::error_code(errno, std::generic_category()); }
+
+std::string ipText(std::uint32_t ip) {
+    char b[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ip, b, sizeof b);
+    return b;
+}
+
+}  // namespace
+
+std::uint32_t VxlanDemux::find(std::uint32_t remote, std::uint32_t vni, bool& vni_known) const {
+    vni_known = false;
+    for (std::uint64_t k : {key(remote, vni), key(0, vni), key(remote, kAnyVni), key(0, kAnyVni)}) {
+        auto it = ports.find(k);
+        if (it != ports.end()) return it->second;
+    }
+    for (const auto& [k, port] : ports)
+        if ((k & 0xffffffff) == vni) vni_known = true;
+    return 0;
+}
+
+std::unique_ptr<VxlanSocket> VxlanSocket::create(std::uint32_t local_ip, std::uint16_t dst_port, std::error_code& ec) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) { ec = lastError(); return nullptr; }
+    int big = 4 << 20;
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(dst_port);
+    sa.sin_addr.s_addr = local_ip;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+        ec = lastError();
+        ::close(fd);
+        return nullptr;
+    }
+    ec.clear();
+    return std::unique_ptr<VxlanSocket>(new VxlanSocket("vxlan_sock:" + ipText(local_ip) + ":" + std::to_string(dst_port), fd));
+}
+
+VxlanSocket::~VxlanSocket() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void VxlanSocket::setDemux(std::shared_ptr<const VxlanDemux> d) {
+    std::lock_guard lk(mu_);
+    demux_ = std::move(d);
+    demux_version_.fetch_add(1, std::memory_order_release);
+}
+
+std::unique_ptr<VxlanPort> VxlanPort::create(const std::string& name, const VxlanConfig& cfg, std::error_code& ec) {
+    int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (raw < 0) { ec = lastError(); return nullptr; }
+    // Transmit only: a filter that accepts nothing keeps the kernel from queueing us every UDP packet.
+    sock_filter reject{BPF_RET | BPF_K, 0, 0, 0};
+    sock_fprog prog{1, &reject};
+    ::setsockopt(raw, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+    int sndbuf = 4 << 20;
+    if (::setsockopt(raw, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+        ::setsockopt(raw, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    if (cfg.tos) ::setsockopt(raw, IPPROTO_IP, IP_TOS, &cfg.tos, sizeof cfg.tos);
+    if (cfg.ttl) ::setsockopt(raw, IPPROTO_IP, IP_TTL, &cfg.ttl, sizeof cfg.ttl);
+    if (cfg.local_ip) {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = cfg.local_ip;
+        if (::bind(raw, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+            ec = lastError();
+            ::close(raw);
+            return nullptr;
+        }
+    }
+    int loop = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (loop < 0) { ec = lastError(); ::close(raw); return nullptr; }
+    ec.clear();
+    return std::unique_ptr<VxlanPort>(new VxlanPort(name, cfg, raw, loop));
+}
+
+VxlanPort::VxlanPort(std::string name, const VxlanConfig& cfg, int raw_fd, int loop_fd)
+    : Port(std::move(name)), cfg_(cfg), raw_fd_(raw_fd), loop_fd_(loop_fd) {
+    frames_.reserve(128);
+    pending_.reserve(128);
+}
+
+VxlanPort::~VxlanPort() {
+    if (raw_fd_ >= 0) ::close(raw_fd_);
+    if (loop_fd_ >= 0) ::close(loop_fd_);
+}
+
+// Path MTU towards `remote` as the kernel knows it (IP_MTU of a connected UDP socket), rechecked
+// every few seconds; 0 if unknown.
+int VxlanPort::pathMtu(std::uint32_t remote) noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    std::int64_t now = ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+    if (cached_mtu_ && now - mtu_checked_ms_ < 5000) return cached_mtu_;
+    mtu_checked_ms_ = now;
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return cached_mtu_;
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(cfg_.dst_port);
+    sa.sin_addr.s_addr = remote;
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    if (::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+        ::getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &len) == 0)
+        cached_mtu_ = mtu;
+    ::close(s);
+    return cached_mtu_;
+}
+
+}  // namespace vs::dp

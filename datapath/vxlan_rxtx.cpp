@@ -1,0 +1,210 @@
+// Per-packet code for VXLAN: decapsulation, encapsulation, ICMP for frames over the tunnel MTU.
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "datapath/coverage.h"
+#include "datapath/flow_key.h"
+#include "datapath/vxlan.h"
+
+namespace vs::dp {
+namespace {
+constexpr std::size_t kVxlanHdr = 8;
+constexpr std::size_t kOuter = 36;  // outer IPv4 20 + UDP 8 + VXLAN 8, on top of the inner frame
+constexpr std::size_t kMaxLoopback = 64;
+inline void put16(std::uint8_t* p, std::uint16_t v) { p[0] = static_cast<std::uint8_t>(v >> 8); p[1] = static_cast<std::uint8_t>(v); }
+inline std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+}  // namespace
+
+// RFC 7348 section 5: flags 0x08 (I) and 24 reserved bits, VNI (24 bits), 8 reserved bits.
+bool VxlanSocket::decap(Packet& p, const std::uint8_t* h, std::size_t len, const sockaddr_in& from,
+                        const VxlanDemux& demux) noexcept {
+    if (len < kVxlanHdr + 14) { coverageAdd(Coverage::drop_vxlan_short); return false; }
+    if (!(h[0] & 0x08)) { coverageAdd(Coverage::drop_vxlan_no_iflag); return false; }
+    if ((h[0] & ~0x08) || h[1] || h[2] || h[3] || h[7]) { coverageAdd(Coverage::drop_vxlan_reserved); return false; }
+    std::uint32_t vni = static_cast<std::uint32_t>(h[4] << 16 | h[5] << 8 | h[6]);
+    bool vni_known = false;
+    std::uint32_t port = demux.find(from.sin_addr.s_addr, vni, vni_known);
+    if (!port) {
+        coverageAdd(vni_known ? Coverage::drop_vxlan_unknown_remote : Coverage::drop_vxlan_unknown_vni);
+        return false;
+    }
+    p.setSize(static_cast<std::uint32_t>(len - kVxlanHdr));
+    p.in_port = port;
+    p.tun_id = vni;
+    p.tun_src = from.sin_addr.s_addr;
+    return true;
+}
+
+int VxlanSocket::receive(Packet** pkts, int max) noexcept {
+    if (demux_version_.load(std::memory_order_acquire) != seen_version_) {
+        std::lock_guard lk(mu_);
+        cached_ = demux_;
+        seen_version_ = demux_version_.load(std::memory_order_relaxed);
+    }
+    if (max > kBatchSize) max = kBatchSize;
+    mmsghdr msgs[kBatchSize];
+    iovec iov[kBatchSize][2];
+    std::uint8_t hdr[kBatchSize][kVxlanHdr];
+    sockaddr_in from[kBatchSize];
+    for (int i = 0; i < max; ++i) {
+        pkts[i]->reset();
+        iov[i][0] = {hdr[i], kVxlanHdr};
+        iov[i][1] = {pkts[i]->data(), pkts[i]->tailroom()};
+        msgs[i].msg_hdr = {&from[i], sizeof from[i], iov[i], 2, nullptr, 0, 0};
+    }
+    int r = ::recvmmsg(fd_, msgs, static_cast<unsigned>(max), MSG_DONTWAIT, nullptr);
+    if (r <= 0) return 0;
+    int n = 0;
+    std::uint64_t dropped = 0, bytes = 0;
+    for (int i = 0; i < r; ++i) {
+        if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || !decap(*pkts[i], hdr[i], msgs[i].msg_len, from[i], *cached_)) {
+            ++dropped;
+            continue;
+        }
+        bytes += pkts[i]->size();
+        std::swap(pkts[n], pkts[i]);
+        ++n;
+    }
+    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
+    PortStats::add(stats().rx_bytes, bytes);
+    PortStats::add(stats().rx_dropped, dropped);
+    return n;
+}
+
+int VxlanPort::receive(Packet** pkts, int max) noexcept {
+    std::uint64_t v;
+    (void)!::read(loop_fd_, &v, sizeof v);
+    int n = 0;
+    while (n < max && !loopback_.empty()) {
+        Packet& p = *pkts[n];
+        p.reset();
+        auto& f = loopback_.front();
+        std::memcpy(p.data(), f.data(), f.size());
+        p.setSize(static_cast<std::uint32_t>(f.size()));
+        p.tun_id = cfg_.vni;
+        p.tun_src = cfg_.remote_ip;
+        loopback_.pop_front();
+        ++n;
+    }
+    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
+    return n;
+}
+
+// True when `w`, an IPv4 frame with DF set, exceeds the tunnel's MTU for inner L3 packets.
+bool VxlanPort::tooBig(const WireFrame& w, std::size_t l3_off, int mtu) noexcept {
+    if (mtu <= 0 || w.size() <= l3_off + 20) return false;
+    if (kOuter + w.size() <= static_cast<std::size_t>(mtu)) return false;
+    // Copied headers always include L3 and L4; a frame without copied headers is all payload.
+    const std::uint8_t* ip = w.hdr_len ? w.hdr + l3_off : w.payload + l3_off;
+    return (ip[0] >> 4) == 4 && (ip[6] & 0x40);  // IPv4 with DF
+}
+
+// Builds ICMP type 3 code 4 (RFC 792, next-hop MTU per RFC 1191) back to the sender, as if from the
+// destination, and queues it to be received from this port.
+void VxlanPort::fragNeeded(const Packet& p, int mtu) noexcept {
+    const std::uint8_t* d = p.data();
+    std::size_t l2 = (get16(d + 12) == kEthTypeVlan) ? 18 : 14;
+    const std::uint8_t* ip = d + l2;
+    std::size_t ihl = (ip[0] & 0x0f) * 4u;
+    if (loopback_.size() >= kMaxLoopback || p.size() < l2 + ihl + 8) return;
+    std::vector<std::uint8_t> f(l2 + 20 + 8 + ihl + 8);
+    std::memcpy(f.data(), d + 6, 6);      // to the sender's MAC
+    std::memcpy(f.data() + 6, d, 6);      // from the destination's
+    std::memcpy(f.data() + 12, d + 12, l2 - 12);
+    std::uint8_t* oip = f.data() + l2;
+    oip[0] = 0x45;
+    put16(oip + 2, static_cast<std::uint16_t>(20 + 8 + ihl + 8));
+    oip[8] = 64;
+    oip[9] = 1;
+    std::memcpy(oip + 12, ip + 16, 4);
+    std::memcpy(oip + 16, ip + 12, 4);
+    put16(oip + 10, static_cast<std::uint16_t>(~csumFold(csumPartial(oip, 20, 0))));
+    std::uint8_t* icmp = oip + 20;
+    icmp[0] = 3;
+    icmp[1] = 4;
+    put16(icmp + 6, static_cast<std::uint16_t>(mtu - kOuter - l2));  // largest inner IP packet
+    std::memcpy(icmp + 8, ip, ihl + 8);
+    put16(icmp + 2, static_cast<std::uint16_t>(~csumFold(csumPartial(icmp, 8 + ihl + 8, 0))));
+    loopback_.push_back(std::move(f));
+    std::uint64_t one = 1;
+    (void)!::write(loop_fd_, &one, sizeof one);
+    coverageAdd(Coverage::tunnel_icmp_frag_needed);
+}
+
+int VxlanPort::send(Packet* const* pkts, int n) noexcept {
+    std::uint64_t dropped = 0;
+    int sent = 0;
+    for (int i = 0; i < n; ++i) {
+        const Packet& p = *pkts[i];
+        std::uint32_t dst = cfg_.remote_flow ? p.tun_dst : cfg_.remote_ip;
+        std::uint32_t vni = cfg_.key_flow ? static_cast<std::uint32_t>(p.tun_id) : cfg_.vni;
+        if (!dst) { coverageAdd(Coverage::drop_tunnel_no_destination); ++dropped; continue; }
+        std::size_t before = frames_.size();
+        if (softwareOffload(p, frames_) != OffloadResult::kOk) {
+            frames_.resize(before);
+            coverageAdd(Coverage::drop_tunnel_offload);
+            ++dropped;
+            continue;
+        }
+        std::size_t l2 = (p.size() >= 14 && get16(p.data() + 12) == kEthTypeVlan) ? 18 : 14;
+        bool ipv4 = p.size() >= l2 && get16(p.data() + l2 - 2) == kEthTypeIPv4;
+        int mtu = cfg_.remote_flow ? 0 : pathMtu(dst);
+        if (ipv4 && mtu && tooBig(frames_[before], l2, mtu)) {
+            frames_.resize(before);
+            fragNeeded(p, mtu);
+            ++dropped;
+            continue;
+        }
+        std::uint16_t sport = static_cast<std::uint16_t>(32768 + (p.hash ^ (p.hash >> 32)) % 28232);
+        for (std::size_t k = before; k < frames_.size(); ++k) {
+            Pending& pd = pending_.emplace_back();
+            std::memset(pd.hdr, 0, sizeof pd.hdr);
+            put16(pd.hdr, sport);
+            put16(pd.hdr + 2, cfg_.dst_port);
+            put16(pd.hdr + 4, static_cast<std::uint16_t>(16 + frames_[k].size()));
+            pd.hdr[8] = 0x08;  // I flag; UDP checksum 0 (RFC 7348 section 5)
+            pd.hdr[12] = static_cast<std::uint8_t>(vni >> 16);
+            pd.hdr[13] = static_cast<std::uint8_t>(vni >> 8);
+            pd.hdr[14] = static_cast<std::uint8_t>(vni);
+            pd.to = {};
+            pd.to.sin_family = AF_INET;
+            pd.to.sin_addr.s_addr = dst;
+        }
+        ++sent;
+        if (frames_.size() >= 64) flush();
+    }
+    flush();
+    PortStats::add(stats().tx_dropped, dropped);
+    return sent;
+}
+
+void VxlanPort::flush() noexcept {
+    std::size_t n = frames_.size();
+    if (n == 0) return;
+    msgs_.resize(n);
+    iovs_.resize(n);
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        iovs_[i][0] = {pending_[i].hdr, 16};
+        iovs_[i][1] = {frames_[i].hdr, frames_[i].hdr_len};
+        iovs_[i][2] = {const_cast<std::uint8_t*>(frames_[i].payload), frames_[i].payload_len};
+        msgs_[i].msg_hdr = {&pending_[i].to, sizeof(sockaddr_in), iovs_[i].data(), 3, nullptr, 0, 0};
+        bytes += frames_[i].size();
+    }
+    std::size_t done = 0, failed = 0;
+    while (done < n) {
+        int r = ::sendmmsg(raw_fd_, msgs_.data() + done, static_cast<unsigned>(n - done), MSG_DONTWAIT);
+        if (r > 0) { done += static_cast<std::size_t>(r); continue; }
+        if (errno == EINTR) continue;
+        coverageAdd(Coverage::drop_tx_error);
+        ++failed;
+        ++done;
+    }
+    PortStats::add(stats().tx_packets, n - failed);
+    PortStats::add(stats().tx_bytes, bytes);
+    PortStats::add(stats().tx_dropped, failed);
+    frames_.clear();
+    pending_.clear();
+}
+
+}  // namespace vs::dp
