@@ -61,8 +61,9 @@ std::string formatMegaflow(const FlowKey& k, const FlowKey& m) {
     group(out, vlan, "vlan");
     if (m.dl_type) group(out, hex(k.dl_type), "eth_type");
     std::string l3;
-    field(l3, "src", k.nw_src, m.nw_src, ip4);
-    field(l3, "dst", k.nw_dst, m.nw_dst, ip4);
+    bool v4 = k.dl_type == kEthTypeIPv4 || k.dl_type == kEthTypeArp;  // nw_src/nw_dst mean IPv4 here
+    if (v4) field(l3, "src", k.nw_src, m.nw_src, ip4);
+    if (v4) field(l3, "dst", k.nw_dst, m.nw_dst, ip4);
     auto num = [](auto v) { return std::to_string(v); };
     field(l3, "proto", k.nw_proto, m.nw_proto, num);
     field(l3, "tos", k.nw_tos, m.nw_tos, num);

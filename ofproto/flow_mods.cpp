@@ -9,12 +9,19 @@ namespace {
 bool cookieMatches(const Rule& r, const FlowMod& fm) {
     return (r.cookie & fm.cookie_mask) == (fm.cookie & fm.cookie_mask);
 }
+}  // namespace
+
 bool outputsTo(const Rule& r, std::uint32_t port) {
     if (port == kPortNone) return true;
-    for (const auto& a : r.actions)
+    for (const auto& a : r.actions) {
         if (a.type == ActionType::kOutput && a.port == port) return true;
+        if ((a.type == ActionType::kLocal && port == kPortLocal) || (a.type == ActionType::kInPort && port == kPortInPort))
+            return true;
+    }
     return false;
 }
+
+namespace {
 bool isAddLike(FlowMod::Command c) { return c == FlowMod::Command::kAdd; }
 }  // namespace
 
@@ -71,6 +78,7 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
     for (const auto& fm : mods) validateFlowMod(br, fm);
     std::size_t n = 0;
     for (const auto& fm : mods) n += applyFlowMod(br, fm);
+    flow_version_.fetch_add(1, std::memory_order_relaxed);
     dp_->invalidate();
     return n;
 }
@@ -81,6 +89,7 @@ void Ofproto::replaceFlows(const std::string& bridge, const std::vector<FlowMod>
     for (const auto& fm : adds) validateFlowMod(br, fm);
     br.tables.clear();
     for (const auto& fm : adds) applyFlowMod(br, fm);
+    flow_version_.fetch_add(1, std::memory_order_relaxed);
     dp_->invalidate();
 }
 
@@ -93,6 +102,28 @@ std::vector<std::shared_ptr<const Rule>> Ofproto::rules(const std::string& bridg
         if (!br.tables[t] || (table != kTableAll && table != t)) continue;
         for (auto& r : br.tables[t]->all())
             if (matchCovers(filter, r->match)) out.push_back(r);
+    }
+    return out;
+}
+
+std::vector<FlowMod> Ofproto::exportFlows(const std::string& bridge) const {
+    std::lock_guard lk(mu_);
+    const Bridge& br = bridgeOrThrow(bridge);
+    std::vector<FlowMod> out;
+    for (const auto& t : br.tables) {
+        if (!t) continue;
+        for (const auto& r : t->all()) {
+            FlowMod fm;
+            fm.table = r->table;
+            fm.priority = r->priority;
+            fm.match = r->match;
+            fm.actions = r->actions;
+            fm.cookie = r->cookie;
+            fm.idle_timeout = r->idle_timeout;
+            fm.hard_timeout = r->hard_timeout;
+            fm.send_flow_rem = r->send_flow_rem;
+            out.push_back(std::move(fm));
+        }
     }
     return out;
 }
@@ -130,6 +161,7 @@ bool Ofproto::expireRules(std::int64_t now) {
                 t->remove(r.get());
                 if (r->send_flow_rem) expired_.push_back(r);
                 any = true;
+                flow_version_.fetch_add(1, std::memory_order_relaxed);
             }
         }
     }

@@ -84,5 +84,8 @@ private:
 // True when `rule` is at least as specific as `filter` (every bit `filter` constrains, `rule`
 // constrains to the same value).
 bool matchCovers(const Match& filter, const Match& rule) noexcept;
+// True when `r` outputs to `port` (kPortNone: any rule), the out_port filter of OpenFlow 1.3
+// delete and flow stats requests.
+bool outputsTo(const Rule& r, std::uint32_t port);
 
 }  // namespace vs::ofproto

@@ -66,7 +66,11 @@ struct ParseError {
 std::variant<FlowMod, ParseError> parseFlowMod(std::string_view text, FlowMod::Command cmd,
                                                const PortResolver& resolver);
 
-// Match fields only (dump-flows filter, ofproto/trace flow). Prerequisites are enforced.
+// A dump-flows filter: match fields plus table= (default: all), cookie=V/MASK, out_port=P,
+// parsed as a non-strict delete (command kDelete) with "dump-flows" in error messages.
+std::variant<FlowMod, ParseError> parseFlowFilter(std::string_view text, const PortResolver& resolver);
+
+// Match fields only (an ofproto/trace flow description). Prerequisites are enforced.
 std::variant<Match, ParseError> parseMatch(std::string_view text, const PortResolver& resolver);
 
 // A flow file: one flow per line; blank lines and lines whose first non-blank character is '#'

@@ -36,6 +36,7 @@ void Ofproto::addBridge(const std::string& name) {
     normal.actions.push_back(Action{ActionType::kNormal});
     applyFlowMod(*br, normal);
     bridges_.emplace(name, std::move(br));
+    flow_version_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Ofproto::removeBridge(const std::string& name) {
@@ -47,6 +48,7 @@ void Ofproto::removeBridge(const std::string& name) {
         dp_->removePort(bp.dp_port);
     }
     bridges_.erase(it);
+    flow_version_.fetch_add(1, std::memory_order_relaxed);
     dp_->invalidate();
 }
 

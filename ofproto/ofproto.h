@@ -102,6 +102,11 @@ public:
         std::uint64_t lookups = 0, matched = 0;
     };
     std::vector<TableStats> tableStats(const std::string& bridge) const;
+    // Bumped by every change to any flow table (flow_mods, timeouts, bridge removal), so the
+    // daemon knows when the persisted rules are stale.
+    std::uint64_t flowTableVersion() const noexcept { return flow_version_.load(std::memory_order_relaxed); }
+    // Every rule of the bridge as an add flow_mod (for persistence), table by table.
+    std::vector<FlowMod> exportFlows(const std::string& bridge) const;
     // Rules removed by their idle or hard timeout since the last call (for flow_removed).
     std::vector<std::shared_ptr<const Rule>> takeExpired();
     // Translates `flow` (in_port = ofport) through the bridge's tables without side effects on the
@@ -169,6 +174,7 @@ private:
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;
     std::map<std::uint32_t, DpPortRef> by_dp_port_;
     std::vector<std::shared_ptr<const Rule>> expired_;
+    std::atomic<std::uint64_t> flow_version_{0};
     std::unique_ptr<dp::Datapath> dp_;  // last: destroyed (threads joined) first
 };
 

@@ -28,6 +28,8 @@ constexpr KnownCommand kKnown[] = {
     {"dpif/show", 0, 0, "dpif/show"},
     {"coverage/show", 0, 0, "coverage/show"},
     {"version", 0, 0, "version"},
+    {"dpif/dump-flows", 0, 0, "dpif/dump-flows"},
+    {"ofproto/trace", 2, 2, "ofproto/trace BRIDGE FLOW"},
 };
 
 const KnownCommand* findKnown(std::string_view name) {
@@ -161,6 +163,29 @@ std::string formatVersion(const Value& result) {
     return out + "\n";
 }
 
+// ofproto/trace: one line per step.
+std::string formatLines(const Value& result) {
+    std::string out;
+    if (const Value* lines = array(result, "lines"))
+        for (const auto& l : lines->GetArray())
+            if (l.IsString()) out += std::string(l.GetString(), l.GetStringLength()) + "\n";
+    return out;
+}
+
+// dpif/dump-flows in Open vSwitch's layout: "MATCH, packets:N, bytes:N, used:S, actions:A".
+std::string formatDumpFlows(const Value& result) {
+    std::string out;
+    const Value* flows = array(result, "flows");
+    if (!flows) return out;
+    for (const auto& f : flows->GetArray()) {
+        const Value* used = find(f, "used");
+        out += format("%s, packets:%" PRIu64 ", bytes:%" PRIu64 ", used:%.3fs, actions:%s\n", str(f, "match").c_str(),
+                      u64(f, "packets"), u64(f, "bytes"), used && used->IsNumber() ? used->GetDouble() : 0.0,
+                      str(f, "actions").c_str());
+    }
+    return out;
+}
+
 std::string formatGeneric(const Value& result) {
     if (result.IsString()) {
         std::string s(result.GetString(), result.GetStringLength());
@@ -211,6 +236,7 @@ rapidjson::Document appctlParams(const AppctlInvocation& inv) {
     params.SetObject();
     if (known) {  // fdb/show, fdb/flush: {"bridge": B} (fdb/flush without B: all bridges)
         if (!inv.args.empty()) params.AddMember("bridge", Value(inv.args[0].c_str(), alloc), alloc);
+        if (inv.command == "ofproto/trace") params.AddMember("flow", Value(inv.args[1].c_str(), alloc), alloc);
         return params;
     }
     Value list(rapidjson::kArrayType);
@@ -225,6 +251,8 @@ std::string formatAppctlText(std::string_view command, const rapidjson::Value& r
     if (command == "dpif/show") return formatDpif(result);
     if (command == "coverage/show") return formatCoverage(result);
     if (command == "version") return formatVersion(result);
+    if (command == "ofproto/trace") return formatLines(result);
+    if (command == "dpif/dump-flows") return formatDumpFlows(result);
     return formatGeneric(result);
 }
 
@@ -237,6 +265,10 @@ Commands:
   fdb/flush [BRIDGE]    flush the MAC table of BRIDGE (default: every bridge)
   dpif/show             datapath lookups, flow count and per-port counters
   coverage/show         drop and event counters
+  dpif/dump-flows       the datapath's megaflows: masked match, counters, age, actions
+  ofproto/trace BRIDGE FLOW
+                        the tables and rules a packet meets and the datapath actions,
+                        e.g. ofproto/trace br0 in_port=p1,tcp,nw_dst=10.0.0.2
   version               the daemon's version
   other/command ARG...  sent as method "other/command" with params {"args": [ARG...]}
 

@@ -1,11 +1,14 @@
 #include "vswitchd/daemon.h"
 
+#include "ofproto/ofp_parse.h"
+#include "ofproto/ofp_print.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
 
 Daemon::Daemon(boost::asio::io_context& io, DaemonOptions opts)
     : io_(io), opts_(std::move(opts)), store_(ConfigStore::open(opts_.config)),
+      flow_store_(opts_.config.string() + ".flows"), persisted_flows_(flow_store_.load()),
       ofproto_(std::make_unique<ofproto::Ofproto>()),
       reconciler_(std::make_unique<Reconciler>(*ofproto_)), timer_(io) {}
 
@@ -13,9 +16,12 @@ Daemon::~Daemon() { shutdown(); }
 
 void Daemon::start() {
     reconciler_->apply(store_.config());
+    restoreFlows();
     ofproto_->start();
     auto table = std::make_shared<MethodTable>();
     registerRpcMethods(*table, *this);
+    registerFlowMethods(*table, *this);
+    registerOfprotoMethods(*table, *this);
     server_ = std::make_unique<MgmtServer>(
         io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) { (*table)(r, res); });
     armTimer();
@@ -28,8 +34,38 @@ void Daemon::armTimer() {
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         ofproto_->runPeriodic();
+        if (ofproto_->flowTableVersion() != saved_flow_version_) saveFlows();  // timeouts, bridge changes
         armTimer();
     });
+}
+
+// Rules saved by an earlier run replace each bridge's default rule (ports are named by number in
+// the file, and ofports are stable across restarts).
+void Daemon::restoreFlows() {
+    for (const auto& [bridge, lines] : persisted_flows_) {
+        if (!ofproto_->hasBridge(bridge)) continue;
+        auto parsed = ofproto::parseFlowLines(lines, ofproto::FlowMod::Command::kAdd, {});
+        if (auto* e = std::get_if<ofproto::ParseError>(&parsed))
+            throw ConfigError("flows file " + flow_store_.path().string() + " is corrupt: bridge " + bridge + ": " +
+                              e->message + "; refusing to start (the file is left in place)");
+        ofproto_->replaceFlows(bridge, std::get<std::vector<ofproto::FlowMod>>(parsed));
+        log::info("restored {} rules on bridge {}", lines.size(), bridge);
+    }
+    saved_flow_version_ = ofproto_->flowTableVersion();
+}
+
+std::optional<std::string> Daemon::saveFlows() {
+    std::uint64_t version = ofproto_->flowTableVersion();
+    FlowLines all;
+    for (const auto& [bridge, bc] : store_.config().bridges) {
+        if (!ofproto_->hasBridge(bridge)) continue;
+        auto& lines = all[bridge];
+        for (const auto& fm : ofproto_->exportFlows(bridge)) lines.push_back(ofproto::formatFlowMod(fm, {}));
+    }
+    auto err = flow_store_.save(all);
+    if (err) log::err("could not save flows to {}: {}", flow_store_.path().string(), *err);
+    else saved_flow_version_ = version;
+    return err;
 }
 
 void Daemon::shutdown() {

@@ -17,6 +17,7 @@
 
 #include "ofproto/ofproto.h"
 #include "vswitchd/config_store.h"
+#include "vswitchd/flow_store.h"
 #include "vswitchd/mgmt_server.h"
 #include "vswitchd/reconciler.h"
 
@@ -35,15 +36,21 @@ public:
     void shutdown();
 
     ConfigStore& store() { return store_; }
+    // Writes every bridge's rules to the flows file; returns the problem on failure.
+    std::optional<std::string> saveFlows();
     ofproto::Ofproto& ofproto() { return *ofproto_; }
     Reconciler& reconciler() { return *reconciler_; }
 
 private:
     void armTimer();
+    void restoreFlows();
 
     boost::asio::io_context& io_;
     DaemonOptions opts_;
     ConfigStore store_;
+    FlowStore flow_store_;
+    FlowLines persisted_flows_;
+    std::uint64_t saved_flow_version_ = 0;
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;
@@ -52,5 +59,8 @@ private:
 
 // Registers the management methods (docs/protocol.md) on `t`, operating on `d`.
 void registerRpcMethods(MethodTable& t, Daemon& d);
+// The flow-table methods (rpc_flows.cpp) and switch introspection (rpc_ofproto.cpp).
+void registerFlowMethods(MethodTable& t, Daemon& d);
+void registerOfprotoMethods(MethodTable& t, Daemon& d);
 
 }  // namespace vs::vswitchd

@@ -63,8 +63,8 @@ def test_oversized_line_closes_only_that_connection(lan):
     show = d.vsctl_json("show")
     with RawClient(d.socket, timeout=15) as bystander, RawClient(d.socket, timeout=15) as big:
         assert "result" in bystander.request("version", id=1)
-        # A syntactically plausible request, 5 MiB long (the limit is 4 MiB).
-        pad = b"x" * (5 * 1024 * 1024)
+        # A syntactically plausible request, 65 MiB long (the limit is 64 MiB).
+        pad = b"x" * (65 * 1024 * 1024)
         line = b'{"jsonrpc":"2.0","method":"version","id":9,"params":{"pad":"' + pad + b'"}}\n'
         send_err = []
 
@@ -79,7 +79,7 @@ def test_oversized_line_closes_only_that_connection(lan):
         t.join(timeout=15)
         assert reply_line is not None, "connection closed without an error reply (-32005)"
         reply = json.loads(reply_line)
-        _assert_error(reply, -32005, b"<5 MiB line>")
+        _assert_error(reply, -32005, b"<65 MiB line>")
         assert big.closed_by_peer(timeout=5), "connection with the oversized line left open"
         # Everyone else is fine.
         assert bystander.request("version", id=2).get("id") == 2

@@ -1,0 +1,282 @@
+// vsofctl: argument parsing, requests, error reporting, main (vsofctl.h).
+#include "utilities/vsofctl.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+
+namespace vs::utilities {
+namespace {
+
+using Value = rapidjson::Value;
+
+struct CommandSpec {
+    std::string_view name;
+    std::size_t minArgs;  // including BRIDGE
+    std::size_t maxArgs;
+    std::string_view usage;
+    std::string_view method;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"show", 1, 1, "show BRIDGE", "ofproto/show"},
+    {"add-flow", 2, 2, "add-flow BRIDGE FLOW", "flow/add"},
+    {"add-flows", 2, 2, "add-flows BRIDGE FILE", "flow/add"},
+    {"mod-flows", 2, 2, "mod-flows BRIDGE FLOW", "flow/mod"},
+    {"del-flows", 1, 2, "del-flows BRIDGE [MATCH]", "flow/del"},
+    {"dump-flows", 1, 2, "dump-flows BRIDGE [MATCH]", "flow/dump"},
+    {"dump-ports", 1, 2, "dump-ports BRIDGE [PORT]", "port/stats"},
+    {"dump-tables", 1, 1, "dump-tables BRIDGE", "table/stats"},
+};
+
+const CommandSpec& spec(std::string_view name) {
+    for (const auto& c : kCommands)
+        if (c.name == name) return c;
+    throw CliError("unknown command '" + std::string(name) + "'; use --help for help");
+}
+
+// If args[i] is `name` or `name=VALUE`, returns VALUE (consuming args[i+1] for the first form).
+std::optional<std::string> optionValue(const std::vector<std::string>& args, std::size_t& i, std::string_view name) {
+    const std::string& a = args[i];
+    if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') {
+        ++i;
+        return a.substr(name.size() + 1);
+    }
+    if (a != name) return std::nullopt;
+    if (i + 1 >= args.size()) throw CliError("option '" + a + "' requires an argument");
+    i += 2;
+    return args[i - 1];
+}
+
+SortOrder parseSort(const std::string& a) {
+    const bool reverse = a.starts_with("--rsort");
+    const std::string_view rest = std::string_view(a).substr(reverse ? 7 : 6);
+    if (!rest.empty() && rest != "=priority")
+        throw CliError("'" + a + "': only sorting by priority is supported (--sort or --rsort)");
+    return reverse ? SortOrder::kDescending : SortOrder::kAscending;
+}
+
+// Consumes the option at args[i]; throws on an unknown one.
+void parseOption(const std::vector<std::string>& args, std::size_t& i, OfctlInvocation& inv) {
+    const std::string& a = args[i];
+    if (a == "-v" || a == "--verbose") inv.common.verbose = true;
+    else if (a == "-h" || a == "--help") inv.help = true;
+    else if (a == "-V" || a == "--version") inv.version = true;
+    else if (a == "--strict") inv.strict = true;
+    else if (a == "--no-stats") inv.noStats = true;
+    else if (a.starts_with("--sort") || a.starts_with("--rsort")) inv.sort = parseSort(a);
+    else if (auto v = optionValue(args, i, "--socket")) return void(inv.common.socket = *v);
+    else if (auto v = optionValue(args, i, "--timeout")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
+    else if (auto v = optionValue(args, i, "-t")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
+    else if (auto v = optionValue(args, i, "--format")) return void(inv.common.format = parseFormat(*v));
+    else if (auto v = optionValue(args, i, "-f")) return void(inv.common.format = parseFormat(*v));
+    else if (optionValue(args, i, "--protocols") || optionValue(args, i, "-O")) return;  // accepted, ignored
+    else throw CliError("unrecognized option '" + a + "'; use --help for help");
+    ++i;
+}
+
+void checkOptions(const OfctlInvocation& inv) {
+    if (inv.strict && inv.command != "mod-flows" && inv.command != "del-flows")
+        throw CliError("--strict applies only to mod-flows and del-flows");
+    if ((inv.noStats || inv.sort != SortOrder::kNone) && inv.command != "dump-flows")
+        throw CliError(std::string(inv.noStats ? "--no-stats" : "--sort/--rsort") + " applies only to dump-flows");
+}
+
+std::string argCountError(const CommandSpec& c, std::size_t got) {
+    const std::string count = c.minArgs == c.maxArgs ? std::to_string(c.minArgs)
+                                                     : std::to_string(c.minArgs) + " or " + std::to_string(c.maxArgs);
+    return "'" + std::string(c.name) + "' takes " + count + (c.maxArgs == 1 ? " argument: " : " arguments: ") +
+           std::string(c.usage) + " (got " + std::to_string(got) + ")";
+}
+
+bool singleFlow(const std::string& command) { return command == "add-flow" || command == "mod-flows"; }
+
+// The text the daemon's error data points into, if known.
+std::optional<std::string> errorContext(const OfctlInvocation& inv, const OfctlRequest& request, const Value& data) {
+    if (inv.command == "add-flows") {
+        auto it = data.FindMember("line");
+        if (it == data.MemberEnd() || !it->value.IsUint64()) return std::nullopt;
+        const std::uint64_t line = it->value.GetUint64();
+        if (line == 0 || line > request.flows.size()) return std::nullopt;
+        return request.flows[line - 1];
+    }
+    if (singleFlow(inv.command) && !request.flows.empty()) return request.flows[0];
+    if ((inv.command == "del-flows" || inv.command == "dump-flows") && !inv.args.empty()) return inv.args[0];
+    return std::nullopt;
+}
+
+std::string caretLines(const std::string& text, std::size_t offset, std::size_t tokenSize) {
+    std::string pad;
+    for (std::size_t i = 0; i < offset; ++i) pad += text[i] == '\t' ? '\t' : ' ';
+    return "\n  " + text + "\n  " + pad + "^" + std::string(tokenSize > 1 ? tokenSize - 1 : 0, '~');
+}
+
+std::string resultText(const OfctlInvocation& inv, const Value& result) {
+    if (inv.command == "dump-flows") return formatDumpFlows(result, inv.noStats, inv.sort);
+    if (inv.command == "show") return formatOfctlShow(result);
+    if (inv.command == "dump-ports") return formatDumpPorts(result);
+    if (inv.command == "dump-tables") return formatDumpTables(result);
+    return {};  // add-flow, add-flows, mod-flows, del-flows: silent, as ovs-ofctl
+}
+
+}  // namespace
+
+OfctlInvocation parseOfctlArgs(const std::vector<std::string>& args) {
+    OfctlInvocation inv;
+    std::vector<std::string> positional;
+    bool optionsEnded = false;
+    for (std::size_t i = 0; i < args.size();) {
+        const std::string& a = args[i];
+        if (!optionsEnded && a == "--") {
+            optionsEnded = true;
+            ++i;
+        } else if (!optionsEnded && a.size() > 1 && a[0] == '-') {
+            parseOption(args, i, inv);
+        } else {
+            positional.push_back(a);
+            ++i;
+        }
+    }
+    if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
+    if (positional.empty()) {
+        if (inv.help || inv.version) return inv;
+        throw CliError("missing command name (use --help for help)");
+    }
+    inv.command = positional[0];
+    const CommandSpec& c = spec(inv.command);
+    const std::size_t n = positional.size() - 1;
+    if (n < c.minArgs || n > c.maxArgs) throw CliError(argCountError(c, n));
+    inv.bridge = positional[1];
+    inv.args.assign(positional.begin() + 2, positional.end());
+    checkOptions(inv);
+    return inv;
+}
+
+std::vector<std::string> readFlowFile(const std::string& path, std::istream& in) {
+    std::vector<std::string> lines;
+    auto readAll = [&lines](std::istream& s) {
+        for (std::string line; std::getline(s, line);) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            lines.push_back(std::move(line));
+        }
+        return !s.bad();
+    };
+    if (path == "-") {
+        if (!readAll(in)) throw CliError("cannot read flows from standard input");
+        return lines;
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw CliError("cannot read '" + path + "': Is a directory");
+    std::ifstream file(path);
+    if (!file) throw CliError("cannot read '" + path + "': " + std::strerror(errno));
+    if (!readAll(file)) throw CliError("cannot read '" + path + "': " + std::strerror(errno));
+    return lines;
+}
+
+OfctlRequest ofctlRequest(const OfctlInvocation& inv, const std::vector<std::string>& fileLines) {
+    const CommandSpec& c = spec(inv.command);
+    OfctlRequest req;
+    req.method = c.method;
+    auto& params = req.params;
+    auto& alloc = params.GetAllocator();
+    params.SetObject();
+    params.AddMember("bridge", Value(inv.bridge.c_str(), alloc), alloc);
+    const std::string* arg = inv.args.empty() ? nullptr : &inv.args[0];
+    if (inv.command == "add-flows") req.flows = fileLines;
+    else if (singleFlow(inv.command)) req.flows = {*arg};
+    if (c.method == "flow/add" || c.method == "flow/mod") {
+        Value flows(rapidjson::kArrayType);
+        for (const auto& f : req.flows) flows.PushBack(Value(f.c_str(), static_cast<rapidjson::SizeType>(f.size()), alloc), alloc);
+        params.AddMember("flows", flows, alloc);
+    }
+    if (inv.command == "del-flows") params.AddMember("match", Value(arg ? arg->c_str() : "", alloc), alloc);
+    if (inv.command == "dump-flows" && arg) params.AddMember("match", Value(arg->c_str(), alloc), alloc);
+    if (inv.command == "dump-ports" && arg) params.AddMember("port", Value(arg->c_str(), alloc), alloc);
+    if (inv.command == "mod-flows" || inv.command == "del-flows") params.AddMember("strict", inv.strict, alloc);
+    if (protocol::encodeRequest(req.method, params, 1).size() > protocol::kMaxLineBytes)
+        throw CliError("the request is larger than the protocol's 64 MiB line limit; split the flow file");
+    return req;
+}
+
+std::string ofctlErrorText(const OfctlInvocation& inv, const OfctlRequest& request, const protocol::Response& response) {
+    std::string message = response.message;
+    if (singleFlow(inv.command) && message.starts_with("line 1: ")) message.erase(0, 8);
+    const Value& data = response.data;
+    if (!data.IsObject()) return message;
+    auto offset = data.FindMember("offset");
+    if (offset == data.MemberEnd() || !offset->value.IsUint64()) return message;
+    auto context = errorContext(inv, request, data);
+    if (!context || offset->value.GetUint64() > context->size()) return message;
+    auto token = data.FindMember("token");
+    const std::size_t tokenSize =
+        token != data.MemberEnd() && token->value.IsString() ? token->value.GetStringLength() : 1;
+    return message + caretLines(*context, offset->value.GetUint64(), tokenSize);
+}
+
+int vsofctlMain(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err,
+                const RpcFactory& connect) {
+    try {
+        const OfctlInvocation inv = parseOfctlArgs(args);
+        if (inv.help) {
+            out << ofctlUsage();
+            return kExitOk;
+        }
+        if (inv.version) {
+            out << "vsofctl (vswitch) " << VSWITCH_VERSION << "\n";
+            return kExitOk;
+        }
+        const std::vector<std::string> lines =
+            inv.command == "add-flows" ? readFlowFile(inv.args[0], in) : std::vector<std::string>{};
+        const OfctlRequest request = ofctlRequest(inv, lines);
+        std::unique_ptr<RpcCaller> rpc = connect(inv.common);
+        const protocol::Response response = rpc->call(request.method, request.params);
+        if (!response.ok) throw CliError(ofctlErrorText(inv, request, response));
+        out << (inv.common.format == OutputFormat::kJson ? jsonLine(response.result) : resultText(inv, response.result));
+        out.flush();
+        return kExitOk;
+    } catch (const CliError& e) {
+        err << "vsofctl: " << e.what() << "\n";
+        return e.status();
+    } catch (const protocol::ClientError& e) {
+        err << "vsofctl: " << e.what() << "\n";
+        return kExitError;
+    }
+}
+
+std::string ofctlUsage() {
+    return R"(vsofctl: manage the OpenFlow flow tables of a vswitchd bridge (ovs-ofctl syntax)
+usage: vsofctl [OPTIONS] COMMAND BRIDGE [ARG...]
+
+Commands:
+  show BRIDGE                  datapath id, tables and ports of BRIDGE
+  add-flow BRIDGE FLOW         add FLOW, e.g. "priority=100,ip,nw_dst=10.0.0.1,actions=output:p2"
+  add-flows BRIDGE FILE        add the flows of FILE, one per line ('-': standard input);
+                               '#' comments and blank lines are skipped; one bad line adds nothing
+  mod-flows BRIDGE FLOW        replace the actions of the flows FLOW matches (--strict: exact match
+                               and priority)
+  del-flows BRIDGE [MATCH]     delete the flows MATCH selects (all without MATCH; --strict: exact)
+  dump-flows BRIDGE [MATCH]    print the flows (MATCH may also give table=, cookie=V/M, out_port=)
+  dump-ports BRIDGE [PORT]     per-port packet, byte and drop counters
+  dump-tables BRIDGE           per-table rule, lookup and match counts
+
+Options:
+  --socket PATH            management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
+  -t, --timeout SECS       give up after SECS seconds (default 0: wait forever)
+  -f, --format FMT         text (default) or json (the daemon's result, unchanged)
+  --strict                 mod-flows / del-flows: match exactly, priority included
+  --no-stats               dump-flows: omit cookie, duration, table 0 and counters
+  --sort, --rsort          dump-flows: sort by ascending / descending priority
+  -O, --protocols VERSION  accepted for ovs-ofctl compatibility and ignored
+  -v, --verbose            log the JSON-RPC requests and replies on stderr
+  -h, --help               print this help
+  -V, --version            print the version
+Flow syntax: docs/vsofctl.md. Exit status: 0 success, 1 error.
+)";
+}
+
+}  // namespace vs::utilities

@@ -1,0 +1,140 @@
+// Switch introspection for vsofctl and vsappctl: ofproto/show, port/stats, table/stats,
+// ofproto/trace (docs/protocol.md "Flow table methods").
+#include <cstdio>
+
+#include "ofproto/ofp_parse.h"
+#include "ofproto/ofp_print.h"
+#include "vswitchd/daemon.h"
+
+namespace vs::vswitchd {
+namespace {
+
+using protocol::ErrorCode;
+using Alloc = rapidjson::Document::AllocatorType;
+
+rapidjson::Value str(const std::string& s, Alloc& a) {
+    return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+std::optional<std::string> param(const rapidjson::Value& p, const char* name, int pos) {
+    if (!p.IsObject()) return std::nullopt;
+    if (auto it = p.FindMember(name); it != p.MemberEnd() && it->value.IsString()) return std::string(it->value.GetString());
+    if (auto a = p.FindMember("args"); a != p.MemberEnd() && a->value.IsArray() && a->value.Size() > unsigned(pos) &&
+                                        a->value[pos].IsString())
+        return std::string(a->value[pos].GetString());
+    return std::nullopt;
+}
+
+std::string bridgeParam(Daemon& d, const rapidjson::Value& p) {
+    auto b = param(p, "bridge", 0);
+    if (!b) throw RpcError(ErrorCode::kInvalidParams, "missing param 'bridge'");
+    if (!d.ofproto().hasBridge(*b)) throw RpcError(ErrorCode::kNotFound, "no bridge named " + *b);
+    return *b;
+}
+
+// Datapath ID: the local port's MAC in the low 48 bits, as Open vSwitch derives it.
+std::string datapathId(Daemon& d, const std::string& br) {
+    std::uint64_t mac = 0;
+    for (const auto& p : d.ofproto().ports(br))
+        if (p.name == br) mac = p.port->mac().toU64();
+    char b[20];
+    std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(mac));
+    return b;
+}
+
+void ofprotoShow(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
+    std::string br = bridgeParam(d, req.params);
+    auto& a = res.GetAllocator();
+    rapidjson::Value ports(rapidjson::kArrayType);
+    for (const auto& p : d.ofproto().ports(br)) {
+        rapidjson::Value o(rapidjson::kObjectType);
+        o.AddMember("ofport", p.ofport, a);
+        o.AddMember("name", str(p.name, a), a);
+        o.AddMember("mac", str(p.port->mac().toString(), a), a);
+        o.AddMember("state", rapidjson::StringRef(p.port->carrier() ? "up" : "down"), a);
+        o.AddMember("config", rapidjson::StringRef(""), a);
+        ports.PushBack(o, a);
+    }
+    res.SetObject();
+    res.AddMember("datapath_id", str(datapathId(d, br), a), a);
+    res.AddMember("n_tables", 254, a);
+    res.AddMember("ports", ports, a);
+}
+
+void portStats(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
+    std::string br = bridgeParam(d, req.params);
+    auto only = param(req.params, "port", 1);
+    auto& a = res.GetAllocator();
+    rapidjson::Value ports(rapidjson::kArrayType);
+    for (const auto& p : d.ofproto().ports(br)) {
+        if (only && *only != p.name && *only != std::to_string(p.ofport)) continue;
+        const auto& s = p.port->stats();
+        rapidjson::Value o(rapidjson::kObjectType);
+        o.AddMember("ofport", p.ofport, a);
+        o.AddMember("name", str(p.name, a), a);
+        auto add = [&](const char* k, const std::atomic<std::uint64_t>& v) {
+            o.AddMember(rapidjson::StringRef(k), static_cast<std::uint64_t>(v.load(std::memory_order_relaxed)), a);
+        };
+        add("rx_packets", s.rx_packets); add("rx_bytes", s.rx_bytes); add("rx_dropped", s.rx_dropped);
+        add("tx_packets", s.tx_packets); add("tx_bytes", s.tx_bytes); add("tx_dropped", s.tx_dropped);
+        ports.PushBack(o, a);
+    }
+    if (only && ports.Empty()) throw RpcError(ErrorCode::kNotFound, "bridge " + br + " has no port " + *only);
+    res.SetObject();
+    res.AddMember("ports", ports, a);
+}
+
+void tableStats(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
+    std::string br = bridgeParam(d, req.params);
+    auto& a = res.GetAllocator();
+    rapidjson::Value tables(rapidjson::kArrayType);
+    for (const auto& t : d.ofproto().tableStats(br)) {
+        rapidjson::Value o(rapidjson::kObjectType);
+        o.AddMember("table", t.table, a);
+        o.AddMember("active_count", static_cast<std::uint64_t>(t.active), a);
+        o.AddMember("lookup_count", t.lookups, a);
+        o.AddMember("matched_count", t.matched, a);
+        tables.PushBack(o, a);
+    }
+    res.SetObject();
+    res.AddMember("tables", tables, a);
+}
+
+// ofproto/trace BR FLOW: the tables and rules a packet with these fields meets, and the datapath
+// actions that result. The MAC table is read, not changed.
+void trace(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
+    std::string br = bridgeParam(d, req.params);
+    auto flow = param(req.params, "flow", 1);
+    if (!flow) throw RpcError(ErrorCode::kInvalidParams, "missing param 'flow' (e.g. in_port=1,dl_dst=...)");
+    auto resolve = [&d, br](std::string_view n) { return d.ofproto().portNumber(br, std::string(n)); };
+    auto parsed = ofproto::parseMatch(*flow, resolve);
+    if (auto* e = std::get_if<ofproto::ParseError>(&parsed)) throw RpcError(ErrorCode::kInvalidValue, e->message);
+    const auto& m = std::get<ofproto::Match>(parsed);
+    if (!m.mask.in_port) throw RpcError(ErrorCode::kInvalidValue, "the flow must give in_port");
+    ofproto::PortNamer name = [&d, br](std::uint32_t n) { return d.ofproto().portName(br, n).value_or(std::to_string(n)); };
+    auto describe = [&name](const ofproto::Rule& r) {
+        std::string match = ofproto::formatMatch(r.match, name);
+        return "priority=" + std::to_string(r.priority) + (match.empty() ? "" : "," + match) +
+               " actions=" + ofproto::formatActions(r.actions, name);
+    };
+    auto lines = d.ofproto().trace(br, m.key, describe);
+    auto& a = res.GetAllocator();
+    rapidjson::Value arr(rapidjson::kArrayType);
+    for (const auto& l : lines) arr.PushBack(str(l, a), a);
+    res.SetObject();
+    res.AddMember("lines", arr, a);
+}
+
+}  // namespace
+
+void registerOfprotoMethods(MethodTable& t, Daemon& d) {
+    using Fn = void (*)(Daemon&, const protocol::Request&, rapidjson::Document&);
+    const std::pair<const char*, Fn> methods[] = {
+        {"ofproto/show", ofprotoShow}, {"port/stats", portStats}, {"table/stats", tableStats},
+        {"ofproto/trace", trace},
+    };
+    for (const auto& [name, fn] : methods)
+        t.add(name, [&d, fn](const protocol::Request& r, rapidjson::Document& res) { fn(d, r, res); });
+}
+
+}  // namespace vs::vswitchd
