@@ -36,6 +36,7 @@ std::string formatActions(const ActionList& actions) {
         case ActionType::kSetIpTtl: s += "set(ipv4_ttl=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTpSrc: s += "set(tp_src=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTpDst: s += "set(tp_dst=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kUserspace: s += "userspace(" + std::to_string(a.value) + ")"; break;
         case ActionType::kDrop:
             s += "drop(" + std::string(coverageInfo(static_cast<Coverage>(a.port)).name) + ")";
             break;

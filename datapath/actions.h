@@ -23,6 +23,7 @@ enum class ActionType : std::uint8_t {
     kSetIpv4Src, kSetIpv4Dst,  // value: IPv4 address, network order; checksums updated (RFC 1624)
     kSetIpTos, kSetIpTtl,      // value: the byte
     kSetTpSrc, kSetTpDst,      // value: TCP/UDP/SCTP port, host order
+    kUserspace,                // hand a copy to the slow path (UpcallHandler::slowPath) with `value`
 };
 
 struct Action {
@@ -35,6 +36,7 @@ struct Action {
     static Action popVlan() { return {ActionType::kPopVlan, 0, 0, 0}; }
     static Action drop(Coverage why) { return {ActionType::kDrop, 0, static_cast<std::uint32_t>(why), 0}; }
     static Action set(ActionType t, std::uint64_t v) { return {t, 0, 0, v}; }
+    static Action userspace(std::uint64_t userdata) { return {ActionType::kUserspace, 0, 0, userdata}; }
     bool operator==(const Action&) const = default;
 };
 

@@ -89,6 +89,17 @@ DatapathStats Datapath::stats() const {
     return s;
 }
 
+void Datapath::execute(std::vector<std::uint8_t> frame, std::uint32_t in_port, ActionList actions) {
+    PollThread* t = nullptr;
+    if (!threads_.empty()) {
+        t = threads_.front().get();
+    } else {
+        if (!inline_thread_) inline_thread_ = std::make_unique<PollThread>(*this);
+        t = inline_thread_.get();
+    }
+    t->post([t, f = std::move(frame), in_port, a = std::move(actions)] { t->executeFrame(f, in_port, a); });
+}
+
 std::vector<FlowDump> Datapath::dumpFlows() {
     std::vector<FlowDump> out;
     for (auto& th : threads_) {

@@ -40,6 +40,10 @@ public:
     // Reports, about once a second, the megaflows that carried packets since the last report
     // (masked key and mask), so the slow path can refresh what they depend on (MAC learning).
     virtual void flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) = 0;
+    // A kUserspace action ran: `pkt` (as modified by the actions before it) goes to the slow path
+    // with the action's `userdata` (e.g. packet_in for a controller, an LACPDU). Called on a poll
+    // thread; must only copy and queue, never block.
+    virtual void slowPath(const Packet& pkt, std::uint64_t userdata) { (void)pkt; (void)userdata; }
 };
 
 struct DatapathConfig {
@@ -92,6 +96,10 @@ public:
     void setFlowLimit(std::size_t n) noexcept { flow_limit_.store(n, std::memory_order_relaxed); }
 
     DatapathStats stats() const;
+    // Runs `actions` on `frame` as if it had arrived on port `in_port` (0: none), on the first poll
+    // thread (or inline when none runs): packet_out, LACPDUs, gratuitous announcements. Returns
+    // without waiting for the transmit.
+    void execute(std::vector<std::uint8_t> frame, std::uint32_t in_port, ActionList actions);
     // Every poll thread's megaflows (dpif/dump-flows). Waits at most ~1 s per thread.
     std::vector<FlowDump> dumpFlows();
 

@@ -95,6 +95,7 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             popVlan(*pkt);
             break;
         case ActionType::kDrop: coverageAdd(static_cast<Coverage>(a.port)); return;
+        case ActionType::kUserspace: dp_.handler().slowPath(*pkt, a.value); break;
         default:  // header rewrites
             pkt = writable(pkt);
             applySet(*pkt, a);

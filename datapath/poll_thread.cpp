@@ -152,6 +152,26 @@ std::vector<FlowDump> PollThread::dumpFlows(int timeout_ms) {
     return fut.get();
 }
 
+void PollThread::post(std::function<void()> fn) {
+    if (!thread_.joinable()) return fn();
+    {
+        std::lock_guard lk(task_mu_);
+        tasks_.push_back(std::move(fn));
+    }
+    wake();
+}
+
+void PollThread::executeFrame(const std::vector<std::uint8_t>& frame, std::uint32_t in_port, const ActionList& actions) {
+    syncPorts();
+    if (frame.size() > kMaxFrame) return;
+    injected_.reset();
+    std::memcpy(injected_.data(), frame.data(), frame.size());
+    injected_.setSize(static_cast<std::uint32_t>(frame.size()));
+    injected_.in_port = in_port;
+    execute(actions, &injected_);
+    flushTx();
+}
+
 void PollThread::runTasks() {
     std::vector<std::function<void()>> tasks;
     {

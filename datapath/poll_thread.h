@@ -31,6 +31,10 @@ public:
     // Snapshot of this thread's megaflows, taken on the thread itself (waits at most `timeout_ms`;
     // runs inline when the thread is not started). Empty on timeout.
     std::vector<FlowDump> dumpFlows(int timeout_ms);
+    // Queues `fn` to run on the thread (inline when it is not started).
+    void post(std::function<void()> fn);
+    // Runs `actions` on a copy of `frame` and transmits (on the thread).
+    void executeFrame(const std::vector<std::uint8_t>& frame, std::uint32_t in_port, const ActionList& actions);
 
     std::atomic<std::uint64_t> hit{0}, missed{0}, lost{0}, flows{0};
 
@@ -71,6 +75,7 @@ private:
     std::int64_t next_sweep_ms_ = 0;
     std::uint64_t batch_hit_ = 0, batch_miss_ = 0, batch_lost_ = 0;
     DpFlow scratch_flow_;  // actions of an upcall that was not installed
+    Packet injected_;      // frame being executed for the control thread
     std::mutex task_mu_;
     std::vector<std::function<void()>> tasks_;  // control requests run on the thread
 };

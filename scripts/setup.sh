@@ -9,6 +9,7 @@ PKGS=(
   iproute2 ethtool iperf3 iputils-ping tcpdump netsniff-ng sockperf bc procps psmisc
   python3 python3-pytest python3-scapy
   openvswitch-switch
+  qemu-system-x86 busybox-static util-linux xz-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -235,6 +235,7 @@ Other:
 Values: strings bare or "quoted"; maps {key=value,key2=value2}; e.g.
   vsctl set Bridge br0 other_config:mac-aging-time=10
   vsctl add-port br0 vx1 -- set Interface vx1 type=vxlan options:remote_ip=192.0.2.2
+  vsctl add-port br0 p1 tag=10 -- set Port p2 trunks=10,20 vlan_mode=native-untagged
 
 Options:
   --socket PATH       management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)

@@ -183,14 +183,18 @@ const rapidjson::Value* Snapshot::findInterface(std::string_view name, std::stri
     return nullptr;
 }
 
-std::vector<std::string> Snapshot::portNames(const rapidjson::Value& bridge) const {
-    return sortedKeys(objectMember(bridge, "ports"));
+std::vector<std::string> Snapshot::portNames(const rapidjson::Value& bridge, std::string_view skipPort) const {
+    std::vector<std::string> names = sortedKeys(objectMember(bridge, "ports"));
+    std::erase(names, skipPort);
+    return names;
 }
 
-std::vector<std::string> Snapshot::interfaceNames(const rapidjson::Value& bridge) const {
+std::vector<std::string> Snapshot::interfaceNames(const rapidjson::Value& bridge, std::string_view skipPort) const {
     std::vector<std::string> names;
-    for (const auto& p : objectMember(bridge, "ports").GetObject())
+    for (const auto& p : objectMember(bridge, "ports").GetObject()) {
+        if (std::string_view(p.name.GetString(), p.name.GetStringLength()) == skipPort) continue;
         for (auto& n : sortedKeys(objectMember(p.value, "interfaces"))) names.push_back(std::move(n));
+    }
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -199,8 +203,8 @@ std::vector<std::string> Snapshot::recordNames(std::string_view table) const {
     std::vector<std::string> names;
     for (const auto& b : bridges().GetObject()) {
         if (table == "Bridge") names.emplace_back(b.name.GetString());
-        if (table == "Port") for (auto& n : portNames(b.value)) names.push_back(std::move(n));
-        if (table == "Interface") for (auto& n : interfaceNames(b.value)) names.push_back(std::move(n));
+        if (table == "Port") for (auto& n : portNames(b.value, {})) names.push_back(std::move(n));
+        if (table == "Interface") for (auto& n : interfaceNames(b.value, {})) names.push_back(std::move(n));
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -244,8 +248,9 @@ ReadOutput evaluateRead(const Command& cmd, const Snapshot& snap, OutputFormat f
     const auto& a = cmd.args;
     if (cmd.name == "list-br") return {namesOutput(snap.bridgeNames(), format)};
     if (cmd.name == "br-exists") return {"", snap.findBridge(a[0]) ? kExitOk : kExitAbsent};
-    if (cmd.name == "list-ports") return {namesOutput(snap.portNames(requireBridge(snap, a[0])), format)};
-    if (cmd.name == "list-ifaces") return {namesOutput(snap.interfaceNames(requireBridge(snap, a[0])), format)};
+    // As ovs-vsctl, list-ports / list-ifaces leave out the bridge's local port (named like the bridge).
+    if (cmd.name == "list-ports") return {namesOutput(snap.portNames(requireBridge(snap, a[0]), a[0]), format)};
+    if (cmd.name == "list-ifaces") return {namesOutput(snap.interfaceNames(requireBridge(snap, a[0]), a[0]), format)};
     if (cmd.name == "port-to-br" || cmd.name == "iface-to-br") {
         std::string bridge;
         bool port = cmd.name == "port-to-br";
@@ -269,6 +274,11 @@ std::string formatShow(const rapidjson::Value& showResult) {
         if (!ports || !ports->IsArray()) continue;
         for (const auto& p : ports->GetArray()) {
             out += "    Port " + formatAtom(stringMember(p, "name")) + "\n";
+            for (const char* col : {"tag", "trunks", "vlan_mode"}) {  // present only when set
+                const Value* v = member(p, col);
+                if (v && !v->IsNull() && !(v->IsArray() && v->Empty()) && !(v->IsString() && v->GetStringLength() == 0))
+                    out += "        " + std::string(col) + ": " + formatValue(*v) + "\n";
+            }
             const Value* ifaces = member(p, "interfaces");
             if (!ifaces || !ifaces->IsArray()) continue;
             for (const auto& i : ifaces->GetArray()) {

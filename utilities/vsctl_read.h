@@ -1,8 +1,8 @@
 // Evaluation of vsctl's read-only commands (list-br, br-exists, list-ports, port-to-br,
 // list-ifaces, iface-to-br, show, get, list) against a Snapshot: the result of one `get` call
 // (config + runtime status) and, for `show`, one `show` call. Records are views of that data:
-// Bridge (name, other_config, external_ids, ports), Port (name, other_config, external_ids,
-// interfaces), Interface (config columns merged with its status: ofport, error, mac_in_use,
+// Bridge (name, other_config, external_ids, ports), Port (name, tag, trunks, vlan_mode,
+// other_config, external_ids, interfaces), Interface (config columns merged with its status: ofport, error, mac_in_use,
 // mtu, link_state, statistics, ...). Columns the daemon adds later appear automatically.
 //
 // Thread-safety: a Snapshot is immutable after set*(); evaluation functions are pure.
@@ -35,8 +35,10 @@ public:
     const rapidjson::Value* findPort(std::string_view name, std::string* bridge = nullptr) const;
     // The interface named `name` and (out) its bridge; nullptr if none.
     const rapidjson::Value* findInterface(std::string_view name, std::string* bridge = nullptr) const;
-    std::vector<std::string> portNames(const rapidjson::Value& bridge) const;       // sorted
-    std::vector<std::string> interfaceNames(const rapidjson::Value& bridge) const;  // sorted
+    // Sorted names of the bridge's ports / of its ports' interfaces, leaving out port `skipPort`
+    // (list-ports and list-ifaces pass the bridge's name: its local port is not listed).
+    std::vector<std::string> portNames(const rapidjson::Value& bridge, std::string_view skipPort) const;
+    std::vector<std::string> interfaceNames(const rapidjson::Value& bridge, std::string_view skipPort) const;
 
     // Names of every record of the canonical `table`, sorted.
     std::vector<std::string> recordNames(std::string_view table) const;

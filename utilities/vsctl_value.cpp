@@ -142,6 +142,7 @@ ColumnKind columnKind(std::string_view table, std::string_view column) {
     if (column == "name") return ColumnKind::kReadOnly;
     if (table == "Bridge" && column == "ports") return ColumnKind::kReadOnly;
     if (table == "Port" && column == "interfaces") return ColumnKind::kReadOnly;
+    if (table == "Port" && column == "vlan_mode") return ColumnKind::kString;  // tag, trunks: inferred (10, [10,20], 10,20)
     if (table == "Interface") {
         static const std::set<std::string_view> readOnly = {"ofport", "error", "statistics", "mac_in_use",
                                                             "mtu", "link_state"};

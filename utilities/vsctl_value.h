@@ -20,7 +20,7 @@ namespace vs::utilities {
 // client); the daemon is the authority on what exists.
 enum class ColumnKind {
     kUnknown,
-    kString,    // a single string (Interface:type)
+    kString,    // a single string (Interface:type, Port:vlan_mode)
     kMap,       // string -> string map (other_config, external_ids, options)
     kReadOnly,  // readable only (name, ofport, error, statistics, ...)
 };

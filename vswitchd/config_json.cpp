@@ -114,7 +114,7 @@ void checkNamesAndOfports(const Config& cfg) {
         std::map<int, std::string> ofports;
         for (const auto& [pn, port] : br.ports) {
             std::string ppath = child(bpath, pn);
-            claim(pn, "port " + pn + " on bridge " + bn, ppath);
+            if (!isLocalPort(bn, pn)) claim(pn, "port " + pn + " on bridge " + bn, ppath);  // shares the bridge's name
             for (const auto& [in, iface] : port.interfaces) {
                 std::string ipath = child(child(ppath, "interfaces"), in);
                 if (in != pn) claim(in, "interface " + in + " on bridge " + bn, ipath);
@@ -124,6 +124,12 @@ void checkNamesAndOfports(const Config& cfg) {
                                                      " is also used by interface " + it->second + " of bridge " + bn);
             }
         }
+    }
+    if (auto p = localPortProblem(cfg, /*missingOk=*/true)) {
+        std::string path = child(child(child("$.bridges", p->bridge), "ports"), p->port);
+        if (!p->iface.empty()) path = child(child(path, "interfaces"), p->iface);
+        if (!p->column.empty()) path = child(path, p->column);
+        fail(path, p->message);
     }
 }
 
@@ -210,6 +216,7 @@ Config configFromJson(const Value& root) {
     if (!haveSeq) fail("$", "missing member 'seq'");
     if (!haveBridges) fail("$", "missing member 'bridges'");
     checkNamesAndOfports(cfg);
+    addMissingLocalPorts(cfg);  // a file written before bridges had local ports
     return cfg;
 }
 

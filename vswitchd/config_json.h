@@ -9,8 +9,10 @@
 // Loading is strict: anything the daemon did not write (unknown member, wrong JSON type, bad name,
 // duplicate name, ofport out of range or used twice in a bridge, unknown format or version) is an
 // error naming the JSON path, e.g. `$.bridges.br0.ports.p1.interfaces.p1.ofport: expected an
-// integer in 1..65279`. Optional columns that are absent take their defaults (so that files written
-// before a column existed still load); `ofport` is required.
+// integer in 1..65279 (or 65534 for a bridge's local port)`. Optional columns that are absent take
+// their defaults (so that files written before a column existed still load); `ofport` is required.
+// Each bridge BR has its local port BR (interface BR, type internal, ofport 65534; see
+// config_schema.h); a file written before local ports existed gets them added when it is loaded.
 //
 // Thread-safety: free functions on values passed in.
 #pragma once

@@ -87,7 +87,7 @@ void opAddBr(Config& cfg, const OpArgs& a) {
     }
     if (auto why = nameConflict(cfg, br))
         fail(ErrorCode::kAlreadyExists, "cannot create a bridge named " + br + " because " + *why);
-    cfg.bridges[br];
+    cfg.bridges[br].ports.emplace(br, localPortConfig(br));  // the local port, as in Open vSwitch
 }
 
 void opDelBr(Config& cfg, const OpArgs& a) {
@@ -137,6 +137,10 @@ void opAddPort(Config& cfg, const OpArgs& a) {
     std::vector<std::string> ifaces = interfaceList(a, port);
     bool mayExist = a.flag("may_exist");
     BridgeConfig& bridge = bridgeOrFail(cfg, br);
+    // A bridge's name is its local port's: only `--may-exist add-port BR BR` passes (a no-op).
+    if (cfg.bridges.count(port) && !(mayExist && port == br))
+        fail(ErrorCode::kAlreadyExists, "cannot create a port named " + port + " because a bridge named " + port +
+                                            " already exists");
     if (auto where = findPort(cfg, port)) return checkExistingPort(cfg, *where, br, mayExist, ifaces);
     if (auto why = nameConflict(cfg, port))
         fail(ErrorCode::kAlreadyExists, "cannot create a port named " + port + " because " + *why);
@@ -164,6 +168,9 @@ void opDelPort(Config& cfg, const OpArgs& a) {
         fail(ErrorCode::kNotFound, "no port named " + target);
     }
     if (br && where->bridge != *br) fail(ErrorCode::kNotFound, "bridge " + *br + " does not have a port " + target);
+    if (isLocalPort(where->bridge, where->port))
+        fail(ErrorCode::kInvalidValue, "cannot delete port " + where->port + " because it is the local port for bridge " +
+                                           where->bridge + " (deleting this port requires deleting the entire bridge)");
     cfg.bridges.at(where->bridge).ports.erase(where->port);
 }
 
@@ -311,6 +318,12 @@ void applyOne(Config& cfg, const Value& op) {
         fail(ErrorCode::kInvalidParams, "unknown op " + quoteForMessage(str(name->value)));
     OpArgs args(op, spec->second.fields);
     spec->second.run(cfg, args);
+    // Whatever the op, every bridge keeps its local port as add-br made it (`set Interface br0
+    // type=system` is refused here).
+    if (auto p = localPortProblem(cfg)) {
+        std::string where = p->iface.empty() ? "Port " + p->port : "Interface " + p->iface;
+        fail(ErrorCode::kInvalidValue, where + (p->column.empty() ? "" : " " + p->column) + ": " + p->message);
+    }
 }
 
 }  // namespace

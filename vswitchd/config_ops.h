@@ -1,7 +1,9 @@
 // The `transact` operations of the management protocol (docs/protocol.md "transact"): add-br,
 // del-br, add-port, del-port, set, clear, remove, applied to a Config value. Validation follows
 // ovs-vsctl: names are IFNAMSIZ-safe, bridge/port/interface names share one namespace, ofports are
-// the lowest free number of the bridge and never change while the interface exists.
+// the lowest free number of the bridge and never change while the interface exists. add-br also
+// creates the bridge's local port (port and interface named like the bridge, type internal,
+// ofport 65534), which del-port refuses to delete and no op may change into something else.
 //
 // Ops are dispatched through a table (op name -> allowed fields + handler) and set/clear/remove go
 // through the column tables of config_schema.h, so new ops and columns are table entries.

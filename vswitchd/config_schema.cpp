@@ -100,15 +100,23 @@ ColumnDef<InterfaceConfig> ofportColumn() {
     c.writable = false;
     c.required = true;
     c.toJson = [](const InterfaceConfig& r, Value& obj, JsonAlloc& a) { obj.AddMember("ofport", r.ofport, a); };
+    // kLocalOfport passes here; localPortProblem() checks that only a local port has it.
     c.fromJson = [](InterfaceConfig& r, const Value& v) {
-        if (!v.IsInt() || v.GetInt() < kMinOfport || v.GetInt() > kMaxOfport)
+        bool inRange = v.IsInt() && ((v.GetInt() >= kMinOfport && v.GetInt() <= kMaxOfport) || v.GetInt() == kLocalOfport);
+        if (!inRange)
             throw ColumnError(ErrorCode::kInvalidValue, "",
                               "expected an integer in " + std::to_string(kMinOfport) + ".." +
-                                  std::to_string(kMaxOfport));
+                                  std::to_string(kMaxOfport) + " (or " + std::to_string(kLocalOfport) +
+                                  " for a bridge's local port)");
         r.ofport = v.GetInt();
     };
     c.clear = [](InterfaceConfig& r) { r.ofport = 0; };
     return c;
+}
+
+std::string trimmed(const std::string& s) {
+    std::size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
 // Parses a VLAN ID given as a JSON integer or a decimal string.
@@ -160,11 +168,13 @@ ColumnDef<PortConfig> trunksColumn() {
         if (v.IsArray()) {
             for (const auto& e : v.GetArray()) ids.insert(vlanId(e));
         } else if (v.IsString()) {
+            // "10,20" or "10, 20" (what `vsctl set port p1 trunks=10,20` sends); "" is the empty set.
             std::string s = str(v);
+            bool blank = s.find_first_not_of(" \t") == std::string::npos;
             std::size_t start = 0;
-            while (start <= s.size() && !s.empty()) {
+            while (!blank) {
                 std::size_t comma = s.find(',', start);
-                std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+                std::string part = trimmed(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
                 ids.insert(vlanId(Value(rapidjson::StringRef(part.c_str()))));
                 if (comma == std::string::npos) break;
                 start = comma + 1;
@@ -175,6 +185,23 @@ ColumnDef<PortConfig> trunksColumn() {
         r.trunks.assign(ids.begin(), ids.end());
     };
     c.clear = [](PortConfig& r) { r.trunks.clear(); };
+    return c;
+}
+
+// Port:vlan_mode — optional: null (or "" / [] / clear) when unset, as ovs-vsctl shows `[]`.
+ColumnDef<PortConfig> vlanModeColumn() {
+    ColumnDef<PortConfig> c = enumColumn("vlan_mode", &PortConfig::vlan_mode,
+                                         {"", "access", "trunk", "native-tagged", "native-untagged"}, "");
+    c.toJson = [](const PortConfig& r, Value& obj, JsonAlloc& a) {
+        Value v;
+        if (!r.vlan_mode.empty()) v.SetString(r.vlan_mode.c_str(), a);
+        obj.AddMember("vlan_mode", v, a);
+    };
+    auto fromString = c.fromJson;
+    c.fromJson = [fromString](PortConfig& r, const Value& v) {
+        if (v.IsNull() || (v.IsArray() && v.Empty())) { r.vlan_mode.clear(); return; }
+        fromString(r, v);
+    };
     return c;
 }
 
@@ -218,8 +245,7 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
     static const std::vector<ColumnDef<PortConfig>> cols = {
         tagColumn(),
         trunksColumn(),
-        enumColumn("vlan_mode", &PortConfig::vlan_mode,
-                   {"", "access", "trunk", "native-tagged", "native-untagged"}, ""),
+        vlanModeColumn(),
         mapColumn("other_config", &PortConfig::other_config),
         mapColumn("external_ids", &PortConfig::external_ids),
     };
@@ -261,6 +287,55 @@ std::optional<std::string> nameConflict(const Config& cfg, std::string_view name
     if (auto i = findInterface(cfg, name))
         return "an interface named " + n + " already exists on bridge " + i->bridge;
     return std::nullopt;
+}
+
+PortConfig localPortConfig(const std::string& bridge) {
+    PortConfig pc;
+    InterfaceConfig& ic = pc.interfaces[bridge];
+    ic.type = kLocalPortType;
+    ic.ofport = kLocalOfport;
+    return pc;
+}
+
+std::optional<LocalPortProblem> localPortProblem(const Config& cfg, bool missingOk) {
+    for (const auto& [bn, br] : cfg.bridges) {
+        auto local = br.ports.find(bn);
+        if (local == br.ports.end()) {
+            if (missingOk) continue;
+            return LocalPortProblem{bn, bn, "", "", "bridge " + bn + " has no local port " + bn};
+        }
+        const auto& ifaces = local->second.interfaces;
+        if (ifaces.size() != 1 || !ifaces.count(bn))
+            return LocalPortProblem{bn, bn, "", "",
+                                    "the local port " + bn + " of bridge " + bn + " must have exactly one interface, " + bn};
+        const InterfaceConfig& ic = ifaces.at(bn);
+        if (ic.type != kLocalPortType)
+            return LocalPortProblem{bn, bn, bn, "type",
+                                    "the local interface " + bn + " of bridge " + bn + " must be of type " +
+                                        kLocalPortType + ", not " + ic.type};
+        if (ic.ofport != kLocalOfport)
+            return LocalPortProblem{bn, bn, bn, "ofport",
+                                    "the local interface " + bn + " of bridge " + bn + " must have ofport " +
+                                        std::to_string(kLocalOfport) + " (OFPP_LOCAL)"};
+    }
+    for (const auto& [bn, br] : cfg.bridges)
+        for (const auto& [pn, port] : br.ports)
+            for (const auto& [in, ic] : port.interfaces)
+                if (ic.ofport == kLocalOfport && !isLocalPort(bn, pn))
+                    return LocalPortProblem{bn, pn, in, "ofport",
+                                            "ofport " + std::to_string(kLocalOfport) +
+                                                " (OFPP_LOCAL) is reserved for the local port of bridge " + bn};
+    return std::nullopt;
+}
+
+std::vector<std::string> addMissingLocalPorts(Config& cfg) {
+    std::vector<std::string> changed;
+    for (auto& [bn, br] : cfg.bridges)
+        if (!br.ports.count(bn)) {
+            br.ports.emplace(bn, localPortConfig(bn));
+            changed.push_back(bn);
+        }
+    return changed;
 }
 
 int lowestFreeOfport(const BridgeConfig& br) {

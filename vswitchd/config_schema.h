@@ -28,6 +28,8 @@ using JsonAlloc = rapidjson::Document::AllocatorType;
 
 inline constexpr int kMinOfport = 1;
 inline constexpr int kMaxOfport = 65279;           // OpenFlow 1.3 OFPP_MAX (0xfeff)
+inline constexpr int kLocalOfport = 65534;         // OpenFlow 1.3 OFPP_LOCAL (0xfffe): the bridge's local port
+inline constexpr const char* kLocalPortType = "internal";
 inline constexpr std::size_t kMaxNameLength = 15;  // IFNAMSIZ - 1
 
 // Returns nullopt if `name` is a valid bridge/port/interface name, else the complete message
@@ -95,5 +97,28 @@ std::optional<std::string> nameConflict(const Config& cfg, std::string_view name
 
 // Lowest ofport in [kMinOfport, kMaxOfport] not used by any interface of `br`; 0 if none is free.
 int lowestFreeOfport(const BridgeConfig& br);
+
+// The bridge's local port (as in Open vSwitch): every bridge BR has a port BR with one interface
+// BR of type internal and ofport kLocalOfport (OFPP_LOCAL) — the host's own interface on the
+// bridge, a TAP device named like the bridge. add-br creates it, del-br removes it, del-port
+// refuses it. No other interface may use kLocalOfport.
+//
+// The local port of bridge `bridge` as a fresh record.
+PortConfig localPortConfig(const std::string& bridge);
+// True when port `port` of bridge `bridge` is that bridge's local port.
+inline bool isLocalPort(std::string_view bridge, std::string_view port) { return bridge == port; }
+// What breaks the local-port rules: where (bridge, port, interface; `column` "type"/"ofport", or
+// empty for the port as a whole) and why, e.g. "the local interface br0 of bridge br0 must be of
+// type internal", "ofport 65534 (OFPP_LOCAL) is reserved for the local port of bridge br0".
+struct LocalPortProblem {
+    std::string bridge, port, iface, column;
+    std::string message;
+};
+// The first problem in `cfg`, or nullopt. `missingOk`: a bridge without its local port is not a
+// problem (files written before local ports existed; see addMissingLocalPorts).
+std::optional<LocalPortProblem> localPortProblem(const Config& cfg, bool missingOk = false);
+// Gives every bridge that lacks one its local port (loading a file written before local ports
+// existed). Returns the names of the bridges changed.
+std::vector<std::string> addMissingLocalPorts(Config& cfg);
 
 }  // namespace vs::vswitchd

@@ -24,6 +24,9 @@ void Daemon::start() {
     registerOfprotoMethods(*table, *this);
     server_ = std::make_unique<MgmtServer>(
         io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) { (*table)(r, res); });
+    links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
+        reconciler_->linkChanged(store_.config(), ev.name);
+    });
     armTimer();
     log::info("vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
               store_.seq(), opts_.socket.string());
@@ -72,6 +75,7 @@ void Daemon::shutdown() {
     timer_.cancel();
     if (server_) server_->close();
     server_.reset();
+    links_.reset();
     if (ofproto_) ofproto_->datapath().stop();
     reconciler_.reset();
     ofproto_.reset();  // closes every datapath port

@@ -18,6 +18,7 @@
 #include "ofproto/ofproto.h"
 #include "vswitchd/config_store.h"
 #include "vswitchd/flow_store.h"
+#include "vswitchd/link_monitor.h"
 #include "vswitchd/mgmt_server.h"
 #include "vswitchd/reconciler.h"
 
@@ -54,6 +55,7 @@ private:
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;
+    std::unique_ptr<LinkMonitor> links_;
     boost::asio::steady_timer timer_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "datapath/afpacket_port.h"
 #include "datapath/dummy_port.h"
+#include "datapath/netdev_linux.h"
 #include "datapath/tap_port.h"
 #include "datapath/vxlan.h"
 #include "vswitchd/log.h"
@@ -37,6 +38,20 @@ ofproto::BridgeSettings Reconciler::settingsOf(const BridgeConfig& bc) {
 void Reconciler::apply(const Config& cfg) {
     removeStale(cfg);
     addMissing(cfg);
+}
+
+void Reconciler::linkChanged(const Config& cfg, const std::string& name) {
+    for (auto it = ports_.begin(); it != ports_.end(); ++it) {
+        auto* sys = dynamic_cast<dp::AfPacketPort*>(it->second.port.get());
+        if (!sys || sys->name() != name) continue;
+        std::error_code ec;
+        if (dp::netdev::ifindex(name, ec) == sys->ifindex()) return;  // same device: nothing to do
+        log::info("netdev {} was removed or recreated: reopening port {}", name, it->first);
+        of_.removePort(it->second.bridge, it->first);
+        ports_.erase(it);
+        break;
+    }
+    if (errors_.count(name) || !port(name)) apply(cfg);
 }
 
 void Reconciler::removeStale(const Config& cfg) {

@@ -25,6 +25,9 @@ public:
     explicit Reconciler(ofproto::Ofproto& of) : of_(of), tunnels_(of.datapath()) {}
 
     void apply(const Config& cfg);
+    // A netdev appeared, changed or went away (link monitor): ports bound to a device that no
+    // longer exists, or to an older device of the same name, are reopened; ports in error retry.
+    void linkChanged(const Config& cfg, const std::string& name);
     // Why interface `iface` is not running, or nullopt when it runs (or is unknown).
     std::optional<std::string> error(const std::string& iface) const;
     // The datapath port behind interface `iface`, if it runs.

@@ -142,6 +142,13 @@ TEST_F(ConfigStoreTest, AddBrAndDuplicates) {
     ConfigStore store = ConfigStore::open(path_);
     ok(store, R"([{"op":"add-br","bridge":"br0"}])");
     ASSERT_TRUE(store.config().bridges.count("br0"));
+    // The bridge's local port, as in Open vSwitch: port br0, interface br0, internal, OFPP_LOCAL.
+    const BridgeConfig& br0 = store.config().bridges.at("br0");
+    ASSERT_EQ(br0.ports.size(), 1u);
+    ASSERT_EQ(br0.ports.at("br0").interfaces.size(), 1u);
+    EXPECT_EQ(iface(store, "br0", "br0", "br0").type, "internal");
+    EXPECT_EQ(iface(store, "br0", "br0", "br0").ofport, 65534);
+    EXPECT_EQ(kLocalOfport, 65534);
     auto e = bad(store, R"([{"op":"add-br","bridge":"br0"}])", ErrorCode::kAlreadyExists);
     EXPECT_EQ(e.message, "cannot create a bridge named br0 because a bridge named br0 already exists");
     EXPECT_EQ(e.opIndex, 0);
@@ -175,6 +182,15 @@ TEST_F(ConfigStoreTest, NamesShareOneNamespace) {
               "cannot create a bridge named eth0 because an interface named eth0 already exists on bridge br0");
     e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"br1"}])", ErrorCode::kAlreadyExists);
     EXPECT_EQ(e.message, "cannot create a port named br1 because a bridge named br1 already exists");
+    e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"br1","may_exist":true}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create a port named br1 because a bridge named br1 already exists");
+    e = bad(store, R"([{"op":"add-port","bridge":"br0","port":"br0"}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create a port named br0 because a bridge named br0 already exists");
+    TransactResult same = run(store, R"([{"op":"add-port","bridge":"br0","port":"br0","may_exist":true}])");
+    ASSERT_TRUE(same.ok()) << "--may-exist add-port BR BR: the local port is there already";
+    EXPECT_FALSE(same.changed);
+    e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"p2","interfaces":["br0"]}])", ErrorCode::kAlreadyExists);
+    EXPECT_EQ(e.message, "cannot create an interface named br0 because a bridge named br0 already exists");
     e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"eth1"}])", ErrorCode::kAlreadyExists);
     EXPECT_EQ(e.message, "cannot create a port named eth1 because an interface named eth1 already exists on bridge br0");
     e = bad(store, R"([{"op":"add-port","bridge":"br1","port":"p2","interfaces":["eth0"]}])", ErrorCode::kAlreadyExists);
@@ -189,8 +205,9 @@ TEST_F(ConfigStoreTest, DelBr) {
     ok(store, R"([{"op":"del-br","bridge":"br9","if_exists":true}])");
     ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-port","bridge":"br0","port":"p1"}])");
     ok(store, R"([{"op":"del-br","bridge":"br0"}])");
-    EXPECT_TRUE(store.config().bridges.empty());
+    EXPECT_TRUE(store.config().bridges.empty()) << "the local port goes with its bridge";
     ok(store, R"([{"op":"add-br","bridge":"p1"}])") ;  // the port's name is free again
+    ok(store, R"([{"op":"add-br","bridge":"br1"},{"op":"add-port","bridge":"br1","port":"br0"}])");  // and br0
 }
 
 TEST_F(ConfigStoreTest, AddPortBasics) {
@@ -259,6 +276,7 @@ TEST_F(ConfigStoreTest, OfportAllocationIsLowestFreeStableAndPerBridge) {
 TEST_F(ConfigStoreTest, OfportSpaceExhausted) {
     ConfigStore store = ConfigStore::open(path_);
     TransactResult r = store.modify([](Config& c) {
+        c.bridges["br0"].ports.emplace("br0", localPortConfig("br0"));
         PortConfig& p = c.bridges["br0"].ports["big"];
         for (int i = kMinOfport; i <= kMaxOfport; ++i) p.interfaces["i" + std::to_string(i)].ofport = i;
     });
@@ -283,7 +301,35 @@ TEST_F(ConfigStoreTest, DelPort) {
     ok(store, R"([{"op":"del-port","bridge":"br0","port":"eth1"}])");  // an interface names its port
     EXPECT_FALSE(store.config().bridges.at("br0").ports.count("bond0"));
     ok(store, R"([{"op":"del-port","port":"p1"}])");  // bridge is optional
-    EXPECT_TRUE(store.config().bridges.at("br0").ports.empty());
+    ASSERT_EQ(store.config().bridges.at("br0").ports.size(), 1u);
+    EXPECT_TRUE(store.config().bridges.at("br0").ports.count("br0")) << "only the local port is left";
+}
+
+TEST_F(ConfigStoreTest, LocalPortCannotBeDeletedOrChanged) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"},{"op":"add-br","bridge":"br1"}])");
+    const std::string refused =
+        "cannot delete port br0 because it is the local port for bridge br0 (deleting this port requires deleting "
+        "the entire bridge)";
+    for (std::string op : {R"({"op":"del-port","bridge":"br0","port":"br0"})", R"({"op":"del-port","port":"br0"})",
+                           R"({"op":"del-port","port":"br0","if_exists":true})"}) {
+        auto e = bad(store, "[" + op + "]", ErrorCode::kInvalidValue);
+        EXPECT_EQ(e.message, refused) << op;
+    }
+    auto e = bad(store, R"([{"op":"del-port","bridge":"br1","port":"br0"}])", ErrorCode::kNotFound);
+    EXPECT_EQ(e.message, "bridge br1 does not have a port br0");
+    for (std::string t : {"system", "tap", "vxlan"}) {
+        e = bad(store, R"([{"op":"set","table":"Interface","record":"br0","column":"type","value":")" + t + R"("}])",
+                ErrorCode::kInvalidValue);
+        EXPECT_EQ(e.message, "Interface br0 type: the local interface br0 of bridge br0 must be of type internal, not " + t);
+    }
+    e = bad(store, R"([{"op":"clear","table":"Interface","record":"br0","column":"type"}])", ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.opIndex, 0);
+    // Its other columns are the user's, as on any port (VLAN of the host's own interface, ids...).
+    ok(store, R"([{"op":"set","table":"Port","record":"br0","column":"tag","value":10},
+                  {"op":"set","table":"Interface","record":"br0","column":"external_ids","key":"k","value":"v"},
+                  {"op":"set","table":"Interface","record":"br0","column":"type","value":"internal"}])");
+    EXPECT_EQ(store.config().bridges.at("br0").ports.at("br0").tag, 10);
 }
 
 TEST_F(ConfigStoreTest, SetMapColumns) {
@@ -529,10 +575,35 @@ TEST_F(ConfigStoreTest, CorruptFilesAreRefusedAndLeftInPlace) {
     expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{},"br1":{"ports":{
         "br0":{"interfaces":{"br0":{"ofport":1}}}}}}})",
                   "$.bridges.br1.ports.br0: name br0 is already used by bridge br0");
+    // ofport 65534 (OFPP_LOCAL) belongs to the local port only, and the local port is internal.
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{"ofport":65534}}}}}}})",
+                  "$.bridges.br0.ports.p1.interfaces.p1.ofport: ofport 65534 (OFPP_LOCAL) is reserved for the local port of bridge br0");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{"ofport":65535}}}}}}})",
+                  "$.bridges.br0.ports.p1.interfaces.p1.ofport: expected an integer in 1..65279 (or 65534 for a bridge's local port)");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"br0":{"interfaces":{"br0":{"ofport":65534}}}}}}})",
+                  "$.bridges.br0.ports.br0.interfaces.br0.type: the local interface br0 of bridge br0 must be of type internal, not system");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"br0":{"interfaces":{"br0":{"ofport":3,"type":"internal"}}}}}}})",
+                  "$.bridges.br0.ports.br0.interfaces.br0.ofport: the local interface br0 of bridge br0 must have ofport 65534");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"br0":{"interfaces":{"x":{"ofport":65534,"type":"internal"}}}}}}})",
+                  "$.bridges.br0.ports.br0: the local port br0 of bridge br0 must have exactly one interface, br0");
     expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{},"br0":{}}})",
                   "$.bridges.br0: duplicate name br0");
     expectCorrupt("{\"format\":\"vswitch-config\",\"version\":1,\"seq\":0,\"bridges\":{\"\xff\":{}}}",
                   "invalid JSON");
+}
+
+TEST_F(ConfigStoreTest, FileWithoutLocalPortsGetsThem) {
+    // Written before bridges had local ports: it loads, and each bridge gets its local port.
+    writeBytes(path_, R"({"format":"vswitch-config","version":1,"seq":4,"bridges":{"br0":{"ports":{
+        "p1":{"interfaces":{"p1":{"ofport":1}}}}},"br1":{}}})");
+    ConfigStore store = ConfigStore::open(path_);
+    EXPECT_EQ(store.seq(), 4u);
+    EXPECT_EQ(iface(store, "br0", "br0", "br0").ofport, kLocalOfport);
+    EXPECT_EQ(iface(store, "br0", "br0", "br0").type, "internal");
+    EXPECT_EQ(iface(store, "br1", "br1", "br1").ofport, kLocalOfport);
+    EXPECT_EQ(iface(store, "br0", "p1", "p1").ofport, 1);
+    ok(store, R"([{"op":"add-port","bridge":"br1","port":"q1"}])");
+    EXPECT_EQ(ConfigStore::open(path_).config(), store.config()) << "the local ports are saved with the next commit";
 }
 
 TEST_F(ConfigStoreTest, UnreadableFileIsRefused) {
@@ -558,8 +629,11 @@ TEST_F(ConfigStoreTest, ConfigToJsonShape) {
     rapidjson::Document doc;
     rapidjson::Value v = configToJson(store.config(), doc.GetAllocator());
     EXPECT_EQ(protocol::toJson(v),
-              R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"ports":{"p1":{"tag":null,"trunks":[],)"
-              R"("vlan_mode":"","other_config":{},"external_ids":{},"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
+              R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"ports":{)"
+              R"("br0":{"tag":null,"trunks":[],"vlan_mode":null,"other_config":{},"external_ids":{},)"
+              R"("interfaces":{"br0":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":65534}}},)"
+              R"("p1":{"tag":null,"trunks":[],)"
+              R"("vlan_mode":null,"other_config":{},"external_ids":{},"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
               R"("external_ids":{},"ofport":1}}}}}}})");
 }
 
@@ -575,6 +649,13 @@ TEST_F(ConfigStoreTest, PortVlanColumns) {
     EXPECT_EQ(port().trunks, (std::vector<int>{10, 20, 30})) << "a set: sorted, unique";
     ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":[5,6]}])");
     EXPECT_EQ(port().trunks, (std::vector<int>{5, 6}));
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":" 7, 8 "}])");
+    EXPECT_EQ(port().trunks, (std::vector<int>{7, 8})) << "blanks around the IDs are allowed";
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":9}])");
+    EXPECT_EQ(port().trunks, (std::vector<int>{9}));
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":""}])");
+    EXPECT_TRUE(port().trunks.empty());
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":[5,6]}])");
     for (std::string m : {"access", "trunk", "native-tagged", "native-untagged"}) {
         ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"vlan_mode","value":")" + m + R"("}])");
         EXPECT_EQ(port().vlan_mode, m);
@@ -583,10 +664,17 @@ TEST_F(ConfigStoreTest, PortVlanColumns) {
     auto e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":5000}])",
                  ErrorCode::kInvalidValue);
     EXPECT_NE(e.message.find("VLAN 5000 is outside 0..4095"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message, "Port p1 tag: VLAN 5000 is outside 0..4095");
     e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":-1}])", ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.message, "Port p1 tag: VLAN -1 is outside 0..4095");
     e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":"10,x"}])",
             ErrorCode::kInvalidValue);
-    EXPECT_NE(e.message.find("invalid VLAN 'x'"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message, "Port p1 trunks: invalid VLAN 'x': expected an integer in 0..4095");
+    e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":"10,,20"}])",
+            ErrorCode::kInvalidValue);
+    e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"trunks","value":[10,4096]}])",
+            ErrorCode::kInvalidValue);
+    EXPECT_EQ(e.message, "Port p1 trunks: VLAN 4096 is outside 0..4095");
     e = bad(store, R"([{"op":"set","table":"Port","record":"p1","column":"vlan_mode","value":"hybrid"}])",
             ErrorCode::kInvalidValue);
     EXPECT_NE(e.message.find("expected one of access, trunk, native-tagged, native-untagged"), std::string::npos)
@@ -596,6 +684,11 @@ TEST_F(ConfigStoreTest, PortVlanColumns) {
                   {"op":"clear","table":"Port","record":"p1","column":"trunks"}])");
     EXPECT_FALSE(port().tag.has_value());
     EXPECT_TRUE(port().trunks.empty());
+    ok(store, R"([{"op":"clear","table":"Port","record":"p1","column":"vlan_mode"}])");
+    EXPECT_EQ(port().vlan_mode, "");
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"vlan_mode","value":"trunk"},
+                  {"op":"set","table":"Port","record":"p1","column":"vlan_mode","value":null}])");
+    EXPECT_EQ(port().vlan_mode, "") << "null unsets vlan_mode, as for tag";
     // Persisted and reloaded.
     ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":7}])");
     EXPECT_EQ(ConfigStore::open(path_).config(), store.config());

@@ -99,6 +99,30 @@ TEST(VsctlParse, UnknownColumnsInferTheirType) {
               R"({"op":"set","table":"Port","record":"p1","column":"s","value":"10"}]})");
 }
 
+TEST(VsctlParse, PortVlanValueSyntax) {
+    auto setOp = [](const std::string& column, const std::string& value) {
+        return R"({"ops":[{"op":"set","table":"Port","record":"p1","column":")" + column + R"(","value":)" + value + "}]}";
+    };
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "tag=10"}), setOp("tag", "10"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "tag=-1"}), setOp("tag", "-1")) << "the daemon says what is wrong";
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "tag=[]"}), setOp("tag", "[]"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "trunks=10,20"}), setOp("trunks", R"("10,20")"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "trunks=[10,20]"}), setOp("trunks", "[10,20]"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "trunks=10"}), setOp("trunks", "10"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "trunks=[]"}), setOp("trunks", "[]"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "vlan_mode=native-untagged"}), setOp("vlan_mode", R"("native-untagged")"));
+    EXPECT_EQ(opsOf({"set", "Port", "p1", "vlan_mode=5"}), setOp("vlan_mode", R"("5")")) << "always a string";
+    EXPECT_EQ(opsOf({"clear", "port", "p1", "tag", "trunks", "vlan_mode"}),
+              R"({"ops":[{"op":"clear","table":"Port","record":"p1","column":"tag"},)"
+              R"({"op":"clear","table":"Port","record":"p1","column":"trunks"},)"
+              R"({"op":"clear","table":"Port","record":"p1","column":"vlan_mode"}]})");
+    EXPECT_EQ(planError({"set", "Port", "p1", "vlan_mode:x=access"}), "cannot specify key to set for non-map column vlan_mode");
+    EXPECT_EQ(opsOf({"add-port", "br0", "p1", "tag=10", "--", "set", "port", "p1", "trunks=[]"}),
+              R"({"ops":[{"op":"add-port","bridge":"br0","port":"p1","may_exist":false},)"
+              R"({"op":"set","table":"Port","record":"p1","column":"tag","value":10},)"
+              R"({"op":"set","table":"Port","record":"p1","column":"trunks","value":[]}]})");
+}
+
 TEST(VsctlParse, TableNamesAreCaseInsensitiveAndMayBeAbbreviated) {
     EXPECT_EQ(opsOf({"clear", "BRIDGE", "br0", "other_config"}),
               R"({"ops":[{"op":"clear","table":"Bridge","record":"br0","column":"other_config"}]})");
@@ -246,21 +270,28 @@ TEST(VsctlValue, ParseColumnArg) {
 constexpr const char* kGetResult = R"J({"seq":3,
  "config":{"bridges":{
    "br0":{"other_config":{"mac-aging-time":"10"},"external_ids":{},
-          "ports":{"p1":{"other_config":{},"external_ids":{},
+          "ports":{"br0":{"tag":null,"trunks":[],"vlan_mode":null,"other_config":{},"external_ids":{},
+                          "interfaces":{"br0":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":65534}}},
+                   "p1":{"tag":10,"trunks":[],"vlan_mode":null,"other_config":{},"external_ids":{},
                          "interfaces":{"p1":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":1}}},
-                   "bond0":{"other_config":{},"external_ids":{},
+                   "bond0":{"tag":5,"trunks":[10,20],"vlan_mode":"native-untagged","other_config":{},"external_ids":{},
                          "interfaces":{"e2":{"type":"system","options":{},"other_config":{},"external_ids":{},"ofport":3},
                                        "e1":{"type":"system","options":{},"other_config":{},"external_ids":{},"ofport":2}}}}},
-   "br1":{"other_config":{},"external_ids":{},"ports":{}}}},
+   "br1":{"other_config":{},"external_ids":{},"ports":{"br1":{"tag":null,"trunks":[],"vlan_mode":null,"other_config":{},
+          "external_ids":{},"interfaces":{"br1":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":65534}}}}}}},
  "status":{"interfaces":{"p1":{"ofport":1,"error":null,"mac_in_use":"02:00:00:00:00:01","mtu":1500,"link_state":"up",
    "statistics":{"rx_packets":5,"rx_bytes":300,"rx_dropped":0,"tx_packets":1,"tx_bytes":60,"tx_dropped":0}},
    "e1":{"ofport":2,"error":"could not open network device e1 (No such device)"}}}})J";
 
 constexpr const char* kShowResult = R"J({"bridges":[{"name":"br0","ports":[
-   {"name":"p1","interfaces":[{"name":"p1","type":"internal","ofport":1,"error":null}]},
+   {"name":"br0","interfaces":[{"name":"br0","type":"internal","ofport":65534,"error":null}]},
+   {"name":"p1","tag":10,"interfaces":[{"name":"p1","type":"internal","ofport":1,"error":null}]},
+   {"name":"p2","tag":20,"trunks":[10,20],"vlan_mode":"native-untagged",
+    "interfaces":[{"name":"p2","type":"system","ofport":3,"error":null}]},
    {"name":"p9","interfaces":[{"name":"p9","type":"system","ofport":2,
                                "error":"could not open network device p9 (No such device)"}]}]},
-  {"name":"br1","ports":[]}]})J";
+  {"name":"br1","ports":[{"name":"br1","interfaces":[{"name":"br1","type":"internal","ofport":65534,
+                           "error":"could not create internal device br1 (File exists)"}]}]}]})J";
 
 class FakeRpc : public RpcCaller {
 public:
@@ -354,9 +385,14 @@ TEST(VsctlRun, BrExistsExitStatus) {
 }
 
 TEST(VsctlRun, PortAndInterfaceQueries) {
+    // As ovs-vsctl: the bridge's local port (br0 on br0) is not listed.
     EXPECT_EQ(run({"list-ports", "br0"}).out, "bond0\np1\n");
     EXPECT_EQ(run({"list-ifaces", "br0"}).out, "e1\ne2\np1\n");
     EXPECT_EQ(run({"list-ports", "br1"}).out, "");
+    EXPECT_EQ(run({"list-ifaces", "br1"}).out, "");
+    EXPECT_EQ(run({"-f", "json", "list-ports", "br1"}).out, "[]\n");
+    EXPECT_EQ(run({"port-to-br", "br0"}).out, "br0\n");
+    EXPECT_EQ(run({"iface-to-br", "br1"}).out, "br1\n");
     EXPECT_EQ(run({"port-to-br", "bond0"}).out, "br0\n");
     EXPECT_EQ(run({"iface-to-br", "e2"}).out, "br0\n");
     EXPECT_EQ(run({"-f", "json", "iface-to-br", "e2"}).out, "\"br0\"\n");
@@ -372,13 +408,26 @@ TEST(VsctlRun, ShowText) {
     EXPECT_EQ(r.status, 0);
     EXPECT_EQ(r.out,
               "Bridge br0\n"
+              "    Port br0\n"
+              "        Interface br0\n"
+              "            type: internal\n"
               "    Port p1\n"
+              "        tag: 10\n"
               "        Interface p1\n"
               "            type: internal\n"
+              "    Port p2\n"
+              "        tag: 20\n"
+              "        trunks: [10, 20]\n"
+              "        vlan_mode: native-untagged\n"
+              "        Interface p2\n"
               "    Port p9\n"
               "        Interface p9\n"
               "            error: \"could not open network device p9 (No such device)\"\n"
-              "Bridge br1\n");
+              "Bridge br1\n"
+              "    Port br1\n"
+              "        Interface br1\n"
+              "            type: internal\n"
+              "            error: \"could not create internal device br1 (File exists)\"\n");
 }
 
 TEST(VsctlRun, ShowJsonIsTheRawResult) {
@@ -422,12 +471,30 @@ TEST(VsctlRun, ListText) {
               "name                : br1\n"
               "external_ids        : {}\n"
               "other_config        : {}\n"
-              "ports               : []\n");
+              "ports               : [br1]\n");
     RunResult cols = run({"--columns=name,ofport", "list", "Interface"});
-    EXPECT_EQ(cols.out, "name                : e1\nofport              : 2\n\n"
+    EXPECT_EQ(cols.out, "name                : br0\nofport              : 65534\n\n"
+                        "name                : br1\nofport              : 65534\n\n"
+                        "name                : e1\nofport              : 2\n\n"
                         "name                : e2\nofport              : 3\n\n"
                         "name                : p1\nofport              : 1\n");
     EXPECT_EQ(run({"list", "Port", "nope"}).err, "vsctl: no row \"nope\" in table Port\n");
+}
+
+TEST(VsctlRun, PortVlanColumns) {
+    EXPECT_EQ(run({"get", "Port", "p1", "tag", "trunks", "vlan_mode"}).out, "10\n[]\n[]\n");
+    EXPECT_EQ(run({"get", "Port", "bond0", "tag", "trunks", "vlan_mode"}).out, "5\n[10, 20]\nnative-untagged\n");
+    EXPECT_EQ(run({"get", "Port", "br0", "tag"}).out, "[]\n");
+    EXPECT_EQ(run({"-f", "json", "get", "Port", "bond0", "trunks", "tag", "vlan_mode"}).out,
+              "[10,20]\n5\n\"native-untagged\"\n");
+    EXPECT_EQ(run({"list", "Port", "p1"}).out,
+              "name                : p1\n"
+              "external_ids        : {}\n"
+              "interfaces          : [p1]\n"
+              "other_config        : {}\n"
+              "tag                 : 10\n"
+              "trunks              : []\n"
+              "vlan_mode           : []\n");
 }
 
 TEST(VsctlRun, ListJson) {
