@@ -30,6 +30,16 @@ ValueCheck intRange(long long lo, long long hi) {
     };
 }
 
+ValueCheck oneOf(std::vector<std::string> allowed) {
+    return [allowed](const std::string& v) -> std::optional<std::string> {
+        for (const auto& a : allowed)
+            if (a == v) return std::nullopt;
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return "invalid value " + quoteForMessage(v) + ": expected one of " + list;
+    };
+}
+
 std::string checkMapValue(const std::vector<KeyRule>& rules, const std::string& key, const Value& v) {
     if (key.empty()) throw ColumnError(ErrorCode::kInvalidValue, key, "keys must not be empty");
     if (!v.IsString()) throw ColumnError(ErrorCode::kInvalidParams, key, "expected a string value");
@@ -235,7 +245,8 @@ std::optional<std::string> checkName(std::string_view name) {
 const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
     static const std::vector<ColumnDef<BridgeConfig>> cols = {
         mapColumn("other_config", &BridgeConfig::other_config,
-                  {{"mac-aging-time", intRange(1, 1000000)}, {"mac-table-size", intRange(1, 1000000)}}),
+                  {{"mac-aging-time", intRange(1, 1000000)}, {"mac-table-size", intRange(1, 1000000)},
+                   {"flow-limit", intRange(1, 10000000)}, {"tunnel-split-horizon", oneOf({"true", "false"})}}),
         mapColumn("external_ids", &BridgeConfig::external_ids),
     };
     return cols;

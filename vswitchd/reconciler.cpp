@@ -38,6 +38,13 @@ ofproto::BridgeSettings Reconciler::settingsOf(const BridgeConfig& bc) {
 void Reconciler::apply(const Config& cfg) {
     removeStale(cfg);
     addMissing(cfg);
+    // other_config:flow-limit bounds the datapath's megaflows; the datapath is shared by every
+    // bridge, so the smallest limit set on any bridge applies.
+    std::optional<std::size_t> limit;
+    for (const auto& [name, bc] : cfg.bridges)
+        if (auto it = bc.other_config.find("flow-limit"); it != bc.other_config.end())
+            limit = std::min<std::size_t>(limit.value_or(SIZE_MAX), std::stoul(it->second));
+    of_.datapath().setFlowLimit(limit.value_or(dp::DatapathConfig{}.flow_limit));
 }
 
 void Reconciler::linkChanged(const Config& cfg, const std::string& name) {

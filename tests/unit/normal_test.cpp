@@ -118,6 +118,17 @@ TEST_F(NormalTest, MalformedFrameCountedGoodFrameDelivered) {
     EXPECT_EQ(ports[0]->stats().rx_dropped.load(), 1u);
 }
 
+TEST_F(NormalTest, FlowLimitBoundsMegaflowsButNotForwarding) {
+    send(0, frame(0xff, 1));  // host 1 learned: no more learning below
+    of->datapath().setFlowLimit(2);
+    of->datapath().invalidate();
+    auto hits = dp::coverageRead(dp::Coverage::flow_limit_hit);
+    for (std::uint8_t dst = 20; dst < 26; ++dst)  // unknown destinations: one megaflow each
+        EXPECT_EQ(send(0, frame(dst, 1)), (std::array<std::size_t, 3>{0, 1, 1})) << "forwarded even when not cached";
+    EXPECT_LE(of->datapath().stats().flows, 2u);
+    EXPECT_GT(dp::coverageRead(dp::Coverage::flow_limit_hit), hits);
+}
+
 TEST_F(NormalTest, DummyPortsWorkWithThePollThread) {
     of->start();
     ports[0]->inject(frame(0xff, 1));
