@@ -111,29 +111,101 @@ RpcError TransactError::toRpcError() const {
     return RpcError(code, message, std::move(data));
 }
 
+ConfigStore::ConfigStore(fs::path path, Config cfg)
+    : path_(std::move(path)), cfg_(std::move(cfg)), journal_(fs::path(path_.string() + ".journal")) {}
+
 ConfigStore ConfigStore::open(const fs::path& path) {
     fs::path abs = fs::absolute(path).lexically_normal();
     std::optional<std::string> text = readFile(abs);
+    Config cfg;
     if (!text) {
         log::info("config file {} does not exist; starting with an empty configuration", abs.string());
-        return ConfigStore(abs, Config{});
-    }
-    try {
-        Config cfg = configFromFileText(*text);
+    } else {
+        try {
+            cfg = configFromFileText(*text);
+        } catch (const ConfigFormatError& e) {
+            throw ConfigError("config file " + abs.string() + " is corrupt: " + e.what() +
+                              "; refusing to start (the file is left in place)");
+        }
         fs::path tmp = abs;
         tmp += ".tmp";
         if (fs::exists(tmp))
             log::info("ignoring {} left by an interrupted commit (it will be overwritten)", tmp.string());
-        log::info("loaded config file {} (seq {}, {} bridges)", abs.string(), cfg.seq, cfg.bridges.size());
-        return ConfigStore(abs, std::move(cfg));
-    } catch (const ConfigFormatError& e) {
-        throw ConfigError("config file " + abs.string() + " is corrupt: " + e.what() +
-                          "; refusing to start (the file is left in place)");
     }
+    ConfigStore store(abs, std::move(cfg));
+    store.snapshot_exists_ = text.has_value();
+    store.replayJournal();
+    if (text) log::info("loaded config file {} (seq {}, {} bridges)", abs.string(), store.cfg_.seq, store.cfg_.bridges.size());
+    return store;
+}
+
+// Applies the journal's records after the snapshot's seq, in order. Records at or below it are
+// already in the snapshot (a crash between a snapshot and the journal reset).
+void ConfigStore::replayJournal() {
+    std::size_t n = 0;
+    for (const auto& line : journal_.load()) {
+        ++n;
+        auto corrupt = [&](const std::string& why) {
+            return ConfigError("config journal " + journal_.path().string() + " is corrupt: record " +
+                               std::to_string(n) + ": " + why + "; refusing to start (the files are left in place)");
+        };
+        rapidjson::Document d;
+        d.Parse(line.c_str(), line.size());
+        if (d.HasParseError() || !d.IsObject() || !d.HasMember("seq") || !d["seq"].IsUint64() || !d.HasMember("ops") ||
+            !d["ops"].IsArray())
+            throw corrupt("not a {\"seq\":N,\"ops\":[...]} record");
+        std::uint64_t seq = d["seq"].GetUint64();
+        if (seq <= cfg_.seq) continue;
+        if (seq != cfg_.seq + 1) throw corrupt("seq " + std::to_string(seq) + " does not follow " + std::to_string(cfg_.seq));
+        try {
+            applyOps(cfg_, d["ops"]);
+        } catch (const OpError& e) {
+            throw corrupt(std::string("does not apply: ") + e.what());
+        }
+        cfg_.seq = seq;
+    }
+    if (n) log::info("replayed {} journal records from {} (seq {})", n, journal_.path().string(), cfg_.seq);
 }
 
 TransactResult ConfigStore::transact(const rapidjson::Value& ops) {
-    return modify([&ops](Config& cfg) { applyOps(cfg, ops); });
+    Config next = cfg_;
+    try {
+        applyOps(next, ops);
+    } catch (const OpError& e) {
+        return TransactResult{TransactError{e.code, e.what(), e.opIndex}, cfg_.seq, false};
+    }
+    next.seq = cfg_.seq;
+    if (next == cfg_) return TransactResult{std::nullopt, cfg_.seq, false};
+    if (!snapshot_exists_) return commit(std::move(next));  // the first commit creates the file
+    return commitJournaled(std::move(next), ops);
+}
+
+TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value& ops) {
+    next.seq = cfg_.seq + 1;
+    rapidjson::Document rec(rapidjson::kObjectType);
+    rec.AddMember("seq", next.seq, rec.GetAllocator());
+    rapidjson::Value copy(ops, rec.GetAllocator());
+    rec.AddMember("ops", copy, rec.GetAllocator());
+    if (auto problem = journal_.append(protocol::toJson(rec))) {
+        log::err("commit of seq {} failed: {}", next.seq, *problem);
+        return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
+                                            "could not save the configuration: " + *problem + "; nothing changed"},
+                              cfg_.seq, false};
+    }
+    cfg_ = std::move(next);
+    compactIfDue();
+    return TransactResult{std::nullopt, cfg_.seq, true};
+}
+
+// Every 256 commits (or 2 MiB of journal) the snapshot takes them in and the journal restarts.
+// A failure here loses nothing: the journal still holds every commit.
+void ConfigStore::compactIfDue() {
+    if (journal_.records() < 256 && journal_.bytes() < (2u << 20)) return;
+    if (auto problem = writeFileDurably(path_, configToFileText(cfg_))) {
+        log::err("snapshot of seq {} failed (the journal keeps it): {}", cfg_.seq, *problem);
+        return;
+    }
+    if (auto problem = journal_.reset()) log::err("could not reset {}: {}", journal_.path().string(), *problem);
 }
 
 TransactResult ConfigStore::modify(const std::function<void(Config&)>& change) {
@@ -157,6 +229,8 @@ TransactResult ConfigStore::commit(Config next) {
                               cfg_.seq, false};
     }
     cfg_ = std::move(next);
+    snapshot_exists_ = true;
+    if (auto problem = journal_.reset()) log::err("could not reset {}: {}", journal_.path().string(), *problem);
     return TransactResult{std::nullopt, cfg_.seq, true};
 }
 

@@ -2,7 +2,11 @@
 // transactions (docs/protocol.md "transact"), each made durable in the config file before it is
 // acknowledged.
 //
-// Durability and crash safety. A commit writes the whole new config to PATH.tmp, fsync()s it,
+// Durability and crash safety. Commits made with ops (transact) are appended to a write-ahead
+// journal, PATH.journal, and made durable there before they are acknowledged (config_journal.h);
+// the config file is the snapshot the journal applies to, rewritten every few hundred commits and
+// for commits made in C++ (modify). A snapshot write works as follows: it writes the whole new
+// config to PATH.tmp, fsync()s it,
 // rename()s it over PATH and fsync()s the directory, and only then swaps the new config in:
 //  - rename(2) replaces the directory entry atomically, so at every instant PATH names either the
 //    complete previous file or the complete new one, never a mix; the previous PATH is the last
@@ -25,6 +29,8 @@
 // that stays valid until the next successful transact().
 // Lifecycle: ConfigStore::open() at start (throws ConfigError); transact() per request.
 #pragma once
+
+#include "vswitchd/config_journal.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -85,12 +91,20 @@ public:
     // The same for a change made in C++ (`change` may throw OpError to fail with that error).
     TransactResult modify(const std::function<void(Config&)>& change);
 
+    // Commits appended to PATH.journal since the last snapshot.
+    std::size_t journalRecords() const { return journal_.records(); }
+
 private:
-    ConfigStore(std::filesystem::path path, Config cfg) : path_(std::move(path)), cfg_(std::move(cfg)) {}
+    ConfigStore(std::filesystem::path path, Config cfg);
     TransactResult commit(Config next);
+    TransactResult commitJournaled(Config next, const rapidjson::Value& ops);
+    void replayJournal();
+    void compactIfDue();
 
     std::filesystem::path path_;
     Config cfg_;
+    ConfigJournal journal_;
+    bool snapshot_exists_ = false;
 };
 
 // Writes `text` to `path` durably and atomically (PATH.tmp, fsync, rename, fsync(dir)), creating

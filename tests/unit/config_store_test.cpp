@@ -498,13 +498,13 @@ TEST_F(ConfigStoreTest, PersistFailureChangesNothing) {
     ConfigStore store = ConfigStore::open(path_);
     ok(store, R"([{"op":"add-br","bridge":"br0"}])");
     std::string fileBefore = readBytes(path_);
-    fs::create_directory(path_.string() + ".tmp");  // the temp file cannot be created
+    fs::create_directory(path_.string() + ".journal");  // the journal cannot be written
     auto e = bad(store, R"([{"op":"add-br","bridge":"br1"}])", ErrorCode::kPersistFailed);
-    EXPECT_NE(e.message.find(path_.string() + ".tmp"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find(path_.string() + ".journal"), std::string::npos) << e.message;
     EXPECT_EQ(e.opIndex, -1);
     EXPECT_EQ(store.seq(), 1u);
     EXPECT_EQ(readBytes(path_), fileBefore);
-    fs::remove(path_.string() + ".tmp");
+    fs::remove(path_.string() + ".journal");
     TransactResult r = run(store, R"([{"op":"add-br","bridge":"br1"}])");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.seq, 2u);
@@ -519,7 +519,71 @@ TEST_F(ConfigStoreTest, LeftoverTempFileIsIgnoredAndOverwritten) {
     ConfigStore store = ConfigStore::open(path_);
     EXPECT_EQ(store.seq(), 1u);
     ok(store, R"([{"op":"add-br","bridge":"br1"}])");
-    EXPECT_FALSE(fs::exists(path_.string() + ".tmp"));
+    EXPECT_EQ(ConfigStore::open(path_).config(), store.config()) << "the torn temp file is never read";
+}
+
+TEST_F(ConfigStoreTest, CommitsAfterTheFirstGoToTheJournal) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    std::string snapshot = readBytes(path_);
+    ok(store, R"([{"op":"add-port","bridge":"br0","port":"p1"}])");
+    ok(store, R"([{"op":"set","table":"Port","record":"p1","column":"tag","value":7}])");
+    EXPECT_EQ(readBytes(path_), snapshot) << "the snapshot is not rewritten per commit";
+    EXPECT_EQ(store.journalRecords(), 2u);
+    ConfigStore again = ConfigStore::open(path_);
+    EXPECT_EQ(again.config(), store.config());
+    EXPECT_EQ(again.seq(), 3u);
+}
+
+TEST_F(ConfigStoreTest, TornJournalTailIsIgnored) {
+    Config acknowledged;
+    {
+        ConfigStore store = ConfigStore::open(path_);
+        ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+        ok(store, R"([{"op":"add-br","bridge":"br1"}])");
+        acknowledged = store.config();
+    }
+    {  // a commit cut short by a crash: part of a record, no newline
+        std::fstream f(path_.string() + ".journal", std::ios::in | std::ios::out | std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(f)), {});
+        std::size_t end = text.find('\0');
+        f.seekp(static_cast<std::streamoff>(end));
+        f << R"({"seq":3,"ops":[{"op":"add-br","bri)";
+    }
+    ConfigStore store = ConfigStore::open(path_);
+    EXPECT_EQ(store.config(), acknowledged);
+    ok(store, R"([{"op":"add-br","bridge":"br2"}])");
+    EXPECT_EQ(ConfigStore::open(path_).config(), store.config()) << "appends after the torn tail replay";
+}
+
+TEST_F(ConfigStoreTest, CorruptJournalRecordIsRefused) {
+    {
+        ConfigStore store = ConfigStore::open(path_);
+        ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+        ok(store, R"([{"op":"add-br","bridge":"br1"}])");
+    }
+    std::string journal = path_.string() + ".journal";
+    std::string text = readBytes(journal);
+    text.replace(text.find("add-br"), 6, "add-XX");
+    writeBytes(journal, text);
+    try {
+        ConfigStore::open(path_);
+        ADD_FAILURE() << "opened a corrupt journal";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("config journal " + journal + " is corrupt: record 1"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(readBytes(journal), text) << "left in place";
+}
+
+TEST_F(ConfigStoreTest, JournalIsCompactedIntoTheSnapshot) {
+    ConfigStore store = ConfigStore::open(path_);
+    ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+    for (int i = 0; i < 300; ++i)
+        ok(store, R"([{"op":"set","table":"Bridge","record":"br0","column":"other_config","key":"n","value":")" +
+                      std::to_string(i) + R"("}])");
+    EXPECT_LT(store.journalRecords(), 256u);
+    EXPECT_NE(readBytes(path_).find("\"n\": \"2"), std::string::npos) << "the snapshot took the commits in";
     EXPECT_EQ(ConfigStore::open(path_).config(), store.config());
 }
 

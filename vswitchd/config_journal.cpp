@@ -1,0 +1,92 @@
+#include "vswitchd/config_journal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "vswitchd/config_store.h"
+
+namespace vs::vswitchd {
+namespace {
+constexpr std::size_t kChunk = 4u << 20;  // preallocation step
+std::string err(const std::string& what, const std::filesystem::path& p) {
+    return what + " " + p.string() + ": " + std::strerror(errno);
+}
+}  // namespace
+
+ConfigJournal::~ConfigJournal() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+ConfigJournal::ConfigJournal(ConfigJournal&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), end_(o.end_), allocated_(o.allocated_), records_(o.records_) {
+    o.fd_ = -1;
+}
+
+std::vector<std::string> ConfigJournal::load() {
+    std::vector<std::string> out;
+    int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return out;
+        throw ConfigError("cannot read config journal " + path_.string() + ": " + std::strerror(errno) +
+                          "; refusing to start");
+    }
+    fd_ = fd;
+    std::string text;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    allocated_ = text.size();
+    std::size_t used = text.find('\0');
+    if (used == std::string::npos) used = text.size();
+    std::size_t pos = 0;
+    for (std::size_t nl; (nl = text.find('\n', pos)) != std::string::npos && nl < used; pos = nl + 1)
+        out.push_back(text.substr(pos, nl - pos));
+    end_ = pos;
+    records_ = out.size();
+    if (used > pos) {  // torn tail of an unacknowledged commit
+        std::string zeros(used - pos, '\0');
+        if (::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(pos)) < 0 || ::fdatasync(fd) != 0)
+            throw ConfigError(err("cannot clear the torn tail of", path_) + "; refusing to start");
+    }
+    return out;
+}
+
+std::optional<std::string> ConfigJournal::ensureOpen(std::size_t need) {
+    if (fd_ < 0) {
+        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd_ < 0) return err("cannot open", path_);
+    }
+    if (end_ + need <= allocated_) return std::nullopt;
+    std::size_t size = ((end_ + need) / kChunk + 1) * kChunk;
+    if (int e = ::posix_fallocate(fd_, 0, static_cast<off_t>(size)); e != 0) {
+        errno = e;
+        return err("cannot preallocate", path_);
+    }
+    if (::fsync(fd_) != 0) return err("cannot fsync", path_);  // the new size is durable once
+    allocated_ = size;
+    return std::nullopt;
+}
+
+std::optional<std::string> ConfigJournal::append(const std::string& record) {
+    std::string line = record + "\n";
+    if (auto e = ensureOpen(line.size())) return e;
+    if (::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(end_)) != static_cast<ssize_t>(line.size()))
+        return err("cannot write", path_);
+    if (::fdatasync(fd_) != 0) return err("cannot fdatasync", path_);
+    end_ += line.size();
+    ++records_;
+    return std::nullopt;
+}
+
+std::optional<std::string> ConfigJournal::reset() {
+    if (fd_ < 0 && end_ == 0) return std::nullopt;
+    if (auto e = ensureOpen(0)) return e;
+    if (::ftruncate(fd_, 0) != 0) return err("cannot truncate", path_);
+    allocated_ = end_ = records_ = 0;
+    return ensureOpen(1);
+}
+
+}  // namespace vs::vswitchd
