@@ -36,6 +36,12 @@ std::string formatActions(const ActionList& actions) {
         case ActionType::kSetIpTtl: s += "set(ipv4_ttl=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTpSrc: s += "set(tp_src=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTpDst: s += "set(tp_dst=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kSetTunnel: {
+            const auto* b = reinterpret_cast<const std::uint8_t*>(&a.port);
+            s += "set(tunnel(tun_id=" + std::to_string(a.value) + ",dst=" + std::to_string(b[0]) + "." +
+                 std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]) + "))";
+            break;
+        }
         case ActionType::kUserspace: s += "userspace(" + std::to_string(a.value) + ")"; break;
         case ActionType::kDrop:
             s += "drop(" + std::string(coverageInfo(static_cast<Coverage>(a.port)).name) + ")";

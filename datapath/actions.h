@@ -24,6 +24,7 @@ enum class ActionType : std::uint8_t {
     kSetIpTos, kSetIpTtl,      // value: the byte
     kSetTpSrc, kSetTpDst,      // value: TCP/UDP/SCTP port, host order
     kUserspace,                // hand a copy to the slow path (UpcallHandler::slowPath) with `value`
+    kSetTunnel,                // Packet::tun_id = value, tun_dst = port (network order): flow-based tunnels
 };
 
 struct Action {

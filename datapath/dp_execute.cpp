@@ -96,6 +96,11 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             break;
         case ActionType::kDrop: coverageAdd(static_cast<Coverage>(a.port)); return;
         case ActionType::kUserspace: dp_.handler().slowPath(*pkt, a.value); break;
+        case ActionType::kSetTunnel:
+            pkt = writable(pkt);
+            pkt->tun_id = a.value;
+            pkt->tun_dst = a.port;
+            break;
         default:  // header rewrites
             pkt = writable(pkt);
             applySet(*pkt, a);

@@ -111,6 +111,7 @@ constexpr SetFieldSpec kSetFields[] = {
     {"sctp_src", Field::kTpSrc, Prereq::kSctp, 0xffff},  {"sctp_dst", Field::kTpDst, Prereq::kSctp, 0xffff},
     {"tun_id", Field::kTunId, Prereq::kNone, UINT64_MAX}, {"tunnel_id", Field::kTunId, Prereq::kNone, UINT64_MAX},
     {"metadata", Field::kMetadata, Prereq::kNone, UINT64_MAX},
+    {"tun_dst", Field::kTunDst, Prereq::kNone, 0},        {"tunnel_dst", Field::kTunDst, Prereq::kNone, 0},
 };
 
 class ActionParser {
@@ -302,7 +303,7 @@ Action ActionParser::setFieldValue(const Item& it, const SetFieldSpec& spec, std
         a.mac = *mac;
         return a;
     }
-    if (spec.field == Field::kIpv4Src || spec.field == Field::kIpv4Dst) {
+    if (spec.field == Field::kIpv4Src || spec.field == Field::kIpv4Dst || spec.field == Field::kTunDst) {
         auto ip = parseIpv4(value);
         if (!ip) bad(it, "invalid IPv4 address");
         return setField(spec.field, *ip);

@@ -77,6 +77,8 @@ constexpr FieldSpec kFields[] = {
     {"ipv6_dst", Kind::kIpv6, offsetof(FlowKey, ipv6_dst), Prereq::kIpv6},
     {"ipv6_label", Kind::kMasked32, offsetof(FlowKey, ipv6_label), Prereq::kIpv6, 0xfffff},
     {"tun_id", Kind::kMasked64, offsetof(FlowKey, tun_id), Prereq::kNone, UINT64_MAX},
+    {"tun_src", Kind::kIpv4, offsetof(FlowKey, tun_src), Prereq::kNone},
+    {"tun_dst", Kind::kIpv4, offsetof(FlowKey, tun_dst), Prereq::kNone},
     {"tunnel_id", Kind::kMasked64, offsetof(FlowKey, tun_id), Prereq::kNone, UINT64_MAX},
     {"metadata", Kind::kMasked64, kMetadataSlot, Prereq::kNone, UINT64_MAX},
 };

@@ -225,6 +225,8 @@ void MatchPrinter::layer4() {
 std::string MatchPrinter::print() {
     shorthand();
     if (mk_.tun_id) add("tun_id=" + masked64(k_.tun_id, mk_.tun_id));
+    ipv4("tun_src", k_.tun_src, mk_.tun_src);
+    ipv4("tun_dst", k_.tun_dst, mk_.tun_dst);
     if (m_.metadata_mask) add("metadata=" + masked64(m_.metadata, m_.metadata_mask));
     if (mk_.in_port) add("in_port=" + formatPort(k_.in_port, namer_));
     vlan();
@@ -250,6 +252,7 @@ std::string setFieldText(const Action& a, const PortNamer&) {
         case Field::kTpDst: return "mod_tp_dst:" + std::to_string(a.value);
         case Field::kTunId: return "set_tunnel:" + hex64(a.value);
         case Field::kMetadata: return "set_field:" + hex64(a.value) + "->metadata";
+        case Field::kTunDst: return "set_field:" + ipv4Text(htonl(static_cast<std::uint32_t>(a.value))) + "->tun_dst";
     }
     return "set_field:?";
 }

@@ -59,6 +59,7 @@ enum class Field : std::uint8_t {
     kTpSrc, kTpDst,      // TCP/UDP/SCTP ports
     kTunId,
     kMetadata,
+    kTunDst,             // tunnel destination (remote VTEP) for flow-based tunnel ports, IPv4 host order
 };
 
 enum class ActionType : std::uint8_t {

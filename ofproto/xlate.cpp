@@ -100,6 +100,11 @@ void Ofproto::commit(XlateCtx& ctx) {
             if (f.tp_dst != b.tp_dst) out.push_back(dp::Action::set(T::kSetTpDst, f.tp_dst));
         }
     }
+    if (f.tun_id != b.tun_id || f.tun_dst != b.tun_dst) {  // set_tunnel / set_field:IP->tun_dst
+        dp::Action t = dp::Action::set(T::kSetTunnel, f.tun_id);
+        t.port = f.tun_dst;
+        out.push_back(t);
+    }
     std::uint32_t dp_in = b.in_port;
     b = f;
     b.in_port = dp_in;
@@ -134,6 +139,7 @@ void Ofproto::setField(XlateCtx& ctx, const Action& a) {
     case Field::kTpDst: f.tp_dst = static_cast<std::uint16_t>(a.value); break;
     case Field::kTunId: f.tun_id = a.value; break;
     case Field::kMetadata: ctx.metadata = a.value; break;
+    case Field::kTunDst: f.tun_dst = htonl(static_cast<std::uint32_t>(a.value)); break;
     }
 }
 
