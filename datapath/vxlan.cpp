@@ -19,20 +19,22 @@ std::string ipText(std::uint32_t ip) {
 
 }  // namespace
 
-std::uint32_t VxlanDemux::find(std::uint32_t remote, std::uint32_t vni, bool& vni_known) const {
+const VxlanDemux::Target* VxlanDemux::find(std::uint32_t remote, std::uint32_t vni, bool& vni_known) const {
     vni_known = false;
     for (std::uint64_t k : {key(remote, vni), key(0, vni), key(remote, kAnyVni), key(0, kAnyVni)}) {
         auto it = ports.find(k);
-        if (it != ports.end()) return it->second;
+        if (it != ports.end()) return &it->second;
     }
-    for (const auto& [k, port] : ports)
+    for (const auto& [k, target] : ports)
         if ((k & 0xffffffff) == vni) vni_known = true;
-    return 0;
+    return nullptr;
 }
 
 std::unique_ptr<VxlanSocket> VxlanSocket::create(std::uint32_t local_ip, std::uint16_t dst_port, std::error_code& ec) {
     int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) { ec = lastError(); return nullptr; }
+    int one = 1;  // a wildcard socket and one per local_ip may share dst_port (most specific wins)
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     int big = 4 << 20;
     if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);

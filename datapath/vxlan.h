@@ -46,13 +46,21 @@ struct VxlanConfig {
     int ttl = 0;                   // outer TTL; 0 = the kernel's default
 };
 
-// (remote VTEP, VNI) -> datapath port number. remote 0 / kAnyVni are wildcards (flow-based ports).
+// (remote VTEP, VNI) -> the VXLAN port (its datapath number, and the port itself so that its receive
+// counters count what arrives for it). remote 0 / kAnyVni are wildcards (flow-based ports).
 struct VxlanDemux {
-    std::unordered_map<std::uint64_t, std::uint32_t> ports;
+    struct Target {
+        std::uint32_t port_no = 0;
+        std::shared_ptr<Port> port;
+    };
+    std::unordered_map<std::uint64_t, Target> ports;
     static std::uint64_t key(std::uint32_t remote, std::uint32_t vni) { return (std::uint64_t(remote) << 32) | vni; }
-    void add(std::uint32_t remote, std::uint32_t vni, std::uint32_t port_no) { ports[key(remote, vni)] = port_no; }
-    // Port for a packet from `remote` with `vni`, or 0. `vni_known` tells whether any port has the VNI.
-    std::uint32_t find(std::uint32_t remote, std::uint32_t vni, bool& vni_known) const;
+    void add(std::uint32_t remote, std::uint32_t vni, std::uint32_t port_no, std::shared_ptr<Port> port) {
+        ports[key(remote, vni)] = Target{port_no, std::move(port)};
+    }
+    // Target for a packet from `remote` with `vni`, or nullptr. `vni_known` tells whether any port
+    // has the VNI.
+    const Target* find(std::uint32_t remote, std::uint32_t vni, bool& vni_known) const;
 };
 
 class VxlanSocket final : public Port {

@@ -23,13 +23,15 @@ bool VxlanSocket::decap(Packet& p, const std::uint8_t* h, std::size_t len, const
     if ((h[0] & ~0x08) || h[1] || h[2] || h[3] || h[7]) { coverageAdd(Coverage::drop_vxlan_reserved); return false; }
     std::uint32_t vni = static_cast<std::uint32_t>(h[4] << 16 | h[5] << 8 | h[6]);
     bool vni_known = false;
-    std::uint32_t port = demux.find(from.sin_addr.s_addr, vni, vni_known);
-    if (!port) {
+    const VxlanDemux::Target* target = demux.find(from.sin_addr.s_addr, vni, vni_known);
+    if (!target) {
         coverageAdd(vni_known ? Coverage::drop_vxlan_unknown_remote : Coverage::drop_vxlan_unknown_vni);
         return false;
     }
     p.setSize(static_cast<std::uint32_t>(len - kVxlanHdr));
-    p.in_port = port;
+    p.in_port = target->port_no;
+    PortStats::add(target->port->stats().rx_packets, 1);  // the tunnel interface's own counters
+    PortStats::add(target->port->stats().rx_bytes, p.size());
     p.tun_id = vni;
     p.tun_src = from.sin_addr.s_addr;
     return true;

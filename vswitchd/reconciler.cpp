@@ -38,6 +38,7 @@ ofproto::BridgeSettings Reconciler::settingsOf(const BridgeConfig& bc) {
 void Reconciler::apply(const Config& cfg) {
     removeStale(cfg);
     addMissing(cfg);
+    tunnels_.collect();
     // other_config:flow-limit bounds the datapath's megaflows; the datapath is shared by every
     // bridge, so the smallest limit set on any bridge applies.
     std::optional<std::size_t> limit;
@@ -113,7 +114,7 @@ void Reconciler::addMissing(const Config& cfg) {
             if (!port) continue;
             std::uint32_t dp_no = of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port, vlan);
             if (auto* vx = dynamic_cast<dp::VxlanPort*>(port.get())) {
-                if (auto err = tunnels_.attach(vx->config(), dp_no)) {
+                if (auto err = tunnels_.attach(vx->config(), dp_no, port)) {
                     of_.removePort(bname, pname);
                     log::warn("{}: {}", iname, *err);
                     errors_[iname] = *err;

@@ -41,11 +41,11 @@ std::string requireBridge(Daemon& d, const rapidjson::Value& params) {
     return *b;
 }
 
-std::set<std::string> interfaceNames(const Config& c) {
-    std::set<std::string> s;
+std::map<std::string, InterfaceConfig> interfaces(const Config& c) {
+    std::map<std::string, InterfaceConfig> s;
     for (const auto& [bn, b] : c.bridges)
         for (const auto& [pn, p] : b.ports)
-            for (const auto& [in, i] : p.interfaces) s.insert(in);
+            for (const auto& [in, i] : p.interfaces) s.emplace(in, i);
     return s;
 }
 
@@ -92,7 +92,7 @@ void methodGet(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
 void methodTransact(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
     if (!req.params.IsObject() || !req.params.HasMember("ops") || !req.params["ops"].IsArray())
         throw RpcError(ErrorCode::kInvalidParams, "param 'ops' must be an array of operations");
-    std::set<std::string> before = interfaceNames(d.store().config());
+    auto before = interfaces(d.store().config());
     TransactResult r = d.store().transact(req.params["ops"]);
     if (!r.ok()) throw r.error->toRpcError();
     if (r.changed) d.reconciler().apply(d.store().config());
@@ -100,9 +100,11 @@ void methodTransact(Daemon& d, const protocol::Request& req, rapidjson::Document
     res.SetObject();
     res.AddMember("seq", r.seq, a);
     rapidjson::Value errs(rapidjson::kObjectType);
-    for (const auto& name : interfaceNames(d.store().config()))
-        if (!before.count(name))
-            if (auto e = d.reconciler().error(name)) errs.AddMember(str(name, a), str(*e, a), a);
+    for (const auto& [name, ic] : interfaces(d.store().config())) {  // added or changed by this transaction
+        auto old = before.find(name);
+        if (old != before.end() && old->second == ic) continue;
+        if (auto e = d.reconciler().error(name)) errs.AddMember(str(name, a), str(*e, a), a);
+    }
     res.AddMember("errors", errs, a);
 }
 

@@ -70,7 +70,8 @@ TunnelSockets::~TunnelSockets() {
     for (auto& [k, s] : sockets_) dp_.removePort(s.dp_no);
 }
 
-std::optional<std::string> TunnelSockets::attach(const dp::VxlanConfig& cfg, std::uint32_t dp_port) {
+std::optional<std::string> TunnelSockets::attach(const dp::VxlanConfig& cfg, std::uint32_t dp_port,
+                                                 std::shared_ptr<dp::Port> port) {
     SockKey key{cfg.local_ip, cfg.dst_port};
     if (!sockets_.count(key)) {
         std::error_code ec;
@@ -84,7 +85,8 @@ std::optional<std::string> TunnelSockets::attach(const dp::VxlanConfig& cfg, std
         std::shared_ptr<dp::VxlanSocket> shared(std::move(s));
         sockets_[key] = Sock{shared, dp_.addPort(shared)};
     }
-    members_[dp_port] = Member{key, cfg.remote_flow ? 0u : cfg.remote_ip, cfg.key_flow ? dp::kAnyVni : cfg.vni};
+    members_[dp_port] = Member{key, cfg.remote_flow ? 0u : cfg.remote_ip, cfg.key_flow ? dp::kAnyVni : cfg.vni,
+                               std::move(port)};
     publish(key);
     return std::nullopt;
 }
@@ -94,17 +96,27 @@ void TunnelSockets::detach(std::uint32_t dp_port) {
     if (it == members_.end()) return;
     SockKey key = it->second.sock;
     members_.erase(it);
-    for (const auto& [no, m] : members_)
-        if (m.sock == key) return publish(key);
-    dp_.removePort(sockets_[key].dp_no);  // last user: close the socket
-    sockets_.erase(key);
+    publish(key);
 }
 
+void TunnelSockets::collect() {
+    for (auto it = sockets_.begin(); it != sockets_.end();) {
+        bool used = false;
+        for (const auto& [no, m] : members_) used |= m.sock == it->first;
+        if (used) { ++it; continue; }
+        dp_.removePort(it->second.dp_no);  // closed once no poll thread holds it
+        it = sockets_.erase(it);
+    }
+}
+
+// Every socket on a UDP port gets the demux of every tunnel on that port: the kernel hands a
+// datagram to the most specific bound socket (local_ip over the wildcard), whichever tunnel it is for.
 void TunnelSockets::publish(const SockKey& k) {
     auto d = std::make_shared<dp::VxlanDemux>();
     for (const auto& [no, m] : members_)
-        if (m.sock == k) d->add(m.remote, m.vni, no);
-    sockets_[k].socket->setDemux(std::move(d));
+        if (m.sock.second == k.second) d->add(m.remote, m.vni, no, m.port);
+    for (auto& [key, s] : sockets_)
+        if (key.second == k.second) s.socket->setDemux(d);
 }
 
 }  // namespace vs::vswitchd

@@ -27,8 +27,12 @@ public:
     ~TunnelSockets();
     // Registers VXLAN port `dp_port` (configured by `cfg`) for receive. Returns an error message
     // if the shared socket cannot be bound (e.g. "UDP port 4789 on 0.0.0.0 is in use").
-    std::optional<std::string> attach(const dp::VxlanConfig& cfg, std::uint32_t dp_port);
+    std::optional<std::string> attach(const dp::VxlanConfig& cfg, std::uint32_t dp_port,
+                                      std::shared_ptr<dp::Port> port);
     void detach(std::uint32_t dp_port);
+    // Closes sockets no port uses any more. Called after a whole reconciliation, so a port that is
+    // reconfigured (removed and added again) keeps its socket instead of racing to rebind it.
+    void collect();
 
 private:
     using SockKey = std::pair<std::uint32_t, std::uint16_t>;
@@ -40,6 +44,7 @@ private:
         SockKey sock;
         std::uint32_t remote;
         std::uint32_t vni;
+        std::shared_ptr<dp::Port> port;
     };
     void publish(const SockKey& k);
 

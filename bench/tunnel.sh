@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# VXLAN benchmark: the same two-host overlay built from two of our switches, then from Linux
+# bridges with kernel VXLAN devices; one run, ratios vswitch / kernel.
+#
+#   sudo bench/tunnel.sh                    # DUR=5 s per measurement
+#   sudo DUR=3 SYSTEMS=vswitch bench/tunnel.sh
+#
+# Topology (names <P>h1 ... with <P> = vt<pid>):
+#   container <P>c1 (eth0 10.231.0.1/24) -- veth -- host <P>h1 (ul0 192.0.2.1/24)
+#                                                        | underlay: one veth pair, MTU 1500
+#   container <P>c2 (eth0 10.231.0.2/24) -- veth -- host <P>h2 (ul0 192.0.2.2/24)
+# Hosts and containers are network namespaces. In each host the container's veth end ("c")
+# and a VXLAN tunnel to the other host (VNI 42, UDP 4789) are joined by
+#   vswitch - this project's vswitchd (one per host, `ip netns exec HOST vswitchd --detach`),
+#             VXLAN port `vx0` (type=vxlan options:remote_ip=... options:key=42)
+#   kernel  - a Linux bridge with a kernel VXLAN device (`ip link add vx0 type vxlan id 42
+#             remote ... local ... dev ul0 dstport 4789`)
+# Containers use MTU CMTU (default 1450 = 1500 - 50 bytes of VXLAN overhead, what overlay users
+# configure); all veths keep their default offloads.
+# Metrics (c1 -> c2): TCP 1 stream (iperf3 -t DUR, receiver Gbit/s); 64-byte UDP frames blasted
+# by trafgen from c1 on one CPU (offered = c1 eth0 tx, delivered = c2 eth0 rx, kpps).
+# Everything lives in namespaces this script creates and is removed on exit or Ctrl-C.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+DUR=${DUR:-5}
+SYSTEMS=${SYSTEMS:-"kernel vswitch"}
+CMTU=${CMTU:-1450}
+VNI=42
+T=$((DUR + 15))   # hard limit for one measurement command
+
+if [ "$(id -u)" -ne 0 ]; then echo "bench/tunnel.sh: must run as root" >&2; exit 1; fi
+case " $SYSTEMS " in
+  *" vswitch "*)
+    for b in vswitchd/vswitchd utilities/vsctl; do
+      [ -x "$BUILD_DIR/$b" ] || { echo "bench/tunnel.sh: $BUILD_DIR/$b missing (build first, or set BUILD_DIR)" >&2; exit 1; }
+    done ;;
+esac
+for t in iperf3 trafgen ethtool; do
+  command -v $t >/dev/null || { echo "bench/tunnel.sh: $t missing (run scripts/setup.sh)" >&2; exit 1; }
+done
+
+P=vt$$
+H1=${P}h1; H2=${P}h2; C1=${P}c1; C2=${P}c2
+WORK=$(mktemp -d /tmp/vstunnel.XXXXXX)
+declare -A R
+
+log() { printf '%s\n' "$*" >&2; }
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+vs_pid_ours() { # pidfile -> pid if that process is a vswitchd started with our work dir
+  local pid; pid=$(cat "$1" 2>/dev/null) || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK" && echo "$pid"
+}
+
+vswitch_stop() {
+  local i pid
+  for i in 1 2; do
+    pid=$(vs_pid_ours "$WORK/vs$i/vswitchd.pid") && kill "$pid" 2>/dev/null
+  done
+  for _ in $(seq 50); do
+    vs_pid_ours "$WORK/vs1/vswitchd.pid" >/dev/null || vs_pid_ours "$WORK/vs2/vswitchd.pid" >/dev/null || break
+    sleep 0.1
+  done
+  for i in 1 2; do pid=$(vs_pid_ours "$WORK/vs$i/vswitchd.pid") && kill -9 "$pid" 2>/dev/null; done
+  true
+}
+
+topo_down() {
+  local ns pid
+  vswitch_stop
+  for ns in "$C1" "$C2" "$H1" "$H2"; do   # anything still running in our namespaces is ours
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+  done
+  for ns in "$C1" "$C2" "$H1" "$H2"; do ip netns del "$ns" 2>/dev/null; done
+  true
+}
+
+topo_up() {
+  local i ns
+  for ns in "$H1" "$H2" "$C1" "$C2"; do
+    ip netns add "$ns" || return 1
+    nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+  done
+  ip -n "$H1" link add ul0 type veth peer name ul0 netns "$H2" || return 1
+  for i in 1 2; do
+    ip -n "${P}h$i" addr add "192.0.2.$i/24" dev ul0 && ip -n "${P}h$i" link set ul0 up || return 1
+    ip -n "${P}h$i" link add name c type veth peer name eth0 netns "${P}c$i" || return 1
+    ip -n "${P}c$i" link set eth0 mtu "$CMTU" && ip -n "${P}h$i" link set c mtu "$CMTU"
+    ip -n "${P}c$i" addr add "10.231.0.$i/24" dev eth0
+    ip -n "${P}c$i" link set eth0 up && ip -n "${P}h$i" link set c up || return 1
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+kernel_start() {
+  local i peer
+  for i in 1 2; do
+    peer=$((3 - i))
+    ip -n "${P}h$i" link add name vx0 type vxlan id $VNI remote "192.0.2.$peer" local "192.0.2.$i" \
+      dev ul0 dstport 4789 || return 1
+    ip -n "${P}h$i" link add name br0 type bridge || return 1
+    ip -n "${P}h$i" link set vx0 master br0 && ip -n "${P}h$i" link set c master br0 || return 1
+    ip -n "${P}h$i" link set vx0 up && ip -n "${P}h$i" link set br0 up || return 1
+  done
+}
+kernel_stop() { true; }   # the namespaces take it all with them
+
+vswitch_start() {
+  local i peer d sock
+  for i in 1 2; do
+    peer=$((3 - i)); d=$WORK/vs$i; sock=$d/sock
+    rm -rf "$d"; mkdir -p "$d"
+    nsx "${P}h$i" "$BUILD_DIR/vswitchd/vswitchd" --config "$d/conf.json" --socket "$sock" \
+      --pidfile "$d/vswitchd.pid" --log-file "$d/vswitchd.log" --log-level warn --detach \
+      >"$d/out" 2>&1 </dev/null || { log "vswitch: vswitchd in ${P}h$i failed: $(tail -5 "$d/out")"; return 1; }
+    nsx "${P}h$i" "$BUILD_DIR/utilities/vsctl" --socket "$sock" --timeout 20 add-br br0 \
+      -- add-port br0 c -- add-port br0 vx0 -- set interface vx0 type=vxlan \
+      options:remote_ip="192.0.2.$peer" options:key=$VNI || return 1
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+wait_port() { # ns port
+  for _ in $(seq 50); do
+    [ -n "$(nsx "$1" ss -Hlnt "sport = :$2" 2>/dev/null)" ] && return 0; sleep 0.1
+  done
+  return 1
+}
+
+measure_tcp() {
+  nsx "$C2" timeout $T iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+  local srv=$!
+  wait_port "$C2" 5201
+  nsx "$C1" timeout $T iperf3 -c 10.231.0.2 -p 5201 -t "$DUR" -J --connect-timeout 3000 2>/dev/null \
+    | /usr/bin/python3 -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)["end"]["sum_received"]
+    if r["bytes"] > 0: print(round(r["bits_per_second"] / 1e9, 2))
+except Exception: pass'
+  kill $srv 2>/dev/null; wait $srv 2>/dev/null
+}
+
+measure_pps() { # prints "offered delivered" in kpps
+  local mac1 mac2 cfg rx0 tx0 rx1 tx1
+  mac1=$(nsx "$C1" cat /sys/class/net/eth0/address); mac2=$(nsx "$C2" cat /sys/class/net/eth0/address)
+  cfg=$WORK/trafgen.cfg
+  m() { echo "0x${1//:/, 0x}"; }
+  # 60-byte frame (64 on a wire with FCS): Ethernet, IPv4 10.231.0.1 -> .2, UDP 12345 -> 12346
+  cat >"$cfg" <<C
+{ $(m "$mac2"), $(m "$mac1"), 0x08, 0x00,
+  0x45, 0x00, 0x00, 0x2e, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, csumip(14, 33),
+  10, 231, 0, 1, 10, 231, 0, 2,
+  0x30, 0x39, 0x30, 0x3a, 0x00, 0x1a, 0x00, 0x00,
+  fill(0x41, 18) }
+C
+  nsx "$C1" ping -c1 -W1 10.231.0.2 >/dev/null 2>&1; nsx "$C2" ping -c1 -W1 10.231.0.1 >/dev/null 2>&1
+  rx0=$(nsx "$C2" cat /sys/class/net/eth0/statistics/rx_packets)
+  tx0=$(nsx "$C1" cat /sys/class/net/eth0/statistics/tx_packets)
+  nsx "$C1" timeout -s INT "$DUR" trafgen --dev eth0 --conf "$cfg" --cpus 1 -q >/dev/null 2>&1
+  sleep 0.5
+  rx1=$(nsx "$C2" cat /sys/class/net/eth0/statistics/rx_packets)
+  tx1=$(nsx "$C1" cat /sys/class/net/eth0/statistics/tx_packets)
+  echo "$(( (tx1 - tx0) / DUR / 1000 )) $(( (rx1 - rx0) / DUR / 1000 ))"
+}
+
+run_system() { # system
+  local sys=$1 pps
+  topo_down; topo_up || { log "$sys: topology failed"; topo_down; return; }
+  log "== $sys"
+  if ! "${sys}_start"; then
+    log "   $sys: start failed"; topo_down; return
+  fi
+  if ! nsx "$C1" ping -c 3 -i 0.2 -w 10 10.231.0.2 >/dev/null 2>&1; then
+    log "   $sys: no connectivity c1 -> c2 (measuring anyway)"
+  fi
+  R[$sys.tcp]=$(measure_tcp)
+  pps=$(measure_pps)
+  R[$sys.pps_offered]=${pps% *}; R[$sys.pps_delivered]=${pps#* }
+  log "   tcp=${R[$sys.tcp]:-FAIL} Gbit/s  pps offered/delivered=${pps} kpps"
+  topo_down
+}
+
+cleanup() {
+  trap - EXIT INT TERM
+  topo_down
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+log "vswitch tunnel bench: DUR=${DUR}s SYSTEMS='$SYSTEMS' CMTU=$CMTU ($(nproc) cores, kernel $(uname -r))"
+for sys in $SYSTEMS; do
+  case $sys in kernel|vswitch) run_system "$sys" ;; *) log "unknown system $sys" ;; esac
+done
+
+ratio() { # ours anchor
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a == "" || b == "") { print "-"; exit }
+    if (b + 0 == 0) { print (a + 0 > 0 ? "anchor 0" : "-"); exit }
+    printf "%.2f", a / b }'
+}
+
+echo
+rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ] && rev="$rev+changes"
+echo "vswitch VXLAN benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $rev, DUR=${DUR}s, CMTU=$CMTU, $(nproc) cores, kernel $(uname -r)"
+printf '%-30s %9s %9s   %s\n' "metric (c1 -> c2, VXLAN)" kernel vswitch "vswitch/kernel"
+for m in "tcp:TCP 1 stream Gbit/s" "pps_offered:64B offered kpps" "pps_delivered:64B delivered kpps"; do
+  k=${m%%:*}
+  printf '%-30s %9s %9s   %s\n' "${m#*:}" "${R[kernel.$k]:--}" "${R[vswitch.$k]:--}" \
+    "$([ "$k" = pps_offered ] && echo - || ratio "${R[vswitch.$k]:-}" "${R[kernel.$k]:-}")"
+done
+echo "ratio above 1: vswitch moves more than the kernel overlay; '-' = not measured or failed."
