@@ -85,8 +85,36 @@ std::unique_ptr<VxlanPort> VxlanPort::create(const std::string& name, const Vxla
     }
     int loop = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (loop < 0) { ec = lastError(); ::close(raw); return nullptr; }
+    std::unique_ptr<VxlanPort> port(new VxlanPort(name, cfg, raw, loop));
+    if (!port->openGsoSockets(ec)) return nullptr;
     ec.clear();
-    return std::unique_ptr<VxlanPort>(new VxlanPort(name, cfg, raw, loop));
+    return port;
+}
+
+bool VxlanPort::openGsoSockets(std::error_code& ec) {
+    for (std::size_t i = 0; i < kGsoSockets; ++i) {
+        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) { ec = lastError(); return false; }
+        gso_fds_.push_back(fd);
+        int sndbuf = 4 << 20, rcvbuf = 4096;
+        if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+            ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);  // transmit only
+        if (cfg_.tos) ::setsockopt(fd, IPPROTO_IP, IP_TOS, &cfg_.tos, sizeof cfg_.tos);
+        if (cfg_.ttl) ::setsockopt(fd, IPPROTO_IP, IP_TTL, &cfg_.ttl, sizeof cfg_.ttl);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = cfg_.local_ip;
+        socklen_t len = sizeof sa;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) {
+            ec = lastError();
+            return false;
+        }
+        gso_ports_.push_back(ntohs(sa.sin_port));
+    }
+    gso_buf_.reserve(128 * 1024);
+    return true;
 }
 
 VxlanPort::VxlanPort(std::string name, const VxlanConfig& cfg, int raw_fd, int loop_fd)
@@ -98,6 +126,7 @@ VxlanPort::VxlanPort(std::string name, const VxlanConfig& cfg, int raw_fd, int l
 VxlanPort::~VxlanPort() {
     if (raw_fd_ >= 0) ::close(raw_fd_);
     if (loop_fd_ >= 0) ::close(loop_fd_);
+    for (int fd : gso_fds_) ::close(fd);
 }
 
 // Path MTU towards `remote` as the kernel knows it (IP_MTU of a connected UDP socket), rechecked

@@ -98,6 +98,9 @@ public:
 
 private:
     VxlanPort(std::string name, const VxlanConfig& cfg, int raw_fd, int loop_fd);
+    bool openGsoSockets(std::error_code& ec);
+    bool buildGso(std::size_t first, std::uint32_t vni) noexcept;
+    void sendGso(std::uint32_t dst, std::size_t sock, std::size_t segments) noexcept;
     int pathMtu(std::uint32_t remote) noexcept;
     bool tooBig(const WireFrame& w, std::size_t frame_len, int mtu) noexcept;
     void fragNeeded(const Packet& p, int mtu) noexcept;
@@ -116,8 +119,16 @@ private:
     std::vector<Pending> pending_;
     std::vector<mmsghdr> msgs_;
     std::vector<std::array<iovec, 3>> iovs_;
-    std::size_t batch_frames_ = 0;
     std::deque<std::vector<std::uint8_t>> loopback_;
+    // UDP sockets bound to ephemeral source ports, one chosen per inner flow: a segmented
+    // super-frame leaves through one of them as one UDP GSO send (UDP_SEGMENT), so the kernel
+    // splits it instead of us making one syscall per segment. Their ports are also the source
+    // ports of single frames sent through the raw socket, so a flow keeps one outer 5-tuple.
+    static constexpr std::size_t kGsoSockets = 8;
+    std::vector<int> gso_fds_;
+    std::vector<std::uint16_t> gso_ports_;
+    std::vector<std::uint8_t> gso_buf_;
+    std::uint16_t gso_segment_ = 0;
 };
 
 }  // namespace vs::dp

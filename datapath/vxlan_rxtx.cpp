@@ -1,6 +1,11 @@
 // Per-packet code for VXLAN: decapsulation, encapsulation, ICMP for frames over the tunnel MTU.
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 #include "datapath/coverage.h"
 #include "datapath/flow_key.h"
@@ -157,7 +162,16 @@ int VxlanPort::send(Packet* const* pkts, int n) noexcept {
             ++dropped;
             continue;
         }
-        std::uint16_t sport = static_cast<std::uint16_t>(32768 + (p.hash ^ (p.hash >> 32)) % 28232);
+        std::size_t sock = (p.hash ^ (p.hash >> 32)) % gso_ports_.size();
+        if (frames_.size() - before > 1 && buildGso(before, vni)) {
+            std::size_t segments = frames_.size() - before;
+            frames_.resize(before);
+            flush();  // earlier frames first: no reordering within a flow
+            sendGso(dst, sock, segments);
+            ++sent;
+            continue;
+        }
+        std::uint16_t sport = gso_ports_[sock];
         for (std::size_t k = before; k < frames_.size(); ++k) {
             Pending& pd = pending_.emplace_back();
             std::memset(pd.hdr, 0, sizeof pd.hdr);
@@ -178,6 +192,55 @@ int VxlanPort::send(Packet* const* pkts, int n) noexcept {
     flush();
     PortStats::add(stats().tx_dropped, dropped);
     return sent;
+}
+
+// Copies frames_[first..] (equal-sized TCP segments, the last possibly shorter), each behind its
+// VXLAN header, into gso_buf_. False if the sizes do not allow one UDP GSO train.
+bool VxlanPort::buildGso(std::size_t first, std::uint32_t vni) noexcept {
+    gso_segment_ = static_cast<std::uint16_t>(kVxlanHdr + frames_[first].size());
+    gso_buf_.clear();
+    for (std::size_t k = first; k < frames_.size(); ++k) {
+        const WireFrame& w = frames_[k];
+        if (k + 1 < frames_.size() && kVxlanHdr + w.size() != gso_segment_) return false;
+        std::uint8_t vx[kVxlanHdr] = {0x08, 0, 0, 0, static_cast<std::uint8_t>(vni >> 16),
+                                      static_cast<std::uint8_t>(vni >> 8), static_cast<std::uint8_t>(vni), 0};
+        gso_buf_.insert(gso_buf_.end(), vx, vx + kVxlanHdr);
+        gso_buf_.insert(gso_buf_.end(), w.hdr, w.hdr + w.hdr_len);
+        gso_buf_.insert(gso_buf_.end(), w.payload, w.payload + w.payload_len);
+    }
+    return true;
+}
+
+// Sends gso_buf_ as one UDP GSO send (UDP_SEGMENT): the kernel cuts it every gso_segment_ bytes and
+// adds UDP/IP headers. Falls back to one datagram per segment if the kernel refuses (e.g. more
+// segments than UDP_SEGMENT takes, or a segment over the path MTU).
+void VxlanPort::sendGso(std::uint32_t dst, std::size_t sock, std::size_t segments) noexcept {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(cfg_.dst_port);
+    to.sin_addr.s_addr = dst;
+    iovec iov{gso_buf_.data(), gso_buf_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
+    msghdr mh{&to, sizeof to, &iov, 1, control, sizeof control, 0};
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    std::memcpy(CMSG_DATA(c), &gso_segment_, sizeof gso_segment_);
+    std::size_t failed = 0;
+    if (::sendmsg(gso_fds_[sock], &mh, MSG_DONTWAIT) < 0) {
+        for (std::size_t off = 0; off < gso_buf_.size(); off += gso_segment_) {
+            std::size_t len = std::min<std::size_t>(gso_segment_, gso_buf_.size() - off);
+            if (::sendto(gso_fds_[sock], gso_buf_.data() + off, len, MSG_DONTWAIT,
+                         reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
+                coverageAdd(Coverage::drop_tx_error);
+                ++failed;
+            }
+        }
+    }
+    PortStats::add(stats().tx_packets, segments - failed);
+    PortStats::add(stats().tx_bytes, gso_buf_.size() - segments * kVxlanHdr);
+    PortStats::add(stats().tx_dropped, failed);
 }
 
 void VxlanPort::flush() noexcept {

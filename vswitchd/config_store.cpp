@@ -114,8 +114,26 @@ RpcError TransactError::toRpcError() const {
 ConfigStore::ConfigStore(fs::path path, Config cfg)
     : path_(std::move(path)), cfg_(std::move(cfg)), journal_(fs::path(path_.string() + ".journal")) {}
 
+// The config path must be a regular file (or not exist yet) that nobody but its owner and group
+// can write, in a directory others cannot write either: replacing it by rename would otherwise
+// clobber a device node (a config path of /dev/null once turned /dev/null into a plain file), and
+// a world-writable config would let any local user rewire the switch.
+static void checkConfigPath(const fs::path& abs) {
+    struct stat st {};
+    if (::lstat(abs.c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            throw ConfigError("config file " + abs.string() + " is not a regular file; refusing to start");
+        if (st.st_mode & S_IWOTH)
+            throw ConfigError("config file " + abs.string() + " is world-writable; refusing to start (chmod o-w it)");
+    }
+    fs::path dir = abs.parent_path();
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+        throw ConfigError("config directory " + dir.string() + " is world-writable; refusing to start");
+}
+
 ConfigStore ConfigStore::open(const fs::path& path) {
     fs::path abs = fs::absolute(path).lexically_normal();
+    checkConfigPath(abs);
     std::optional<std::string> text = readFile(abs);
     Config cfg;
     if (!text) {

@@ -758,5 +758,26 @@ TEST_F(ConfigStoreTest, PortVlanColumns) {
     EXPECT_EQ(ConfigStore::open(path_).config(), store.config());
 }
 
+TEST_F(ConfigStoreTest, DeviceOrWorldWritableConfigIsRefused) {
+    try {
+        ConfigStore::open("/dev/null");
+        ADD_FAILURE() << "opened /dev/null as a config file";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("/dev/null is not a regular file"), std::string::npos) << e.what();
+    }
+    struct stat st {};
+    ASSERT_EQ(::stat("/dev/null", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode)) << "/dev/null must stay a device";
+    writeBytes(path_, "{}");
+    ::chmod(path_.c_str(), 0666);
+    try {
+        ConfigStore::open(path_);
+        ADD_FAILURE() << "opened a world-writable config file";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("is world-writable"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(readBytes(path_), "{}");
+}
+
 }  // namespace
 }  // namespace vs::vswitchd
