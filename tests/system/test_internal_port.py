@@ -121,7 +121,7 @@ def test_bridge_local_port(vswitchd, topo):
         ["internal", str(LOCAL_OFPORT), "[]"]
     assert d.vsctl_ok("port-to-br", br).strip() == br
     assert d.vsctl_ok("get", "bridge", br, "ports").strip() == f"[{br}, {h1.sw_port}]"
-    cfg = json.loads(d.config_bytes())["bridges"][br]["ports"][br]["interfaces"]
+    cfg = d.committed_config()["bridges"][br]["ports"][br]["interfaces"]
     assert cfg == {br: {"type": "internal", "options": {}, "other_config": {}, "external_ids": {},
                         "ofport": LOCAL_OFPORT}}, cfg
     dp = {p["name"]: p for b in d.vsappctl_json("dpif/show")["bridges"] if b["name"] == br for p in b["ports"]}

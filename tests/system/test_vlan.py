@@ -325,7 +325,7 @@ def test_vlan_columns_through_vsctl(vswitchd, topo):
     assert d.vsctl_ok("get", "port", p, "tag", "trunks", "vlan_mode") == "[]\n[]\n[]\n"
     show = d.vsctl_ok("show")
     assert f"    Port {p}\n        Interface {p}\n" in show, "unset VLAN columns must not be shown:\n" + show
-    cfg = json.loads(d.config_bytes())
+    cfg = d.committed_config()
     port = cfg["bridges"][br]["ports"][p]
     assert (port["tag"], port["trunks"], port["vlan_mode"]) == (None, [], None), port
 

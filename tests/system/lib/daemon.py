@@ -233,10 +233,24 @@ class Vswitchd:
 
     # -- convenience ---------------------------------------------------------------------------
     def config_bytes(self) -> bytes | None:
-        try:
-            return self.config.read_bytes()
-        except FileNotFoundError:
-            return None
+        """Everything the daemon has persisted: the config file (the snapshot) followed by its
+        write-ahead journal (docs/protocol.md "Durability"). Compare it to tell whether a command
+        changed what is stored; use committed_config() to read the configuration itself."""
+        parts = []
+        for path in (self.config, Path(str(self.config) + ".journal")):
+            try:
+                parts.append(path.read_bytes())
+            except FileNotFoundError:
+                parts.append(b"")
+        return None if not any(parts) and not self.config.exists() else b"\n--journal--\n".join(parts)
+
+    def committed_config(self) -> dict:
+        """The committed configuration as the `get` method returns it: {"bridges": {...}} in the
+        config file's shape, including commits still only in the journal."""
+        from .mgmt import RawClient
+        with RawClient(self.socket, timeout=10) as c:
+            reply = c.request("get", id=1)
+        return reply["result"]["config"]
 
     def list_ports(self, bridge: str) -> list[str]:
         return sorted(self.vsctl_ok("list-ports", bridge).split())
