@@ -52,12 +52,15 @@ std::shared_ptr<Rule> OfTable::insert(std::shared_ptr<Rule> r) {
     }
     auto& bucket = st->rules[MatchKey{r->match.key, r->match.metadata}];
     std::shared_ptr<Rule> replaced;
+    auto timed = [](const Rule& x) { return x.idle_timeout || x.hard_timeout; };
     for (auto it = bucket.begin(); it != bucket.end(); ++it) {
         if ((*it)->priority != r->priority) continue;
         replaced = *it;
+        timed_ += static_cast<std::size_t>(timed(*r)) - static_cast<std::size_t>(timed(*replaced));
         *it = std::move(r);
         return replaced;
     }
+    timed_ += timed(*r);
     auto pos = std::find_if(bucket.begin(), bucket.end(), [&](const auto& x) { return x->priority < r->priority; });
     std::uint16_t old_max = st->maxPriority();
     bool fresh = st->priorities.empty();
@@ -78,6 +81,7 @@ void OfTable::remove(const Rule* r) {
     if (pos == bucket.end()) return;
     std::uint16_t old_max = st->maxPriority();
     if (--st->priorities[r->priority] == 0) st->priorities.erase(r->priority);
+    if (r->idle_timeout || r->hard_timeout) --timed_;
     bucket.erase(pos);
     if (bucket.empty()) st->rules.erase(it);
     --count_;

@@ -53,6 +53,8 @@ public:
     std::vector<std::shared_ptr<Rule>> select(const Match& filter, std::uint16_t priority, bool strict) const;
     std::vector<std::shared_ptr<Rule>> all() const;
     std::size_t size() const noexcept { return count_; }
+    // Rules with an idle or hard timeout: the periodic expiry scan skips tables without any.
+    std::size_t timedRules() const noexcept { return timed_; }
 
     std::uint64_t lookup_count = 0;   // upcall lookups (cache hits are not lookups)
     std::uint64_t matched_count = 0;
@@ -79,6 +81,7 @@ private:
 
     std::vector<std::unique_ptr<Subtable>> subtables_;  // by max priority, descending
     std::size_t count_ = 0;
+    std::size_t timed_ = 0;
 };
 
 // True when `rule` is at least as specific as `filter` (every bit `filter` constrains, `rule`

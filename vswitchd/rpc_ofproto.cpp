@@ -111,7 +111,14 @@ void trace(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
     if (auto* e = std::get_if<ofproto::ParseError>(&parsed)) throw RpcError(ErrorCode::kInvalidValue, e->message);
     const auto& m = std::get<ofproto::Match>(parsed);
     if (!m.mask.in_port) throw RpcError(ErrorCode::kInvalidValue, "the flow must give in_port");
-    ofproto::PortNamer name = [&d, br](std::uint32_t n) { return d.ofproto().portName(br, n).value_or(std::to_string(n)); };
+    // Names come from a snapshot: the describe callback runs under ofproto's mutex, so it must not
+    // call back into ofproto (portName() would lock it again and deadlock the daemon).
+    std::map<std::uint32_t, std::string> names;
+    for (const auto& p : d.ofproto().ports(br)) names[p.ofport] = p.name;
+    ofproto::PortNamer name = [names](std::uint32_t n) {
+        auto it = names.find(n);
+        return it == names.end() ? std::to_string(n) : it->second;
+    };
     auto describe = [&name](const ofproto::Rule& r) {
         std::string match = ofproto::formatMatch(r.match, name);
         return "priority=" + std::to_string(r.priority) + (match.empty() ? "" : "," + match) +
