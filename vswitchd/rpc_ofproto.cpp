@@ -5,32 +5,16 @@
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
 #include "vswitchd/daemon.h"
+#include "vswitchd/rpc_params.h"
 
 namespace vs::vswitchd {
 namespace {
 
 using protocol::ErrorCode;
-using Alloc = rapidjson::Document::AllocatorType;
+using rpc::bridgeParam;
+using rpc::param;
+using rpc::str;
 
-rapidjson::Value str(const std::string& s, Alloc& a) {
-    return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
-}
-
-std::optional<std::string> param(const rapidjson::Value& p, const char* name, int pos) {
-    if (!p.IsObject()) return std::nullopt;
-    if (auto it = p.FindMember(name); it != p.MemberEnd() && it->value.IsString()) return std::string(it->value.GetString());
-    if (auto a = p.FindMember("args"); a != p.MemberEnd() && a->value.IsArray() && a->value.Size() > unsigned(pos) &&
-                                        a->value[pos].IsString())
-        return std::string(a->value[pos].GetString());
-    return std::nullopt;
-}
-
-std::string bridgeParam(Daemon& d, const rapidjson::Value& p) {
-    auto b = param(p, "bridge", 0);
-    if (!b) throw RpcError(ErrorCode::kInvalidParams, "missing param 'bridge'");
-    if (!d.ofproto().hasBridge(*b)) throw RpcError(ErrorCode::kNotFound, "no bridge named " + *b);
-    return *b;
-}
 
 // Datapath ID: the local port's MAC in the low 48 bits, as Open vSwitch derives it.
 std::string datapathId(Daemon& d, const std::string& br) {
