@@ -46,8 +46,15 @@ std::vector<std::string> ConfigJournal::load() {
         out.push_back(text.substr(pos, nl - pos));
     end_ = pos;
     records_ = out.size();
-    if (used > pos) {  // torn tail of an unacknowledged commit
-        std::string zeros(used - pos, '\0');
+    // Everything after the last complete record is the torn tail of an unacknowledged commit. It
+    // need not be contiguous: after a power loss a later page of a record can be on disk while an
+    // earlier one is still zeros ("rec\n\0\0\0cord\n"). Zero up to the last non-zero byte, not
+    // just to the first zero, or a later append that ends inside the leftover would turn its
+    // remainder ("cord") into a complete record that does not parse, and the next start would fail.
+    std::size_t dirty = text.find_last_not_of('\0');
+    dirty = dirty == std::string::npos ? 0 : dirty + 1;
+    if (dirty > pos) {
+        std::string zeros(dirty - pos, '\0');
         if (::pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(pos)) < 0 || ::fdatasync(fd) != 0)
             throw ConfigError(err("cannot clear the torn tail of", path_) + "; refusing to start");
     }

@@ -556,6 +556,26 @@ TEST_F(ConfigStoreTest, TornJournalTailIsIgnored) {
     EXPECT_EQ(ConfigStore::open(path_).config(), store.config()) << "appends after the torn tail replay";
 }
 
+TEST_F(ConfigStoreTest, TornTailWithALaterPageOnDiskIsCleared) {
+    {
+        ConfigStore store = ConfigStore::open(path_);
+        ok(store, R"([{"op":"add-br","bridge":"br0"}])");
+        ok(store, R"([{"op":"add-br","bridge":"br1"}])");
+    }
+    {  // power loss: the end of an unacknowledged record reached the disk, its start did not
+        std::fstream f(path_.string() + ".journal", std::ios::in | std::ios::out | std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(f)), {});
+        f.seekp(static_cast<std::streamoff>(text.find('\0') + 20));
+        f << std::string(60, 'x') << "\"}]}\n";  // runs past where the next record will end
+    }
+    {
+        ConfigStore store = ConfigStore::open(path_);
+        ok(store, R"([{"op":"add-br","bridge":"b2"}])");  // shorter than the gap: lands before the leftover
+    }
+    ConfigStore again = ConfigStore::open(path_);  // refused if the leftover became a "record"
+    EXPECT_TRUE(again.config().bridges.count("b2"));
+}
+
 TEST_F(ConfigStoreTest, CorruptJournalRecordIsRefused) {
     {
         ConfigStore store = ConfigStore::open(path_);
