@@ -24,6 +24,10 @@ namespace vs::dp {
     X(drop_vlan_tagged_on_access, "tagged frame (VID != 0) on an access port")   \
     X(drop_vlan_not_trunked, "frame on a VLAN the ingress port does not carry")    \
     X(drop_controller_unavailable, "packet for the controller while none is connected")   \
+    X(drop_packet_in_rate_limit, "packet_in over a controller's controller_rate_limit")   \
+    X(drop_packet_in_backlog, "packet_in not sent: the controller is not reading")       \
+    X(packet_in_sent, "packet_in messages sent to controllers")                          \
+    X(controller_bad_message, "malformed or refused messages from controllers (answered with an error)") \
     X(drop_resubmit_depth, "resubmit/goto_table recursion deeper than 64")         \
     X(drop_ttl_exceeded, "dec_ttl on a packet with TTL 0 or 1")                    \
     X(drop_table_miss, "no rule matched in a flow table")                         \
@@ -48,7 +52,21 @@ namespace vs::dp {
     X(mac_moved, "MAC entries that moved to another port")                           \
     X(mac_expired, "MAC entries aged out")                                           \
     X(mac_evicted, "MAC entries evicted by the table-size limit")                    \
-    X(rx_vlan_restored, "VLAN tags put back from PACKET_AUXDATA")
+    X(rx_vlan_restored, "VLAN tags put back from PACKET_AUXDATA")                 \
+    X(drop_bond_inactive_member, "frame received on a backup member of an active-backup bond") \
+    X(drop_bond_multicast_not_active, "broadcast/multicast received on a bond member that is not the active one") \
+    X(drop_bond_member_disabled, "frame received on a bond member that LACP has not enabled") \
+    X(drop_bond_lacp_not_negotiated, "frame on a LACP bond without a partner (no lacp-fallback-ab)") \
+    X(drop_bond_reflected, "balance-slb: frame from a MAC learned on another port (a reflection)") \
+    X(drop_bond_no_member, "output to a bond that has no enabled member")            \
+    X(drop_slow_protocols, "Slow Protocols frame (LACPDU) on a port without LACP: never relayed") \
+    X(drop_lacp_malformed, "malformed LACPDU")                                       \
+    X(drop_slow_path_queue_full, "packet for the slow path dropped: its queue is full") \
+    X(lacp_rx, "LACPDUs received and processed")                                     \
+    X(lacp_tx, "LACPDUs sent")                                                       \
+    X(bond_active_changed, "bond active member changes (failovers)")                 \
+    X(bond_learning_packets, "gratuitous announcements (RARP) sent after a bond failover") \
+    X(bond_rebalanced, "bond rebalancing runs that moved hash buckets")
 
 enum class Coverage : unsigned {
 #define VS_COVERAGE_ENUM(name, desc) name,

@@ -62,7 +62,7 @@ std::size_t Ofproto::applyFlowMod(Bridge& br, const FlowMod& fm) {
             if (!cookieMatches(*r, fm) || (del && !outputsTo(*r, fm.out_port))) continue;
             if (del) {
                 br.tables[t]->remove(r.get());
-                if (r->send_flow_rem) expired_.push_back(r);
+                noteRemoved(br, r, RemovedReason::kDelete);
             } else {
                 r->actions = fm.actions;
             }
@@ -140,10 +140,22 @@ std::vector<Ofproto::TableStats> Ofproto::tableStats(const std::string& bridge) 
 }
 
 std::vector<std::shared_ptr<const Rule>> Ofproto::takeExpired() {
-    std::lock_guard lk(mu_);
-    std::vector<std::shared_ptr<const Rule>> out(expired_.begin(), expired_.end());
-    expired_.clear();
+    std::vector<std::shared_ptr<const Rule>> out;
+    for (auto& r : takeRemoved()) out.push_back(std::move(r.rule));
     return out;
+}
+
+std::vector<RemovedRule> Ofproto::takeRemoved() {
+    std::lock_guard lk(mu_);
+    std::vector<RemovedRule> out;
+    out.swap(removed_);
+    return out;
+}
+
+void Ofproto::noteRemoved(const Bridge& br, std::shared_ptr<const Rule> r, RemovedReason why) {
+    if (!r->send_flow_rem) return;
+    if (removed_.size() >= kMaxRemembered) removed_.erase(removed_.begin());  // nobody collects them
+    removed_.push_back(RemovedRule{br.name, std::move(r), why, clock_()});
 }
 
 // Idle and hard timeouts (OpenFlow 1.3 section 5.5). Called with mu_ held. Returns true if any
@@ -159,7 +171,7 @@ bool Ofproto::expireRules(std::int64_t now) {
                 bool idle = r->idle_timeout && now - r->usedMs() >= r->idle_timeout * 1000ll;
                 if (!hard && !idle) continue;
                 t->remove(r.get());
-                if (r->send_flow_rem) expired_.push_back(r);
+                noteRemoved(*br, r, hard ? RemovedReason::kHardTimeout : RemovedReason::kIdleTimeout);
                 any = true;
                 flow_version_.fetch_add(1, std::memory_order_relaxed);
             }

@@ -11,7 +11,10 @@ Ofproto::Ofproto(dp::DatapathConfig cfg, Clock clock)
     : clock_(clock ? std::move(clock) : Clock(dp::monotonicMs)),
       dp_(std::make_unique<dp::Datapath>(*this, cfg)) {}
 
-Ofproto::~Ofproto() { dp_->stop(); }
+Ofproto::~Ofproto() {
+    slow_path_.setWake({});
+    dp_->stop();
+}
 
 Ofproto::Bridge& Ofproto::bridgeOrThrow(const std::string& name) {
     auto it = bridges_.find(name);
@@ -76,8 +79,11 @@ std::uint32_t Ofproto::addPort(const std::string& bridge, const std::string& por
     if (br.ports.count(ofport)) throw std::invalid_argument("ofport " + std::to_string(ofport) + " in use on " + bridge);
     for (const auto& [n, bp] : br.ports)
         if (bp.name == port_name) throw std::invalid_argument("bridge " + bridge + " already has a port named " + port_name);
+    if (bundleNamed(br, port_name)) throw std::invalid_argument("bridge " + bridge + " already has a port named " + port_name);
+    Bundle& b = newBundle(br, port_name, vlan);
     std::uint32_t dp_no = dp_->addPort(port);
-    br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port), vlan};
+    br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port), b.id};
+    b.members.push_back(ofport);
     by_dp_port_[dp_no] = DpPortRef{&br, ofport};
     dp_->invalidate();  // flooding decisions now include the new port
     return dp_no;
@@ -88,26 +94,22 @@ void Ofproto::removePort(const std::string& bridge, const std::string& port_name
     auto bit = bridges_.find(bridge);
     if (bit == bridges_.end()) return;
     Bridge& br = *bit->second;
-    for (auto it = br.ports.begin(); it != br.ports.end(); ++it) {
-        if (it->second.name != port_name) continue;
-        by_dp_port_.erase(it->second.dp_port);
-        dp_->removePort(it->second.dp_port);
-        br.macs.flushPort(it->first);
-        br.ports.erase(it);
-        dp_->invalidate();
-        return;
-    }
+    Bundle* b = bundleNamed(br, port_name);
+    if (!b) return;
+    for (std::uint32_t ofport : std::vector<std::uint32_t>(b->members)) removeInterface(br, ofport);
+    br.macs.flushPort(b->id);
+    br.bundles.erase(b->id);
+    dp_->invalidate();
 }
 
 void Ofproto::setPortVlan(const std::string& bridge, const std::string& port_name, const PortVlan& vlan) {
     std::lock_guard lk(mu_);
     Bridge& br = bridgeOrThrow(bridge);
-    for (auto& [ofport, bp] : br.ports) {
-        if (bp.name != port_name || bp.vlan == vlan) continue;
-        bp.vlan = vlan;
-        br.macs.flushPort(ofport);
-        dp_->invalidate();
-    }
+    Bundle* b = bundleNamed(br, port_name);
+    if (!b || b->vlan == vlan) return;
+    b->vlan = vlan;
+    br.macs.flushPort(b->id);
+    dp_->invalidate();
 }
 
 std::vector<PortRow> Ofproto::ports(const std::string& bridge) const {
@@ -123,9 +125,11 @@ std::vector<FdbRow> Ofproto::fdb(const std::string& bridge) const {
     const Bridge& br = bridgeOrThrow(bridge);
     std::int64_t now = clock_();
     std::vector<FdbRow> rows;
-    for (const auto& e : br.macs.entries()) {
-        auto pit = br.ports.find(e.port);
-        rows.push_back({pit != br.ports.end() ? pit->second.name : "?", e.port, e.vlan, e.mac,
+    for (const auto& e : br.macs.entries()) {  // MAC table ports are bundles
+        auto bit = br.bundles.find(e.port);
+        bool known = bit != br.bundles.end();
+        std::uint32_t ofport = known && !bit->second.members.empty() ? bit->second.members.front() : 0;
+        rows.push_back({known ? bit->second.name : "?", ofport, e.vlan, e.mac,
                         static_cast<int>((now - e.used_ms) / 1000)});
     }
     return rows;

@@ -2,7 +2,9 @@
 // (numbered by ofport), a MAC table, and decides what happens to a packet the datapath could not
 // find in its cache (the upcall), as Open vSwitch's NORMAL action does: MAC learning per (MAC,
 // VLAN), flooding of broadcast, multicast and unknown unicast to every port but the ingress one,
-// filtering when the destination is behind the ingress port.
+// filtering when the destination is behind the ingress port. A port may be a bond of several
+// interfaces (ofproto/bond.h, ofproto_bond.cpp): one port for learning, VLANs and flooding, each
+// interface with its own ofport and datapath port.
 //
 // Every decision is handed back to the datapath as a megaflow whose mask names each field the
 // decision read. Changes that can alter a decision (a new or moved MAC, an expired or flushed
@@ -22,9 +24,12 @@
 #include <vector>
 
 #include "datapath/datapath.h"
+#include "ofproto/bond.h"
+#include "ofproto/connmgr.h"
 #include "ofproto/mac_table.h"
 #include "ofproto/of_table.h"
 #include "ofproto/ofp_types.h"
+#include "ofproto/slow_path.h"
 #include "ofproto/vlan.h"
 
 namespace vs::ofproto {
@@ -49,7 +54,7 @@ struct FdbRow {
 };
 
 struct PortRow {
-    std::string name;
+    std::string name;  // the interface's name (a bond member's own name)
     std::string type;
     std::uint32_t ofport = 0;
     std::uint32_t dp_port = 0;
@@ -80,6 +85,34 @@ public:
     void removePort(const std::string& bridge, const std::string& port_name);
     std::vector<PortRow> ports(const std::string& bridge) const;
 
+    // Bonds (ofproto/bond.h): one port over several interfaces, each with its own ofport and
+    // datapath port (as Open vSwitch numbers interfaces), seen by NORMAL and the MAC table as one
+    // port. addBond creates port `port_name` without interfaces (std::invalid_argument for an
+    // unknown bridge or a name in use); members come and go one by one; removePort removes the
+    // bond with its members; setPortVlan applies to the bond as a whole. Code in ofproto_bond.cpp.
+    void addBond(const std::string& bridge, const std::string& port_name, const PortVlan& vlan,
+                 const BondSettings& s);
+    void setBondSettings(const std::string& bridge, const std::string& port_name, const BondSettings& s);
+    // Throws std::invalid_argument for an unknown bond or an ofport/interface name in use.
+    std::uint32_t addBondMember(const std::string& bridge, const std::string& port_name, const std::string& iface,
+                                std::uint32_t ofport, std::shared_ptr<dp::Port> port);
+    void removeBondMember(const std::string& bridge, const std::string& port_name, const std::string& iface);
+    // Carrier (IFF_RUNNING) of netdev `netdev` changed (the link monitor): bond members follow it
+    // through bond_updelay / bond_downdelay. Unknown netdevs are ignored.
+    void setCarrier(const std::string& netdev, bool up);
+    // Bond timers and LACP machines; LACPDUs and gratuitous announcements go out from here. The
+    // daemon calls it every ~100 ms on the control thread.
+    void runBonds();
+    // Slow-path frames (LACPDUs) queued by poll threads are processed by processSlowPath() on the
+    // control thread; `wake` (called on a poll thread when work arrives) must arrange that call.
+    void setSlowPathWake(std::function<void()> wake) { slow_path_.setWake(std::move(wake)); }
+    void processSlowPath();
+    // Frames of another SlowPathKind (e.g. a controller's packet_in) go to `handler`, on the
+    // control thread, without ofproto's mutex held.
+    void setSlowPathHandler(SlowPathKind kind, std::function<void(const SlowPathPacket&)> handler);
+    // bond/show and lacp/show: every bond, or the one named (std::invalid_argument if none).
+    std::vector<BondStatus> bondStatus(const std::optional<std::string>& bond) const;
+
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;
     std::size_t fdbFlush(const std::optional<std::string>& bridge);
@@ -107,8 +140,28 @@ public:
     std::uint64_t flowTableVersion() const noexcept { return flow_version_.load(std::memory_order_relaxed); }
     // Every rule of the bridge as an add flow_mod (for persistence), table by table.
     std::vector<FlowMod> exportFlows(const std::string& bridge) const;
-    // Rules removed by their idle or hard timeout since the last call (for flow_removed).
+    // Rules with send_flow_rem removed by a timeout or a delete since the last call (their rule
+    // pointers only; takeRemoved() has the bridge and the reason).
     std::vector<std::shared_ptr<const Rule>> takeExpired();
+    // The same with bridge and reason, for flow_removed (OpenFlow 1.3 section 7.4.2). At most
+    // kMaxRemembered are kept between calls (the oldest are dropped).
+    static constexpr std::size_t kMaxRemembered = 10000;
+    std::vector<RemovedRule> takeRemoved();
+
+    // Controller channel (ofproto/connmgr.h; code in ofproto_connmgr.cpp).
+    // The packet_in a kController slow-path packet stands for; nullopt if its bridge or context is
+    // gone. The frame is cut to the action's max_len.
+    std::optional<PacketIn> packetIn(const SlowPathPacket& p) const;
+    // Fail-open (standalone fail mode without a controller): NORMAL takes precedence over table 0.
+    // Invalidates the datapath caches when it changes. Unknown bridge: no-op.
+    void setFailOpen(const std::string& bridge, bool on);
+    bool failOpen(const std::string& bridge) const;
+    // packet_out (OpenFlow 1.3 section 7.3.7): runs `actions` on `frame` as if it had arrived on
+    // `in_ofport` (a port, or kPortController / kPortLocal / kPortNone for none), through xlate
+    // (output:TABLE, i.e. kPortTable, runs the flow tables) and Datapath::execute. Throws
+    // std::invalid_argument for an unknown bridge or in_port, or a frame that does not parse.
+    void packetOut(const std::string& bridge, std::vector<std::uint8_t> frame, std::uint32_t in_ofport,
+                   const ActionList& actions);
     // Translates `flow` (in_port = ofport) through the bridge's tables without side effects on the
     // MAC table, describing each step (ofproto/trace).
     std::vector<std::string> trace(const std::string& bridge, const dp::FlowKey& flow,
@@ -121,20 +174,34 @@ public:
     bool upcall(const dp::FlowKey& key, const dp::Packet& pkt, dp::FlowKey& mask, dp::ActionList& actions,
                 dp::StatsSinks& sinks) override;
     void flowsUsed(std::span<const std::pair<dp::FlowKey, dp::FlowKey>> flows) override;
+    void slowPath(const dp::Packet& pkt, std::uint64_t userdata) override;
 
 private:
+    // One interface: an ofport (what flow tables see) and a datapath port.
     struct BridgePort {
-        std::string name;
+        std::string name;      // interface name (a plain port's interface is named like the port)
         std::uint32_t ofport;
         std::uint32_t dp_port;
         std::shared_ptr<dp::Port> port;
+        std::uint32_t bundle;  // the Bundle it belongs to
+    };
+    // One port in Open vSwitch's sense (a "bundle"): a plain port's one interface, or a bond's
+    // members. The unit of MAC learning (MacTable port ids are bundle ids), VLANs and flooding.
+    struct Bundle {
+        std::string name;
+        std::uint32_t id = 0;
         PortVlan vlan;
+        std::vector<std::uint32_t> members;  // ofports, ascending
+        std::unique_ptr<Bond> bond;          // null: a plain port
     };
     struct Bridge {
         std::string name;
         std::map<std::uint32_t, BridgePort> ports;  // by ofport
+        std::map<std::uint32_t, Bundle> bundles;    // by id
+        std::uint32_t next_bundle = 1;
         MacTable macs;
         bool split_horizon = true;
+        bool fail_open = false;  // connmgr.h: NORMAL before table 0
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
             if (tables.size() <= id) tables.resize(id + 1);
@@ -160,21 +227,46 @@ private:
     void validateFlowMod(const Bridge& br, const FlowMod& fm) const;
     std::size_t applyFlowMod(Bridge& br, const FlowMod& fm);
     bool expireRules(std::int64_t now);
+    void noteRemoved(const Bridge& br, std::shared_ptr<const Rule> r, RemovedReason why);  // mu_ held
+    // Controller channel (ofproto_connmgr.cpp): interns a packet_in context, returns its index.
+    std::uint32_t internPacketIn(const PacketInContext& c);  // mu_ held
+    void xlatePacketOut(Bridge& br, const dp::FlowKey& key, std::uint32_t in_ofport, bool learn,
+                        const ActionList& actions, dp::ActionList& out);
+    void sendToController(XlateCtx& ctx, std::uint16_t max_len, PacketInReason reason, std::uint8_t table_id);
+    static constexpr std::uint16_t kMissSendLen = 128;  // OFP_DEFAULT_MISS_SEND_LEN (invalid_ttl)
     // NORMAL (xlate_normal.cpp). `cur_tci` is the frame's tag in the datapath now (0 = untagged)
-    // and is updated to the tag the emitted actions leave.
+    // and is updated to the tag the emitted actions leave. `sinks` receives the load counters of
+    // the bond hash buckets used (may be null).
     void xlateNormal(Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
-                     dp::ActionList& actions, std::uint16_t& cur_tci, bool learn = true);
-    void flood(const Bridge& br, std::uint32_t in_ofport, std::uint16_t vlan, std::uint16_t& cur_tci,
-               std::uint16_t pcp, dp::ActionList& actions) const;
-    static void outputTo(const BridgePort& out, std::uint16_t vlan, std::uint16_t& cur_tci, std::uint16_t pcp,
-                         dp::ActionList& actions);
+                     dp::ActionList& actions, std::uint16_t& cur_tci, bool learn = true,
+                     dp::StatsSinks* sinks = nullptr);
+    struct NormalOut;
+    void flood(const Bridge& br, const Bundle& in, NormalOut& o) const;
+    static bool outputTo(const Bundle& out, const Bridge& br, NormalOut& o);
+    // Bonds (ofproto_bond.cpp).
+    Bundle& newBundle(Bridge& br, const std::string& name, const PortVlan& vlan);
+    Bundle* bundleNamed(Bridge& br, const std::string& name);
+    void removeInterface(Bridge& br, std::uint32_t ofport);
+    bool bondAdmits(const Bridge& br, const Bundle& in, std::uint32_t in_ofport, const dp::FlowKey& key,
+                    std::uint16_t vlan, dp::FlowKey* mask, std::int64_t now, dp::Coverage& why) const;
+    bool interceptSlowProtocols(const Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key,
+                                dp::FlowKey& mask, dp::ActionList& actions) const;
+    void afterBondChange(Bridge& br, Bundle& b, bool changed);
+    void sendLearningPackets(const Bridge& br, const Bundle& b);
+    void sendLacpdus(const Bridge& br, Bundle& b, std::int64_t now);
+    dp::MacAddr systemId(const Bridge& br, const Bundle& b) const;
+    void handleLacpdu(const SlowPathPacket& p);
 
     Clock clock_;
     mutable std::mutex mu_;
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;
     std::map<std::uint32_t, DpPortRef> by_dp_port_;
-    std::vector<std::shared_ptr<const Rule>> expired_;
+    std::vector<RemovedRule> removed_;
+    std::vector<PacketInContext> pin_contexts_;            // by index (userdata argument)
+    std::map<PacketInContext, std::uint32_t> pin_index_;
     std::atomic<std::uint64_t> flow_version_{0};
+    SlowPathQueue slow_path_;
+    std::map<SlowPathKind, std::function<void(const SlowPathPacket&)>> slow_path_handlers_;  // control thread
     std::unique_ptr<dp::Datapath> dp_;  // last: destroyed (threads joined) first
 };
 

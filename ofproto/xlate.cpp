@@ -24,6 +24,7 @@ struct Ofproto::XlateCtx {
     std::uint32_t in_ofport;
     int depth = 0;
     bool learn = true;     // false for trace: no side effects
+    const Rule* rule = nullptr;  // the rule whose actions run (a packet_in's cookie and reason)
     std::vector<std::string>* trace = nullptr;
     const std::function<std::string(const Rule&)>* describe = nullptr;
     void note(const std::string& s) { if (trace) trace->push_back(std::string(2 * depth, ' ') + s); }
@@ -48,9 +49,14 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     auto it = by_dp_port_.find(key.in_port);
     if (it == by_dp_port_.end()) return false;  // the port went away while the packet was queued
     mask.in_port = ~0u;
+    if (interceptSlowProtocols(*it->second.bridge, it->second.ofport, key, mask, actions)) return true;  // LACPDUs
     FlowKey flow = key;
     flow.in_port = it->second.ofport;
     XlateCtx ctx{*it->second.bridge, flow, key, 0, mask, actions, sinks, it->second.ofport};
+    if (ctx.br.fail_open) {  // standalone fail mode, no controller (connmgr.h): NORMAL before table 0
+        xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);
+        return true;
+    }
     xlateTable(ctx, 0);
     return true;
 }
@@ -71,7 +77,10 @@ void Ofproto::xlateTable(XlateCtx& ctx, std::uint8_t table_id) {
         ++t.matched_count;
         ctx.sinks.push_back(r->stats);
         if (ctx.describe) ctx.note("table " + std::to_string(table_id) + ": " + (*ctx.describe)(*r));
+        const Rule* outer = ctx.rule;
+        ctx.rule = r;
         xlateActions(ctx, r->actions, table_id);
+        ctx.rule = outer;
     }
     --ctx.depth;
 }
@@ -162,7 +171,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         normal: {
             commit(ctx);
             std::uint16_t cur = ctx.base.vlan_tci;
-            xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn);
+            xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks);
             ctx.base.vlan_tci = cur;
             ctx.note("NORMAL");
             break;
@@ -174,10 +183,12 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
                 if (ofport != f.in_port) outputPort(ctx, ofport);
             break;
         case ActionType::kController:
-        controller:
-            ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_controller_unavailable));
-            ctx.note("controller: no controller connected, dropped");
+        controller: {
+            // OpenFlow 1.3 section 7.4.1: a table-miss flow entry reports no_match.
+            bool miss = ctx.rule && ctx.rule->priority == 0 && ctx.rule->match == Match();
+            sendToController(ctx, a.max_len, miss ? PacketInReason::kNoMatch : PacketInReason::kAction, table_id);
             break;
+        }
         case ActionType::kDrop: break;
         case ActionType::kSetVlanVid:
             f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (a.value & dp::kVlanVidMask));
@@ -195,6 +206,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             if (f.dl_type != dp::kEthTypeIPv4 && f.dl_type != dp::kEthTypeIPv6) break;
             ctx.wc.nw_ttl = 0xff;
             if (f.nw_ttl <= 1) {
+                sendToController(ctx, kMissSendLen, PacketInReason::kInvalidTtl, table_id);
                 ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_ttl_exceeded));
                 ctx.note("dec_ttl: TTL expired, dropped");
                 return;
@@ -210,6 +222,35 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         }
         case ActionType::kGotoTable: xlateTable(ctx, a.table); return;
         }
+    }
+}
+
+// The controller action: a datapath userspace action whose userdata names the packet_in context
+// (connmgr.h). The frame goes as the actions before this one left it, so pending rewrites are
+// committed first.
+void Ofproto::sendToController(XlateCtx& ctx, std::uint16_t max_len, PacketInReason reason, std::uint8_t table_id) {
+    commit(ctx);
+    PacketInContext c{ctx.br.name, reason, table_id, ctx.rule ? ctx.rule->cookie : ~0ull, max_len};
+    ctx.out.push_back(dp::Action::userspace(slowPathUserdata(SlowPathKind::kController, internPacketIn(c))));
+    ctx.note(std::string("controller: packet_in (") +
+             (reason == PacketInReason::kNoMatch ? "no_match" : reason == PacketInReason::kAction ? "action" : "invalid_ttl") +
+             ", max_len " + std::to_string(max_len) + ")");
+}
+
+// packet_out's actions (connmgr.h): `key` is the frame's flow with the datapath in_port.
+// output:TABLE (OFPP_TABLE) runs the flow tables from table 0.
+void Ofproto::xlatePacketOut(Bridge& br, const FlowKey& key, std::uint32_t in_ofport, bool learn,
+                             const ActionList& actions, dp::ActionList& out) {
+    FlowKey flow = key;
+    flow.in_port = in_ofport;
+    FlowKey wc;
+    wc.clear();
+    dp::StatsSinks sinks;
+    XlateCtx ctx{br, flow, key, 0, wc, out, sinks, in_ofport};
+    ctx.learn = learn;
+    for (const Action& a : actions) {
+        if (a.type == ActionType::kOutput && a.port == kPortTable) xlateTable(ctx, 0);
+        else xlateActions(ctx, ActionList{a}, 0);
     }
 }
 
@@ -229,7 +270,12 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
     ctx.learn = false;
     ctx.trace = &lines;
     ctx.describe = &describe;
-    xlateTable(ctx, 0);
+    if (br.fail_open) {
+        ctx.note("fail-open (standalone, no controller connected): NORMAL");
+        xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);
+    } else {
+        xlateTable(ctx, 0);
+    }
     lines.push_back("Datapath actions: " + dp::formatActions(actions));
     return lines;
 }

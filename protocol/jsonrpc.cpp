@@ -13,6 +13,38 @@ std::string toJson(const rapidjson::Value& v) {
     return std::string(sb.GetString(), sb.GetSize());
 }
 
+std::optional<std::string> checkJsonDepth(std::string_view text, std::size_t maxDepth) {
+    std::size_t depth = 0;
+    bool inString = false, escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (inString) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > maxDepth)
+                return "nesting deeper than " + std::to_string(maxDepth) + " levels at offset " + std::to_string(i);
+        } else if ((c == ']' || c == '}') && depth) {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+// True when every string and member name in `v` is valid UTF-8 (RFC 3629), including what \u
+// escapes decoded to: RapidJSON turns a lone low surrogate ("\udc00") into bytes that are not
+// UTF-8 even when it validates the input's encoding. Recursion is bounded by checkJsonDepth.
+static bool validUtf8(const rapidjson::Value& v) {
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
+                      rapidjson::kWriteValidateEncodingFlag>
+        w(sb);
+    return v.Accept(w);
+}
+
 static std::string idText(const rapidjson::Value& doc) {
     if (!doc.IsObject()) return "null";
     auto it = doc.FindMember("id");
@@ -23,14 +55,20 @@ static std::string idText(const rapidjson::Value& doc) {
 }
 
 std::optional<DecodeError> decodeRequest(std::string_view line, Request& out) {
+    if (auto deep = checkJsonDepth(line)) return DecodeError{ErrorCode::kParseError, "parse error: " + *deep, "null"};
+    // Messages are UTF-8 (docs/protocol.md): anything else would be stored in the config and make
+    // the strict loader refuse the file at the next start.
     rapidjson::Document doc;
-    doc.Parse(line.data(), line.size());
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
     if (doc.HasParseError()) {
         return DecodeError{ErrorCode::kParseError,
                            std::string("parse error at offset ") + std::to_string(doc.GetErrorOffset()) +
                                ": " + rapidjson::GetParseError_En(doc.GetParseError()),
                            "null"};
     }
+    if (!validUtf8(doc))
+        return DecodeError{ErrorCode::kParseError, "parse error: a string is not valid UTF-8 (a lone surrogate escape?)",
+                           "null"};
     std::string id = idText(doc);
     if (!doc.IsObject()) return DecodeError{ErrorCode::kInvalidRequest, "request is not a JSON object", id};
     auto ver = doc.FindMember("jsonrpc");
@@ -55,6 +93,7 @@ std::optional<DecodeError> decodeRequest(std::string_view line, Request& out) {
 }
 
 std::optional<std::string> decodeResponse(std::string_view line, Response& out) {
+    if (auto deep = checkJsonDepth(line)) return "malformed response: " + *deep;
     rapidjson::Document doc;
     doc.Parse(line.data(), line.size());
     if (doc.HasParseError()) return std::string("malformed response: ") + rapidjson::GetParseError_En(doc.GetParseError());

@@ -32,6 +32,15 @@ enum class ErrorCode : int {
 // 64 MiB: room for `vsofctl add-flows` of 100,000+ rules in one all-or-nothing request.
 inline constexpr std::size_t kMaxLineBytes = 64 * 1024 * 1024;
 
+// Deepest nesting of arrays and objects a message (or a config document) may have. RapidJSON
+// parses, copies, compares and writes values recursively, so a line of a few MB of '[' would
+// otherwise overflow the daemon's stack. The deepest legitimate message (a `get` result) has ~12.
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
+// Checks, without recursion, that `text` nests arrays/objects at most `maxDepth` deep (strings
+// are skipped; the text need not be valid JSON). Returns the problem, or nullopt.
+std::optional<std::string> checkJsonDepth(std::string_view text, std::size_t maxDepth = kMaxJsonDepth);
+
 // Default management socket path.
 inline constexpr const char* kDefaultSocket = "/run/vswitch/vswitchd.sock";
 

@@ -30,6 +30,8 @@ constexpr KnownCommand kKnown[] = {
     {"version", 0, 0, "version"},
     {"dpif/dump-flows", 0, 0, "dpif/dump-flows"},
     {"ofproto/trace", 2, 2, "ofproto/trace BRIDGE FLOW"},
+    {"bond/show", 0, 1, "bond/show [BOND]"},
+    {"lacp/show", 0, 1, "lacp/show [BOND]"},
 };
 
 const KnownCommand* findKnown(std::string_view name) {
@@ -186,6 +188,94 @@ std::string formatDumpFlows(const Value& result) {
     return out;
 }
 
+bool boolean(const Value& obj, const char* name) {
+    const Value* v = find(obj, name);
+    return v && v->IsBool() && v->GetBool();
+}
+
+std::string strOr(const Value& obj, const char* name, const char* dflt) {
+    std::string s = str(obj, name);
+    return s.empty() ? dflt : s;
+}
+
+std::string formatBondMember(const Value& m) {
+    std::string out = "member " + str(m, "name") + ": " + (boolean(m, "enabled") ? "enabled" : "disabled") + "\n";
+    if (boolean(m, "active")) out += "  active member\n";
+    out += std::string("  may_enable: ") + (boolean(m, "may_enable") ? "true" : "false") + "\n";
+    out += std::string("  carrier: ") + (boolean(m, "carrier") ? "up" : "down") + "\n";
+    if (const Value* d = find(m, "delay_ms"); d && d->IsInt64())
+        out += format("  %s in %" PRId64 " ms\n", boolean(m, "enabled") ? "disabled" : "enabled", d->GetInt64());
+    if (find(m, "tx_packets"))
+        out += format("  tx: %" PRIu64 " packets, %" PRIu64 " bytes; rx: %" PRIu64 " packets, %" PRIu64 " bytes\n",
+                      u64(m, "tx_packets"), u64(m, "tx_bytes"), u64(m, "rx_packets"), u64(m, "rx_bytes"));
+    return out;
+}
+
+// bond/show in Open vSwitch's layout: the bond's settings, then each member with its hashes.
+std::string formatBondShow(const Value& result) {
+    std::string out;
+    const Value* bonds = array(result, "bonds");
+    if (!bonds) return out;
+    for (const auto& b : bonds->GetArray()) {
+        out += "---- " + str(b, "name") + " ----\n";
+        out += "bond_mode: " + str(b, "bond_mode");
+        if (str(b, "effective_mode") != str(b, "bond_mode")) out += " (acting as " + str(b, "effective_mode") + ")";
+        out += "\nlacp_status: " + str(b, "lacp_status") + "\n";
+        out += std::string("lacp_fallback_ab: ") + (boolean(b, "lacp_fallback_ab") ? "true" : "false") + "\n";
+        out += format("updelay: %" PRIu64 " ms\ndowndelay: %" PRIu64 " ms\n", u64(b, "updelay"), u64(b, "downdelay"));
+        if (const Value* n = find(b, "next_rebalance_ms"); n && n->IsInt64())
+            out += format("next rebalance: %" PRId64 " ms\n", n->GetInt64());
+        out += "active-backup primary: " + strOr(b, "primary", "<none>") + "\n";
+        out += "active member: " + strOr(b, "active_member", "<none>") + "\n";
+        const Value* hashes = array(b, "hashes");
+        if (const Value* members = array(b, "members"))
+            for (const auto& m : members->GetArray()) {
+                out += "\n" + formatBondMember(m);
+                if (!hashes) continue;
+                for (const auto& h : hashes->GetArray())
+                    if (str(h, "member") == str(m, "name"))
+                        out += format("  hash %" PRIu64 ": %" PRIu64 " kB load\n", u64(h, "hash"), u64(h, "load_bytes") / 1024);
+            }
+    }
+    return out;
+}
+
+std::string formatLacpInfo(const char* who, const Value& i) {
+    std::string w(who);
+    return "  " + w + " sys_id: " + str(i, "sys_id") + "\n" +
+           format("  %s sys_priority: %" PRIu64 "\n  %s port_id: %" PRIu64 "\n  %s port_priority: %" PRIu64
+                  "\n  %s key: %" PRIu64 "\n",
+                  who, u64(i, "sys_priority"), who, u64(i, "port_id"), who, u64(i, "port_priority"), who, u64(i, "key")) +
+           "  " + w + " state: " + str(i, "state_bits") + "\n";
+}
+
+// lacp/show in Open vSwitch's layout: the aggregator, then actor and partner per member.
+std::string formatLacpShow(const Value& result) {
+    std::string out;
+    const Value* bonds = array(result, "bonds");
+    if (!bonds) return out;
+    for (const auto& b : bonds->GetArray()) {
+        out += "---- " + str(b, "name") + " ----\n";
+        out += "  status: " + str(b, "lacp") + " " + str(b, "status") + "\n";
+        out += "  sys_id: " + str(b, "sys_id") + "\n";
+        out += format("  sys_priority: %" PRIu64 "\n  aggregation key: %" PRIu64 "\n", u64(b, "sys_priority"), u64(b, "key"));
+        out += "  lacp_time: " + str(b, "lacp_time") + "\n";
+        if (const Value* members = array(b, "members"))
+            for (const auto& m : members->GetArray()) {
+                out += "\nmember: " + str(m, "name") + ": " + str(m, "rx_state") + " " + str(m, "mux_state") + "\n";
+                const Value* actor = find(m, "actor");
+                const Value* partner = find(m, "partner");
+                if (actor) out += format("  port_id: %" PRIu64 "\n  port_priority: %" PRIu64 "\n", u64(*actor, "port_id"),
+                                         u64(*actor, "port_priority"));
+                out += std::string("  may_enable: ") + (boolean(m, "may_enable") ? "true" : "false") + "\n";
+                out += format("  LACPDUs: %" PRIu64 " received, %" PRIu64 " sent\n\n", u64(m, "rx_pdus"), u64(m, "tx_pdus"));
+                if (actor) out += formatLacpInfo("actor", *actor) + "\n";
+                if (partner) out += formatLacpInfo("partner", *partner);
+            }
+    }
+    return out;
+}
+
 std::string formatGeneric(const Value& result) {
     if (result.IsString()) {
         std::string s(result.GetString(), result.GetStringLength());
@@ -235,7 +325,9 @@ rapidjson::Document appctlParams(const AppctlInvocation& inv) {
     if (known && known->maxArgs == 0) return params;  // Null: no params
     params.SetObject();
     if (known) {  // fdb/show, fdb/flush: {"bridge": B} (fdb/flush without B: all bridges)
-        if (!inv.args.empty()) params.AddMember("bridge", Value(inv.args[0].c_str(), alloc), alloc);
+        bool bond = inv.command == "bond/show" || inv.command == "lacp/show";  // {"bond": B}
+        if (!inv.args.empty())
+            params.AddMember(Value(bond ? "bond" : "bridge", alloc), Value(inv.args[0].c_str(), alloc), alloc);
         if (inv.command == "ofproto/trace") params.AddMember("flow", Value(inv.args[1].c_str(), alloc), alloc);
         return params;
     }
@@ -253,6 +345,8 @@ std::string formatAppctlText(std::string_view command, const rapidjson::Value& r
     if (command == "version") return formatVersion(result);
     if (command == "ofproto/trace") return formatLines(result);
     if (command == "dpif/dump-flows") return formatDumpFlows(result);
+    if (command == "bond/show") return formatBondShow(result);
+    if (command == "lacp/show") return formatLacpShow(result);
     return formatGeneric(result);
 }
 
@@ -269,6 +363,8 @@ Commands:
   ofproto/trace BRIDGE FLOW
                         the tables and rules a packet meets and the datapath actions,
                         e.g. ofproto/trace br0 in_port=p1,tcp,nw_dst=10.0.0.2
+  bond/show [BOND]      bonds: mode, members (enabled, active), hashes and their load
+  lacp/show [BOND]      LACP: actor and partner system, key, port, priority, state
   version               the daemon's version
   other/command ARG...  sent as method "other/command" with params {"args": [ARG...]}
 

@@ -1,7 +1,8 @@
 // vsappctl: runtime introspection commands sent to vswitchd as JSON-RPC methods (ovs-appctl
 // style). Known commands get typed params and text formatting: fdb/show BR, fdb/flush [BR],
-// dpif/show, coverage/show, version. Any other command word is passed through as the method of
-// the same name with params {"args": [...]}; the daemon answers -32601 if it does not know it.
+// dpif/show, coverage/show, version, bond/show [BOND], lacp/show [BOND]. Any other command word
+// is passed through as the method of the same name with params {"args": [...]}; the daemon
+// answers -32601 if it does not know it.
 // --format=json prints the result unchanged.
 //
 // Thread-safety: pure functions; appctlMain shares no state.

@@ -1,5 +1,7 @@
 #include "utilities/vsctl_ops.h"
 
+#include <filesystem>
+
 #include "utilities/vsctl_value.h"
 
 namespace vs::utilities {
@@ -116,6 +118,53 @@ void delPort(OpBuilder& b, const Command& c) {
     b.push(op);
 }
 
+// add-bond-iface BOND IFACE
+void addBondIface(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op("add-bond-iface");
+    b.member(op, "bond", c.args[0]);
+    b.member(op, "interface", c.args[1]);
+    b.flag(op, "may_exist", c.options.mayExist);
+    b.push(op);
+    b.watch(c.args[1]);
+}
+
+// del-bond-iface [BOND] IFACE
+void delBondIface(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op("del-bond-iface");
+    if (c.args.size() == 2) b.member(op, "bond", c.args[0]);
+    b.member(op, "interface", c.args.back());
+    b.flag(op, "if_exists", c.options.ifExists);
+    b.push(op);
+}
+
+// set-controller BR TARGET... / del-controller BR / set-fail-mode BR MODE / del-fail-mode BR
+void controllerCmd(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op(c.name);
+    b.member(op, "bridge", c.args[0]);
+    if (c.name == "set-controller") {
+        rapidjson::Value targets(rapidjson::kArrayType);
+        for (std::size_t i = 1; i < c.args.size(); ++i) targets.PushBack(b.str(c.args[i]), b.alloc());
+        b.member(op, "targets", targets);
+    } else if (c.name == "set-fail-mode") {
+        b.member(op, "mode", c.args[1]);
+    }
+    b.push(op);
+}
+
+// set-ssl PRIVKEY CERT CACERT (paths made absolute: the daemon does not share our directory) / del-ssl
+void sslCmd(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op(c.name);
+    if (c.name == "set-ssl") {
+        const char* fields[] = {"private_key", "certificate", "ca_cert"};
+        for (int i = 0; i < 3; ++i) {
+            std::error_code ec;
+            auto abs = std::filesystem::absolute(c.args[i], ec);
+            b.member(op, fields[i], ec ? c.args[i] : abs.lexically_normal().string());
+        }
+    }
+    b.push(op);
+}
+
 void setCmd(OpBuilder& b, const Command& c) {
     const std::string table = canonicalTable(c.args[0]);
     for (std::size_t i = 2; i < c.args.size(); ++i) addSetOp(b, c.name, table, c.args[1], c.args[i]);
@@ -164,6 +213,12 @@ void buildOps(OpBuilder& b, const Command& c) {
     if (c.name == "add-port") return addPortOrBond(b, c, false);
     if (c.name == "add-bond") return addPortOrBond(b, c, true);
     if (c.name == "del-port") return delPort(b, c);
+    if (c.name == "add-bond-iface") return addBondIface(b, c);
+    if (c.name == "del-bond-iface") return delBondIface(b, c);
+    if (c.name == "set-controller" || c.name == "del-controller" || c.name == "set-fail-mode" ||
+        c.name == "del-fail-mode")
+        return controllerCmd(b, c);
+    if (c.name == "set-ssl" || c.name == "del-ssl") return sslCmd(b, c);
     if (c.name == "set") return setCmd(b, c);
     if (c.name == "clear") return clearCmd(b, c);
     if (c.name == "remove") return removeCmd(b, c);

@@ -1,5 +1,6 @@
 // Translation of vsctl's modifying commands into the ops of one `transact` request
-// (docs/protocol.md): add-br, del-br, add-port, add-bond, del-port, set, clear, remove.
+// (docs/protocol.md): add-br, del-br, add-port, add-bond, add-bond-iface, del-bond-iface,
+// del-port, set, clear, remove.
 // Runs before the daemon is contacted; value syntax errors surface here.
 //
 // Thread-safety: pure functions over their arguments.

@@ -28,11 +28,22 @@ constexpr CommandSpec kCommands[] = {
     {"add-port", 2, kMany, true, true, false, false},
     {"add-bond", 4, kMany, true, true, false, false},
     {"del-port", 1, 2, true, false, true, false},
+    {"add-bond-iface", 2, 2, true, true, false, false},
+    {"del-bond-iface", 1, 2, true, false, true, false},
     {"list-ports", 1, 1, false, false, false, false},
     {"port-to-br", 1, 1, false, false, false, false},
     {"list-ifaces", 1, 1, false, false, false, false},
     {"iface-to-br", 1, 1, false, false, false, false},
     {"show", 0, 0, false, false, false, false},
+    {"set-controller", 2, kMany, true, false, false, false},
+    {"get-controller", 1, 1, false, false, false, false},
+    {"del-controller", 1, 1, true, false, false, false},
+    {"set-fail-mode", 2, 2, true, false, false, false},
+    {"get-fail-mode", 1, 1, false, false, false, false},
+    {"del-fail-mode", 1, 1, true, false, false, false},
+    {"set-ssl", 3, 3, true, false, false, false},
+    {"get-ssl", 0, 0, false, false, false, false},
+    {"del-ssl", 0, 0, true, false, false, false},
     {"set", 3, kMany, true, false, false, false},
     {"get", 2, kMany, false, false, true, false},
     {"clear", 3, kMany, true, false, false, false},
@@ -214,6 +225,10 @@ Port commands:
                                     add network device PORT to BRIDGE
   [--may-exist] add-bond BRIDGE PORT IFACE... [COLUMN[:KEY]=VALUE]...
                                     add bonded port PORT made of IFACEs
+  [--may-exist] add-bond-iface BOND IFACE
+                                    add interface IFACE to bond BOND
+  [--if-exists] del-bond-iface [BOND] IFACE
+                                    remove interface IFACE from its bond
   [--if-exists] del-port [BRIDGE] PORT
                                     delete PORT (or the port of interface PORT)
   port-to-br PORT                   print the name of the bridge that contains PORT
@@ -222,7 +237,23 @@ Interface commands:
   list-ifaces BRIDGE                print the names of all interfaces on BRIDGE
   iface-to-br IFACE                 print the name of the bridge that contains IFACE
 
-Database commands (TABLE: Bridge, Port, Interface; records are named):
+Controller commands (docs/controller.md):
+  set-controller BRIDGE TARGET...   connect BRIDGE to controllers: tcp:HOST[:PORT], ssl:HOST[:PORT]
+                                    (the switch connects), ptcp:[PORT][:IP], pssl:[PORT][:IP]
+                                    (the switch listens); PORT defaults to 6653
+  get-controller BRIDGE             print the controllers of BRIDGE
+  del-controller BRIDGE             remove every controller of BRIDGE
+  set-fail-mode BRIDGE MODE         standalone (NORMAL while no controller) or secure
+  get-fail-mode BRIDGE              print the fail mode of BRIDGE (empty: standalone)
+  del-fail-mode BRIDGE              back to the default (standalone)
+
+SSL commands:
+  set-ssl PRIVKEY CERT CACERT       the switch's private key, certificate and the CA it trusts
+  get-ssl                           print the SSL configuration
+  del-ssl                           remove the SSL configuration
+
+Database commands (TABLE: Bridge, Port, Interface, Controller; records are named; a Controller by
+its target or by its bridge's name):
   [--columns=COL,...] [--if-exists] list TABLE [RECORD]...
   [--if-exists] get TABLE RECORD [COLUMN[:KEY]]...
   set TABLE RECORD COLUMN[:KEY]=VALUE...
@@ -236,6 +267,8 @@ Values: strings bare or "quoted"; maps {key=value,key2=value2}; e.g.
   vsctl set Bridge br0 other_config:mac-aging-time=10
   vsctl add-port br0 vx1 -- set Interface vx1 type=vxlan options:remote_ip=192.0.2.2
   vsctl add-port br0 p1 tag=10 -- set Port p2 trunks=10,20 vlan_mode=native-untagged
+  vsctl set-controller br0 ssl:192.0.2.1 -- set Controller br0 inactivity_probe=1000
+  vsctl add-bond br0 bond0 eth1 eth2 bond_mode=balance-tcp lacp=active other_config:lacp-time=fast
 
 Options:
   --socket PATH       management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)

@@ -205,12 +205,14 @@ std::vector<std::string> Snapshot::recordNames(std::string_view table) const {
         if (table == "Bridge") names.emplace_back(b.name.GetString());
         if (table == "Port") for (auto& n : portNames(b.value, {})) names.push_back(std::move(n));
         if (table == "Interface") for (auto& n : interfaceNames(b.value, {})) names.push_back(std::move(n));
+        if (table == "Controller") for (auto& n : sortedKeys(objectMember(b.value, "controller"))) names.push_back(std::move(n));
     }
     std::sort(names.begin(), names.end());
     return names;
 }
 
 bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::Document& out) const {
+    if (table == "Controller") return controllerRecord(name, out);
     const Value* base = table == "Bridge" ? findBridge(name)
                         : table == "Port" ? findPort(name)
                         : table == "Interface" ? findInterface(name) : nullptr;
@@ -220,7 +222,7 @@ bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::
     const char* children = table == "Bridge" ? "ports" : table == "Port" ? "interfaces" : nullptr;
     for (const auto& m : base->GetObject()) {
         std::string col = m.name.GetString();
-        if (children && col == children) {
+        if ((children && col == children) || (table == "Bridge" && col == "controller")) {
             Value names(rapidjson::kArrayType);
             for (const auto& n : sortedKeys(m.value)) names.PushBack(Value(n.c_str(), alloc), alloc);
             cols[col] = std::move(names);
@@ -241,6 +243,48 @@ bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::
     return true;
 }
 
+// A Controller record: named by its target, or by its bridge when the bridge has one controller
+// (as ovs-vsctl). Columns: target, the config columns, and is_connected / status from `get`.
+bool Snapshot::controllerRecord(std::string_view name, rapidjson::Document& out) const {
+    std::string bridge, target;
+    for (const auto& b : bridges().GetObject()) {
+        const Value& ctls = objectMember(b.value, "controller");
+        if (member(ctls, name)) {
+            bridge = b.name.GetString();
+            target = std::string(name);
+        }
+    }
+    if (target.empty()) {
+        const Value* b = findBridge(name);
+        if (!b) return false;
+        auto targets = sortedKeys(objectMember(*b, "controller"));
+        if (targets.size() != 1) return false;
+        bridge = std::string(name);
+        target = targets.front();
+    }
+    auto& alloc = out.GetAllocator();
+    std::map<std::string, Value> cols;
+    const Value& rec = objectMember(objectMember(*findBridge(bridge), "controller"), target);
+    for (const auto& m : rec.GetObject()) cols[m.name.GetString()].CopyFrom(m.value, alloc);
+    cols["is_connected"].SetBool(false);
+    cols["status"].SetObject();
+    const Value& st = objectMember(objectMember(objectMember(objectMember(get_, "status"), "controllers"), bridge), target);
+    for (const auto& m : st.GetObject()) cols[m.name.GetString()].CopyFrom(m.value, alloc);
+    out.SetObject();
+    out.AddMember("target", Value(target.c_str(), alloc), alloc);
+    for (auto& [col, v] : cols) out.AddMember(Value(col.c_str(), alloc), v, alloc);
+    return true;
+}
+
+std::string Snapshot::sslText(OutputFormat format) const {
+    const Value* ssl = member(objectMember(get_, "config"), "ssl");
+    if (format == OutputFormat::kJson) return ssl ? jsonLine(*ssl) : std::string("null\n");
+    if (!ssl || !ssl->IsObject()) return {};
+    return "Private key: " + std::string(stringMember(*ssl, "private_key")) + "\nCertificate: " +
+           std::string(stringMember(*ssl, "certificate")) + "\nCA Certificate: " +
+           std::string(stringMember(*ssl, "ca_cert")) + "\nBootstrap: false\n";
+}
+
 bool needsShow(const Command& cmd) { return !cmd.modifies && cmd.name == "show"; }
 bool needsGet(const Command& cmd) { return !cmd.modifies && cmd.name != "show"; }
 
@@ -259,6 +303,14 @@ ReadOutput evaluateRead(const Command& cmd, const Snapshot& snap, OutputFormat f
         return {nameOutput(bridge, format)};
     }
     if (cmd.name == "show") return {format == OutputFormat::kJson ? jsonLine(snap.show()) : formatShow(snap.show())};
+    if (cmd.name == "get-controller")
+        return {namesOutput(sortedKeys(objectMember(requireBridge(snap, a[0]), "controller")), format)};
+    if (cmd.name == "get-fail-mode") {
+        std::string_view mode = stringMember(requireBridge(snap, a[0]), "fail_mode");
+        if (format == OutputFormat::kJson) return {mode.empty() ? std::string("null\n") : nameOutput(std::string(mode), format)};
+        return {mode.empty() ? std::string() : std::string(mode) + "\n"};
+    }
+    if (cmd.name == "get-ssl") return {snap.sslText(format)};
     if (cmd.name == "get") return getCommand(cmd, snap, format);
     if (cmd.name == "list") return listCommand(cmd, snap, format);
     throw CliError("internal error: '" + cmd.name + "' is not a read command");
@@ -270,6 +322,14 @@ std::string formatShow(const rapidjson::Value& showResult) {
     if (!bridges || !bridges->IsArray()) return out;
     for (const auto& b : bridges->GetArray()) {
         out += "Bridge " + formatAtom(stringMember(b, "name")) + "\n";
+        if (const Value* ctls = member(b, "controller"); ctls && ctls->IsArray())
+            for (const auto& c : ctls->GetArray()) {
+                out += "    Controller " + formatAtom(stringMember(c, "target")) + "\n";
+                const Value* up = member(c, "is_connected");
+                if (up && up->IsBool() && up->GetBool()) out += "        is_connected: true\n";
+            }
+        if (std::string_view mode = stringMember(b, "fail_mode"); !mode.empty())
+            out += "    fail_mode: " + formatAtom(mode) + "\n";
         const Value* ports = member(b, "ports");
         if (!ports || !ports->IsArray()) continue;
         for (const auto& p : ports->GetArray()) {

@@ -1,7 +1,9 @@
 // Evaluation of vsctl's read-only commands (list-br, br-exists, list-ports, port-to-br,
-// list-ifaces, iface-to-br, show, get, list) against a Snapshot: the result of one `get` call
-// (config + runtime status) and, for `show`, one `show` call. Records are views of that data:
-// Bridge (name, other_config, external_ids, ports), Port (name, tag, trunks, vlan_mode,
+// list-ifaces, iface-to-br, show, get, list, get-controller, get-fail-mode, get-ssl) against a
+// Snapshot: the result of one `get` call (config + runtime status) and, for `show`, one `show`
+// call. Records are views of that data:
+// Bridge (name, other_config, external_ids, fail_mode, controller (targets), ports), Controller
+// (target, its columns, is_connected, status), Port (name, tag, trunks, vlan_mode,
 // other_config, external_ids, interfaces), Interface (config columns merged with its status: ofport, error, mac_in_use,
 // mtu, link_state, statistics, ...). Columns the daemon adds later appear automatically.
 //
@@ -46,7 +48,12 @@ public:
     // record does not exist.
     bool record(std::string_view table, std::string_view name, rapidjson::Document& out) const;
 
+    // get-ssl's output: "Private key: ...\nCertificate: ...\nCA Certificate: ...\nBootstrap: false\n"
+    // (nothing when unset), or the SSL record as JSON.
+    std::string sslText(OutputFormat format) const;
+
 private:
+    bool controllerRecord(std::string_view name, rapidjson::Document& out) const;
     const rapidjson::Value& bridges() const;
     const rapidjson::Value* interfaceStatus(std::string_view name) const;
 

@@ -121,7 +121,7 @@ void mapToJson(std::string_view text, rapidjson::Value& out, rapidjson::Document
 }  // namespace
 
 const std::vector<std::string>& knownTables() {
-    static const std::vector<std::string> tables = {"Bridge", "Port", "Interface"};
+    static const std::vector<std::string> tables = {"Bridge", "Port", "Interface", "Controller"};
     return tables;
 }
 
@@ -134,15 +134,18 @@ std::string canonicalTable(std::string_view name) {
     }
     if (prefixed.size() == 1) return prefixed.front();
     if (prefixed.size() > 1) throw CliError("\"" + std::string(name) + "\" matches multiple tables");
-    throw CliError("unknown table \"" + std::string(name) + "\" (tables: Bridge, Port, Interface)");
+    throw CliError("unknown table \"" + std::string(name) + "\" (tables: Bridge, Port, Interface, Controller)");
 }
 
 ColumnKind columnKind(std::string_view table, std::string_view column) {
     if (column == "other_config" || column == "external_ids") return ColumnKind::kMap;
     if (column == "name") return ColumnKind::kReadOnly;
-    if (table == "Bridge" && column == "ports") return ColumnKind::kReadOnly;
+    if (table == "Bridge" && (column == "ports" || column == "controller")) return ColumnKind::kReadOnly;
+    if (table == "Bridge" && column == "fail_mode") return ColumnKind::kString;
+    if (table == "Controller" && (column == "target" || column == "is_connected" || column == "status"))
+        return ColumnKind::kReadOnly;
     if (table == "Port" && column == "interfaces") return ColumnKind::kReadOnly;
-    if (table == "Port" && column == "vlan_mode") return ColumnKind::kString;  // tag, trunks: inferred (10, [10,20], 10,20)
+    if (table == "Port" && (column == "vlan_mode" || column == "bond_mode" || column == "lacp")) return ColumnKind::kString;  // tag, trunks: inferred (10, [10,20], 10,20)
     if (table == "Interface") {
         static const std::set<std::string_view> readOnly = {"ofport", "error", "statistics", "mac_in_use",
                                                             "mtu", "link_state"};

@@ -10,6 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "protocol/jsonrpc.h"
+#include "vswitchd/config_controller.h"
 #include "vswitchd/config_schema.h"
 
 namespace vs::vswitchd {
@@ -125,6 +126,7 @@ void checkNamesAndOfports(const Config& cfg) {
             }
         }
     }
+    if (auto p = bondProblem(cfg)) fail("$.bridges", *p);
     if (auto p = localPortProblem(cfg, /*missingOk=*/true)) {
         std::string path = child(child(child("$.bridges", p->bridge), "ports"), p->port);
         if (!p->iface.empty()) path = child(child(path, "interfaces"), p->iface);
@@ -158,6 +160,7 @@ Value configToJson(const Config& cfg, JsonAlloc& a) {
     }
     Value out(rapidjson::kObjectType);
     out.AddMember("bridges", bridges, a);
+    out.AddMember("ssl", sslToJson(cfg.ssl, a), a);
     return out;
 }
 
@@ -169,6 +172,7 @@ std::string configToFileText(const Config& cfg) {
     doc.AddMember("seq", static_cast<uint64_t>(cfg.seq), a);
     Value body = configToJson(cfg, a);
     doc.AddMember("bridges", body["bridges"], a);
+    doc.AddMember("ssl", body["ssl"], a);
     rapidjson::StringBuffer sb;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
     w.SetIndent(' ', 1);
@@ -208,6 +212,8 @@ Config configFromJson(const Value& root) {
                 return cfg.bridges.emplace(bn, std::move(br)).second;
             });
             haveBridges = true;
+        } else if (name == "ssl") {  // optional: files written before it existed lack it
+            cfg.ssl = sslFromJson(m.value, path);
         } else {
             fail(path, "unknown member");
         }
@@ -222,6 +228,7 @@ Config configFromJson(const Value& root) {
 
 Config configFromFileText(std::string_view text) {
     if (text.empty()) throw ConfigFormatError("the file is empty");
+    if (auto deep = protocol::checkJsonDepth(text)) throw ConfigFormatError("invalid JSON: " + *deep);
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
     if (doc.HasParseError())

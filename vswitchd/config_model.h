@@ -28,13 +28,47 @@ struct PortConfig {
     std::optional<int> tag;          // 802.1Q VLAN (0..4095) of an access / native port
     std::vector<int> trunks;         // VLANs a trunk carries, sorted and unique; empty = all
     std::string vlan_mode;           // "" (implicit) | access | trunk | native-tagged | native-untagged
+    // Bonding (docs/bonds.md), as Open vSwitch's Port table. other_config keys: bond-primary,
+    // bond-rebalance-interval (ms), lacp-time (fast|slow), lacp-fallback-ab (true|false).
+    std::string bond_mode;           // "" (= active-backup) | active-backup | balance-slb | balance-tcp
+    std::string lacp;                // "" (= off) | active | passive | off
+    int bond_updelay = 0;            // ms a member's link must stay up before it is enabled
+    int bond_downdelay = 0;          // ms a member's link must stay down before it is disabled
     StringMap other_config;
     StringMap external_ids;
     bool operator==(const PortConfig&) const = default;
 };
 
+// A controller of a bridge (Open vSwitch's Controller table; docs/controller.md), keyed by its
+// target ("tcp:HOST[:PORT]", "ssl:HOST[:PORT]", "ptcp:[PORT][:IP]", "pssl:[PORT][:IP]").
+// Unset optional columns take the defaults below.
+struct ControllerConfig {
+    static constexpr int kDefaultInactivityProbeMs = 5000;
+    static constexpr int kDefaultMaxBackoffMs = 8000;
+    static constexpr int kDefaultRateLimit = 1000;  // packet_in per second
+    std::optional<int> inactivity_probe;        // ms of silence before an echo probe; 0 = no probes
+    std::optional<int> max_backoff;             // ms, the longest wait between connection attempts
+    std::optional<int> controller_rate_limit;   // packet_in messages per second to this controller
+    std::optional<int> controller_burst_limit;  // packet_in messages saved up (default: rate / 4)
+    StringMap other_config;
+    StringMap external_ids;
+    int probeMs() const { return inactivity_probe.value_or(kDefaultInactivityProbeMs); }
+    int maxBackoffMs() const { return max_backoff.value_or(kDefaultMaxBackoffMs); }
+    bool operator==(const ControllerConfig&) const = default;
+};
+
+// The switch's own TLS identity and the CA it trusts (Open vSwitch's SSL table; set-ssl).
+struct SslConfig {
+    std::string private_key;
+    std::string certificate;
+    std::string ca_cert;
+    bool operator==(const SslConfig&) const = default;
+};
+
 struct BridgeConfig {
     std::map<std::string, PortConfig> ports;
+    std::map<std::string, ControllerConfig> controllers;  // by target
+    std::string fail_mode;   // "" (= standalone) | standalone | secure
     StringMap other_config;  // mac-aging-time (s, default 300), mac-table-size (default 8192)
     StringMap external_ids;
     bool operator==(const BridgeConfig&) const = default;
@@ -43,6 +77,7 @@ struct BridgeConfig {
 struct Config {
     std::uint64_t seq = 0;  // bumped by every committed transaction
     std::map<std::string, BridgeConfig> bridges;
+    std::optional<SslConfig> ssl;
     bool operator==(const Config&) const = default;
 };
 

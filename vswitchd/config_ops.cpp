@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "vswitchd/config_controller.h"
 #include "vswitchd/config_schema.h"
 
 namespace vs::vswitchd {
@@ -174,6 +175,46 @@ void opDelPort(Config& cfg, const OpArgs& a) {
     cfg.bridges.at(where->bridge).ports.erase(where->port);
 }
 
+// add-bond-iface BOND IFACE: a new interface (with the bridge's lowest free ofport) in an existing
+// port, which becomes (or stays) a bond. --may-exist: fine if IFACE is already in BOND.
+void opAddBondIface(Config& cfg, const OpArgs& a) {
+    std::string bond = a.string("bond");
+    std::string iface = a.newName("interface");
+    auto where = findPort(cfg, bond);
+    if (!where) fail(ErrorCode::kNotFound, "no port named " + bond);
+    if (isLocalPort(where->bridge, where->port))
+        fail(ErrorCode::kInvalidValue, "cannot add an interface to " + bond + ": it is the local port of bridge " + where->bridge);
+    BridgeConfig& br = cfg.bridges.at(where->bridge);
+    PortConfig& pc = br.ports.at(where->port);
+    if (pc.interfaces.count(iface)) {
+        if (a.flag("may_exist")) return;
+        fail(ErrorCode::kAlreadyExists, "port " + bond + " already has an interface named " + iface);
+    }
+    if (auto why = nameConflict(cfg, iface))
+        fail(ErrorCode::kAlreadyExists, "cannot create an interface named " + iface + " because " + *why);
+    int ofport = lowestFreeOfport(br);
+    if (ofport == 0) fail(ErrorCode::kInvalidValue, "bridge " + where->bridge + " has no free ofport left");
+    pc.interfaces[iface].ofport = ofport;
+}
+
+// del-bond-iface [BOND] IFACE: removes an interface from its port; a port keeps at least one.
+void opDelBondIface(Config& cfg, const OpArgs& a) {
+    std::optional<std::string> bond = a.optString("bond");
+    std::string iface = a.string("interface");
+    auto where = findInterface(cfg, iface);
+    if (!where) {
+        if (a.flag("if_exists")) return;
+        fail(ErrorCode::kNotFound, "no interface named " + iface);
+    }
+    if (bond && !findPort(cfg, *bond)) fail(ErrorCode::kNotFound, "no port named " + *bond);
+    if (bond && where->port != *bond) fail(ErrorCode::kNotFound, "port " + *bond + " does not have an interface " + iface);
+    PortConfig& pc = cfg.bridges.at(where->bridge).ports.at(where->port);
+    if (pc.interfaces.size() <= 1)
+        fail(ErrorCode::kInvalidValue, "cannot remove interface " + iface + " from port " + where->port +
+                                           ": it is the port's last interface (a port needs at least one; use del-port)");
+    pc.interfaces.erase(iface);
+}
+
 // set / clear / remove on one table, through its column definitions.
 class Table {
 public:
@@ -266,6 +307,10 @@ const Table& tableOrFail(const std::string& name) {
                                                             std::vector<std::string>{"name", "interfaces"}, findPortRec);
         t["interface"] = std::make_unique<TableImpl<InterfaceConfig>>(
             "Interface", "interface", interfaceColumns(), std::vector<std::string>{"name"}, findInterfaceRec);
+        // Records: a target, or the name of a bridge with one controller (config_controller.h).
+        t["controller"] = std::make_unique<TableImpl<ControllerConfig>>(
+            "Controller", "controller", controllerColumns(),
+            std::vector<std::string>{"target", "is_connected", "status"}, findControllerRecord);
         return t;
     }();
     std::string lower = name;
@@ -290,6 +335,25 @@ void opRemove(Config& cfg, const OpArgs& a) {
     t.remove(cfg, a.string("record"), a.string("column"), a.string("key"));
 }
 
+// Controller channel ops (config_controller.h).
+void opSetController(Config& cfg, const OpArgs& a) {
+    const Value& v = a.required("targets");
+    if (!v.IsArray() || v.Empty()) fail(ErrorCode::kInvalidParams, "field 'targets' must be a non-empty array of strings");
+    std::vector<std::string> targets;
+    for (const auto& t : v.GetArray()) {
+        if (!t.IsString()) fail(ErrorCode::kInvalidParams, "field 'targets' must be a non-empty array of strings");
+        targets.push_back(str(t));
+    }
+    setControllers(cfg, a.string("bridge"), targets);
+}
+void opDelController(Config& cfg, const OpArgs& a) { delControllers(cfg, a.string("bridge")); }
+void opSetFailMode(Config& cfg, const OpArgs& a) { setFailMode(cfg, a.string("bridge"), a.string("mode")); }
+void opDelFailMode(Config& cfg, const OpArgs& a) { delFailMode(cfg, a.string("bridge")); }
+void opSetSsl(Config& cfg, const OpArgs& a) {
+    setSsl(cfg, SslConfig{a.string("private_key"), a.string("certificate"), a.string("ca_cert")});
+}
+void opDelSsl(Config& cfg, const OpArgs&) { delSsl(cfg); }
+
 struct OpSpec {
     std::vector<std::string_view> fields;  // besides "op"
     void (*run)(Config&, const OpArgs&);
@@ -301,6 +365,14 @@ const std::map<std::string, OpSpec, std::less<>>& opTable() {
         {"del-br", {{"bridge", "if_exists"}, opDelBr}},
         {"add-port", {{"bridge", "port", "interfaces", "may_exist"}, opAddPort}},
         {"del-port", {{"bridge", "port", "if_exists"}, opDelPort}},
+        {"add-bond-iface", {{"bond", "interface", "may_exist"}, opAddBondIface}},
+        {"del-bond-iface", {{"bond", "interface", "if_exists"}, opDelBondIface}},
+        {"set-controller", {{"bridge", "targets"}, opSetController}},
+        {"del-controller", {{"bridge"}, opDelController}},
+        {"set-fail-mode", {{"bridge", "mode"}, opSetFailMode}},
+        {"del-fail-mode", {{"bridge"}, opDelFailMode}},
+        {"set-ssl", {{"private_key", "certificate", "ca_cert"}, opSetSsl}},
+        {"del-ssl", {{}, opDelSsl}},
         {"set", {{"table", "record", "column", "key", "value"}, opSet}},
         {"clear", {{"table", "record", "column"}, opClear}},
         {"remove", {{"table", "record", "column", "key"}, opRemove}},
@@ -337,6 +409,9 @@ void applyOps(Config& cfg, const Value& ops) {
             throw OpError(e.code, e.what(), static_cast<int>(i));
         }
     }
+    // Rules across columns hold for the transaction as a whole (add-bond ... bond_mode=balance-tcp
+    // lacp=active sets them in two ops).
+    if (auto p = bondProblem(cfg)) throw OpError(ErrorCode::kInvalidValue, *p);
 }
 
 }  // namespace vs::vswitchd

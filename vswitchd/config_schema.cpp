@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include "vswitchd/config_controller.h"
+
 namespace vs::vswitchd {
 namespace {
 
@@ -215,6 +217,48 @@ ColumnDef<PortConfig> vlanModeColumn() {
     return c;
 }
 
+// An optional enum column (bond_mode, lacp): null / "" / [] / clear mean unset, shown as null.
+template <class R>
+ColumnDef<R> optionalEnumColumn(const char* name, std::string R::*member, std::vector<std::string> allowed) {
+    allowed.insert(allowed.begin(), "");
+    ColumnDef<R> c = enumColumn(name, member, allowed, "");
+    std::string n = name;
+    c.toJson = [n, member](const R& r, Value& obj, JsonAlloc& a) {
+        Value v;
+        if (!(r.*member).empty()) v.SetString((r.*member).c_str(), a);
+        obj.AddMember(Value(n.c_str(), a), v, a);
+    };
+    auto fromString = c.fromJson;
+    c.fromJson = [fromString, member](R& r, const Value& v) {
+        if (v.IsNull() || (v.IsArray() && v.Empty())) { (r.*member).clear(); return; }
+        fromString(r, v);
+    };
+    return c;
+}
+
+// An integer column in lo..hi, given as a JSON integer or a decimal string (bond_updelay=100).
+template <class R>
+ColumnDef<R> intColumn(const char* name, int R::*member, int lo, int hi) {
+    ColumnDef<R> c;
+    c.name = name;
+    std::string n = name;
+    c.toJson = [n, member](const R& r, Value& obj, JsonAlloc& a) { obj.AddMember(Value(n.c_str(), a), Value(r.*member), a); };
+    c.fromJson = [member, lo, hi](R& r, const Value& v) {
+        std::optional<std::string> text;
+        if (v.IsInt64()) text = std::to_string(v.GetInt64());
+        else if (v.IsString()) text = str(v);
+        else throw ColumnError(ErrorCode::kInvalidParams, "", "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+        if (auto problem = intRange(lo, hi)(*text)) throw ColumnError(ErrorCode::kInvalidValue, "", *problem);
+        r.*member = std::stoi(*text);
+    };
+    c.clear = [member](R& r) { r.*member = 0; };
+    return c;
+}
+
+ValueCheck validName() {
+    return [](const std::string& v) { return checkName(v); };
+}
+
 bool nameChar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
            c == '-';
@@ -248,6 +292,8 @@ const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
                   {{"mac-aging-time", intRange(1, 1000000)}, {"mac-table-size", intRange(1, 1000000)},
                    {"flow-limit", intRange(1, 10000000)}, {"tunnel-split-horizon", oneOf({"true", "false"})}}),
         mapColumn("external_ids", &BridgeConfig::external_ids),
+        failModeColumn(),     // config_controller.cpp
+        controllersColumn(),
     };
     return cols;
 }
@@ -257,7 +303,15 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
         tagColumn(),
         trunksColumn(),
         vlanModeColumn(),
-        mapColumn("other_config", &PortConfig::other_config),
+        optionalEnumColumn("bond_mode", &PortConfig::bond_mode, {"active-backup", "balance-slb", "balance-tcp"}),
+        optionalEnumColumn("lacp", &PortConfig::lacp, {"active", "passive", "off"}),
+        intColumn("bond_updelay", &PortConfig::bond_updelay, 0, 3600000),
+        intColumn("bond_downdelay", &PortConfig::bond_downdelay, 0, 3600000),
+        mapColumn("other_config", &PortConfig::other_config,
+                  {{"bond-primary", validName()},
+                   {"bond-rebalance-interval", intRange(0, 10000)},
+                   {"lacp-time", oneOf({"fast", "slow"})},
+                   {"lacp-fallback-ab", oneOf({"true", "false"})}}),
         mapColumn("external_ids", &PortConfig::external_ids),
     };
     return cols;
@@ -336,6 +390,14 @@ std::optional<LocalPortProblem> localPortProblem(const Config& cfg, bool missing
                     return LocalPortProblem{bn, pn, in, "ofport",
                                             "ofport " + std::to_string(kLocalOfport) +
                                                 " (OFPP_LOCAL) is reserved for the local port of bridge " + bn};
+    return std::nullopt;
+}
+
+std::optional<std::string> bondProblem(const Config& cfg) {
+    for (const auto& [bn, br] : cfg.bridges)
+        for (const auto& [pn, port] : br.ports)
+            if (port.bond_mode == "balance-tcp" && port.lacp != "active" && port.lacp != "passive")
+                return "Port " + pn + " bond_mode: balance-tcp requires LACP (also set lacp=active or lacp=passive)";
     return std::nullopt;
 }
 

@@ -117,6 +117,11 @@ struct LocalPortProblem {
 // The first problem in `cfg`, or nullopt. `missingOk`: a bridge without its local port is not a
 // problem (files written before local ports existed; see addMissingLocalPorts).
 std::optional<LocalPortProblem> localPortProblem(const Config& cfg, bool missingOk = false);
+// Rules across a port's bond columns (docs/bonds.md): balance-tcp needs LACP (Open vSwitch
+// accepts it and then drops every frame while LACP is off; we refuse it). The first problem, or
+// nullopt.
+std::optional<std::string> bondProblem(const Config& cfg);
+
 // Gives every bridge that lacks one its local port (loading a file written before local ports
 // existed). Returns the names of the bridges changed.
 std::vector<std::string> addMissingLocalPorts(Config& cfg);

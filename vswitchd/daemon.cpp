@@ -10,22 +10,27 @@ Daemon::Daemon(boost::asio::io_context& io, DaemonOptions opts)
     : io_(io), opts_(std::move(opts)), store_(ConfigStore::open(opts_.config)),
       flow_store_(opts_.config.string() + ".flows"), persisted_flows_(flow_store_.load()),
       ofproto_(std::make_unique<ofproto::Ofproto>()),
-      reconciler_(std::make_unique<Reconciler>(*ofproto_)), timer_(io) {}
+      reconciler_(std::make_unique<Reconciler>(*ofproto_)),
+      controllers_(std::make_unique<ControllerManager>(io, *ofproto_)), timer_(io) {}
 
 Daemon::~Daemon() { shutdown(); }
 
 void Daemon::start() {
+    bonds_ = std::make_unique<BondDriver>(io_, *ofproto_);
     reconciler_->apply(store_.config());
     restoreFlows();
+    controllers_->apply(store_.config());
     ofproto_->start();
     auto table = std::make_shared<MethodTable>();
     registerRpcMethods(*table, *this);
     registerFlowMethods(*table, *this);
     registerOfprotoMethods(*table, *this);
+    registerBondMethods(*table, *this);
     server_ = std::make_unique<MgmtServer>(
         io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) { (*table)(r, res); });
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
         reconciler_->linkChanged(store_.config(), ev.name);
+        bonds_->linkEvent(ev);
     });
     armTimer();
     log::info("vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
@@ -73,9 +78,13 @@ std::optional<std::string> Daemon::saveFlows() {
 
 void Daemon::shutdown() {
     timer_.cancel();
+    // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
+    if (ofproto_ && ofproto_->flowTableVersion() != saved_flow_version_) saveFlows();
     if (server_) server_->close();
     server_.reset();
     links_.reset();
+    controllers_.reset();  // closes controller connections before the switch goes away
+    bonds_.reset();
     if (ofproto_) ofproto_->datapath().stop();
     reconciler_.reset();
     ofproto_.reset();  // closes every datapath port

@@ -16,7 +16,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "ofproto/ofproto.h"
+#include "vswitchd/bond_driver.h"
 #include "vswitchd/config_store.h"
+#include "vswitchd/controller.h"
 #include "vswitchd/flow_store.h"
 #include "vswitchd/link_monitor.h"
 #include "vswitchd/mgmt_server.h"
@@ -41,6 +43,7 @@ public:
     std::optional<std::string> saveFlows();
     ofproto::Ofproto& ofproto() { return *ofproto_; }
     Reconciler& reconciler() { return *reconciler_; }
+    ControllerManager& controllers() { return *controllers_; }
 
 private:
     void armTimer();
@@ -56,6 +59,8 @@ private:
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;
     std::unique_ptr<LinkMonitor> links_;
+    std::unique_ptr<ControllerManager> controllers_;  // controller connections and fail modes
+    std::unique_ptr<BondDriver> bonds_;
     boost::asio::steady_timer timer_;
 };
 
@@ -64,5 +69,7 @@ void registerRpcMethods(MethodTable& t, Daemon& d);
 // The flow-table methods (rpc_flows.cpp) and switch introspection (rpc_ofproto.cpp).
 void registerFlowMethods(MethodTable& t, Daemon& d);
 void registerOfprotoMethods(MethodTable& t, Daemon& d);
+// bond/show and lacp/show (rpc_bond.cpp).
+void registerBondMethods(MethodTable& t, Daemon& d);
 
 }  // namespace vs::vswitchd

@@ -16,8 +16,12 @@ std::optional<std::string> Reconciler::error(const std::string& iface) const {
 }
 
 std::shared_ptr<dp::Port> Reconciler::port(const std::string& iface) const {
-    for (const auto& [name, r] : ports_)
-        if (r.cfg.interfaces.count(iface)) return r.port;
+    for (const auto& [name, r] : ports_) {
+        if (!r.cfg.interfaces.count(iface)) continue;
+        if (!r.bond) return r.port;
+        auto m = r.members.find(iface);
+        return m == r.members.end() ? nullptr : m->second;
+    }
     return nullptr;
 }
 
@@ -49,6 +53,7 @@ void Reconciler::apply(const Config& cfg) {
 }
 
 void Reconciler::linkChanged(const Config& cfg, const std::string& name) {
+    reopenBondMember(name);
     for (auto it = ports_.begin(); it != ports_.end(); ++it) {
         auto* sys = dynamic_cast<dp::AfPacketPort*>(it->second.port.get());
         if (!sys || sys->name() != name) continue;
@@ -71,7 +76,9 @@ void Reconciler::removeStale(const Config& cfg) {
             auto p = b->second.ports.find(name);
             if (p != b->second.ports.end()) pc = &p->second;
         }
-        if (pc && pc->interfaces == r.cfg.interfaces) { ++it; continue; }
+        // A bond stays a bond while its members change (reconcileBond); other changes recreate.
+        bool keep = pc && (isBond(*pc) ? r.bond : !r.bond && pc->interfaces == r.cfg.interfaces);
+        if (keep) { ++it; continue; }
         log::info("removing port {} from bridge {}", name, r.bridge);
         of_.removePort(r.bridge, name);
         tunnels_.detach(r.dp_port);
@@ -100,15 +107,16 @@ void Reconciler::addMissing(const Config& cfg) {
         of_.setBridgeSettings(bname, settingsOf(bc));
         for (const auto& [pname, pc] : bc.ports) {
             auto vlan = ofproto::PortVlan::fromColumns(pc.tag, pc.trunks, pc.vlan_mode);
+            if (isBond(pc)) {
+                reconcileBond(bname, pname, pc, vlan);
+                continue;
+            }
             if (auto run = ports_.find(pname); run != ports_.end()) {
                 of_.setPortVlan(bname, pname, vlan);
                 run->second.cfg = pc;
                 continue;
             }
-            if (pc.interfaces.size() != 1) {
-                for (const auto& [in, ic] : pc.interfaces) errors_[in] = "bonds are not supported yet";
-                continue;
-            }
+            if (pc.interfaces.size() != 1) continue;  // the store refuses ports without interfaces
             const auto& [iname, ic] = *pc.interfaces.begin();
             auto port = openInterface(iname, ic);
             if (!port) continue;

@@ -39,12 +39,21 @@ private:
         PortConfig cfg;
         std::shared_ptr<dp::Port> port;
         std::uint32_t dp_port = 0;
+        bool bond = false;  // a bond: its interfaces that run are in `members`
+        std::map<std::string, std::shared_ptr<dp::Port>> members;
     };
 
     void removeStale(const Config& cfg);
     void addMissing(const Config& cfg);
     std::shared_ptr<dp::Port> openInterface(const std::string& name, const InterfaceConfig& ic);
     static ofproto::BridgeSettings settingsOf(const BridgeConfig& bc);
+    // Bonds (reconciler_bond.cpp): members are added and removed one by one, so that
+    // add-bond-iface / del-bond-iface do not disturb the members that stay.
+    static bool isBond(const PortConfig& pc);
+    static ofproto::BondSettings bondSettingsOf(const PortConfig& pc);
+    void reconcileBond(const std::string& bridge, const std::string& port, const PortConfig& pc,
+                       const ofproto::PortVlan& vlan);
+    void reopenBondMember(const std::string& netdev);
 
     ofproto::Ofproto& of_;
     std::set<std::string> bridges_;

@@ -4,6 +4,7 @@
 
 #include "datapath/coverage.h"
 #include "datapath/poll_thread.h"
+#include "vswitchd/config_controller.h"
 #include "vswitchd/config_json.h"
 #include "vswitchd/daemon.h"
 
@@ -74,6 +75,26 @@ rapidjson::Value interfaceStatus(Daemon& d, const std::string& name, const Inter
     return v;
 }
 
+// {BRIDGE: {TARGET: {"is_connected": bool, "status": {...}}}} (the Controller status columns).
+rapidjson::Value controllerStatus(Daemon& d, const Config& c, Alloc& a) {
+    rapidjson::Value out(rapidjson::kObjectType);
+    for (const auto& [bn, b] : c.bridges) {
+        if (b.controllers.empty()) continue;
+        rapidjson::Value per(rapidjson::kObjectType);
+        for (const auto& [target, cc] : b.controllers) {
+            auto st = d.controllers().status(bn, target).value_or(ControllerStatus{});
+            rapidjson::Value o(rapidjson::kObjectType);
+            o.AddMember("is_connected", st.is_connected, a);
+            rapidjson::Value m(rapidjson::kObjectType);
+            for (const auto& [k, v] : st.status) m.AddMember(str(k, a), str(v, a), a);
+            o.AddMember("status", m, a);
+            per.AddMember(str(target, a), o, a);
+        }
+        out.AddMember(str(bn, a), per, a);
+    }
+    return out;
+}
+
 void methodGet(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
     auto& a = res.GetAllocator();
     const Config& c = d.store().config();
@@ -86,6 +107,7 @@ void methodGet(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
             for (const auto& [in, ic] : p.interfaces) ifaces.AddMember(str(in, a), interfaceStatus(d, in, ic, a), a);
     rapidjson::Value status(rapidjson::kObjectType);
     status.AddMember("interfaces", ifaces, a);
+    status.AddMember("controllers", controllerStatus(d, c, a), a);
     res.AddMember("status", status, a);
 }
 
@@ -93,9 +115,17 @@ void methodTransact(Daemon& d, const protocol::Request& req, rapidjson::Document
     if (!req.params.IsObject() || !req.params.HasMember("ops") || !req.params["ops"].IsArray())
         throw RpcError(ErrorCode::kInvalidParams, "param 'ops' must be an array of operations");
     auto before = interfaces(d.store().config());
+    if (auto bad = checkSslOps(req.params["ops"])) {  // files are checked here, not when a journal replays
+        auto data = std::make_shared<rapidjson::Document>(rapidjson::kObjectType);
+        data->AddMember("op_index", bad->first, data->GetAllocator());
+        throw RpcError(ErrorCode::kInvalidValue, bad->second, data);
+    }
     TransactResult r = d.store().transact(req.params["ops"]);
     if (!r.ok()) throw r.error->toRpcError();
     if (r.changed) d.reconciler().apply(d.store().config());
+    // A fail mode or controller change may flush the flow tables: make that durable now, so that a
+    // crash cannot bring back rules (a secure bridge's NORMAL rule) the bridge no longer has.
+    if (r.changed && d.controllers().apply(d.store().config())) d.saveFlows();
     auto& a = res.GetAllocator();
     res.SetObject();
     res.AddMember("seq", r.seq, a);
@@ -144,6 +174,19 @@ void methodShow(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
         }
         rapidjson::Value bo(rapidjson::kObjectType);
         bo.AddMember("name", str(bn, a), a);
+        // Controllers and fail mode only when set (ovs-vsctl show prints them only then).
+        if (!b.controllers.empty()) {
+            rapidjson::Value ctls(rapidjson::kArrayType);
+            for (const auto& [target, cc] : b.controllers) {
+                rapidjson::Value co(rapidjson::kObjectType);
+                co.AddMember("target", str(target, a), a);
+                auto st = d.controllers().status(bn, target);
+                co.AddMember("is_connected", st && st->is_connected, a);
+                ctls.PushBack(co, a);
+            }
+            bo.AddMember("controller", ctls, a);
+        }
+        if (!b.fail_mode.empty()) bo.AddMember("fail_mode", str(b.fail_mode, a), a);
         bo.AddMember("ports", ports, a);
         bridges.PushBack(bo, a);
     }

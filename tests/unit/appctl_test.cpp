@@ -36,7 +36,11 @@ TEST(AppctlParse, Params) {
     EXPECT_EQ(paramsOf({"fdb/flush", "br0"}), R"({"bridge":"br0"})");
     EXPECT_EQ(paramsOf({"dpif/show"}), "null");
     EXPECT_EQ(paramsOf({"version"}), "null");
-    EXPECT_EQ(paramsOf({"bond/show", "bond0", "-x"}), R"({"args":["bond0","-x"]})");
+    EXPECT_EQ(paramsOf({"stp/show", "br0", "-x"}), R"({"args":["br0","-x"]})") << "unknown commands pass through";
+    EXPECT_EQ(paramsOf({"bond/show"}), "{}");
+    EXPECT_EQ(paramsOf({"bond/show", "bond0"}), R"({"bond":"bond0"})");
+    EXPECT_EQ(paramsOf({"lacp/show", "bond0"}), R"({"bond":"bond0"})");
+    EXPECT_THROW(parseAppctlArgs({"bond/show", "a", "b"}), CliError);
 }
 
 TEST(AppctlParse, Options) {
@@ -81,7 +85,7 @@ TEST(AppctlFormat, CoverageVersionFlushGeneric) {
               "drop_runt  12\nupcall     3\n");
     EXPECT_EQ(text("version", R"({"version":"0.1.0","protocol":1})"), "vswitchd (vswitch) 0.1.0 (protocol 1)\n");
     EXPECT_EQ(text("fdb/flush", R"({"flushed":4})"), "table successfully flushed\n");
-    EXPECT_EQ(text("lacp/show", R"("lacp: nothing\n")"), "lacp: nothing\n");
+    EXPECT_EQ(text("stp/show", R"("stp: nothing\n")"), "stp: nothing\n");
     EXPECT_EQ(text("x/y", R"({"a":1})"), "{\n  \"a\": 1\n}\n");
 }
 
@@ -136,4 +140,35 @@ TEST(AppctlRun, ArgumentErrorsDoNotConnect) {
 }
 
 }  // namespace
+TEST(AppctlFormat, BondAndLacpShowInOpenVswitchLayout) {
+    std::string bond = text("bond/show", R"({"bonds":[{"name":"bond0","bridge":"br0","bond_mode":"balance-tcp",
+        "effective_mode":"balance-tcp","lacp":"active","lacp_status":"negotiated","lacp_fallback_ab":false,
+        "updelay":0,"downdelay":200,"rebalance_interval":10000,"next_rebalance_ms":4000,"primary":null,
+        "active_member":"p1","members":[
+          {"name":"p1","ofport":1,"enabled":true,"active":true,"carrier":true,"may_enable":true,"delay_ms":null,
+           "load_bytes":4096,"tx_packets":10,"tx_bytes":4096,"rx_packets":2,"rx_bytes":120},
+          {"name":"p2","ofport":2,"enabled":false,"active":false,"carrier":false,"may_enable":false,"delay_ms":150,
+           "load_bytes":0}],
+        "hashes":[{"hash":17,"member":"p1","load_bytes":4096,"total_bytes":8192}]}]})");
+    EXPECT_NE(bond.find("---- bond0 ----\nbond_mode: balance-tcp\nlacp_status: negotiated\n"), std::string::npos) << bond;
+    EXPECT_NE(bond.find("downdelay: 200 ms\nnext rebalance: 4000 ms\n"), std::string::npos) << bond;
+    EXPECT_NE(bond.find("member p1: enabled\n  active member\n  may_enable: true\n"), std::string::npos) << bond;
+    EXPECT_NE(bond.find("  hash 17: 4 kB load\n"), std::string::npos) << bond;
+    EXPECT_NE(bond.find("member p2: disabled\n  may_enable: false\n  carrier: down\n  enabled in 150 ms\n"),
+              std::string::npos) << bond;
+    std::string lacp = text("lacp/show", R"({"bonds":[{"name":"bond0","bridge":"br0","lacp":"active",
+        "status":"negotiated","lacp_time":"fast","fallback_ab":false,"sys_id":"aa:bb:cc:dd:ee:ff",
+        "sys_priority":65534,"key":1,"members":[{"name":"p1","ofport":1,"rx_state":"current",
+        "mux_state":"collecting_distributing","periodic":"fast","selected":true,"may_enable":true,"rx_pdus":5,
+        "tx_pdus":6,"actor":{"sys_id":"aa:bb:cc:dd:ee:ff","sys_priority":65534,"key":1,"port_id":1,
+        "port_priority":65535,"state":63,"state_bits":"activity timeout aggregation synchronized collecting distributing"},
+        "partner":{"sys_id":"02:00:00:00:00:09","sys_priority":100,"key":7,"port_id":3,"port_priority":1,
+        "state":61,"state_bits":"activity aggregation synchronized collecting distributing"}}]}]})");
+    EXPECT_NE(lacp.find("---- bond0 ----\n  status: active negotiated\n  sys_id: aa:bb:cc:dd:ee:ff\n"), std::string::npos) << lacp;
+    EXPECT_NE(lacp.find("member: p1: current collecting_distributing\n"), std::string::npos) << lacp;
+    EXPECT_NE(lacp.find("  partner sys_id: 02:00:00:00:00:09\n  partner sys_priority: 100\n"), std::string::npos) << lacp;
+    EXPECT_NE(lacp.find("  actor state: activity timeout aggregation synchronized collecting distributing\n"),
+              std::string::npos) << lacp;
+}
+
 }  // namespace vs::utilities
