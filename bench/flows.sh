@@ -25,6 +25,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
+. "$ROOT/bench/lib.sh"
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 DUR=${DUR:-5}
 REPS=${REPS:-3}
@@ -54,24 +55,6 @@ OFCTL=("$BUILD_DIR/utilities/vsofctl" --socket "$VSD/sock")
 APPCTL=("$BUILD_DIR/utilities/vsappctl" --socket "$VSD/sock")
 declare -A R
 
-log() { printf '%s\n' "$*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
-add_mb() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") exit; printf "%.1f", a + b }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) { print "-"; exit } printf "%.2f", a / b }'; }
-
-# Rule i of gen-flows.py (same formula), for i in [0, N).
-gen_flows() {
-  /usr/bin/python3 - "$1" <<'PY'
-import sys
-n = int(sys.argv[1])
-for i in range(n):
-    print(f"priority={i % 1000 + 1},tcp,nw_src=10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255},"
-          f"tp_dst={i % 60000 + 1},actions=drop")
-PY
-}
 
 # ---------------------------------------------------------------------------------------------
 vs_start() {
@@ -98,33 +81,6 @@ vs_stop() {
 vs_rules() { "${OFCTL[@]}" dump-tables "$VBR" | awk -F'active=' '/active=/ { split($2, a, ","); n += a[1] } END { print n + 0 }'; }
 
 vs_reset() { "${OFCTL[@]}" del-flows "$VBR" && "${OFCTL[@]}" add-flow "$VBR" "priority=0,actions=NORMAL"; }
-
-o() { ip netns exec "$ONS" env OVS_RUNDIR="$OVSD" OVS_DBDIR="$OVSD" OVS_LOGDIR="$OVSD" "$@"; }
-
-ovs_pid() { # pid from our pidfile, only if that process runs with our private dir on its command line
-  local pid; pid=$(cat "$OVSD/$1.pid" 2>/dev/null) || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$OVSD" && echo "$pid"
-}
-
-ovs_start() {
-  ip netns add "$ONS" || return 1
-  o ovsdb-tool create "$OVSD/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
-  o ovsdb-server "$OVSD/conf.db" --remote=punix:"$OVSD/db.sock" --pidfile="$OVSD/ovsdb.pid" \
-    --detach --log-file="$OVSD/ovsdb.log" --unixctl="$OVSD/ovsdb.ctl" 2>>"$OVSD/stderr" || return 1
-  o ovs-vsctl --db=unix:"$OVSD/db.sock" --no-wait init || return 1
-  o ovs-vswitchd unix:"$OVSD/db.sock" --pidfile="$OVSD/vswitchd.pid" --detach \
-    --log-file="$OVSD/vswitchd.log" --unixctl="$OVSD/vswitchd.ctl" 2>>"$OVSD/stderr" || return 1
-  o ovs-vsctl --db=unix:"$OVSD/db.sock" --timeout=20 add-br "$OBR" -- set bridge "$OBR" datapath_type=netdev
-}
-
-ovs_stop() {
-  local p pid
-  for p in vswitchd ovsdb; do pid=$(ovs_pid $p) && kill "$pid" 2>/dev/null; done
-  for _ in $(seq 50); do ovs_pid vswitchd >/dev/null || ovs_pid ovsdb >/dev/null || break; sleep 0.1; done
-  for p in vswitchd ovsdb; do pid=$(ovs_pid $p) && kill -9 "$pid" 2>/dev/null; done
-  ip netns del "$ONS" 2>/dev/null
-  true
-}
 
 ovs_rules() { o ovs-ofctl dump-aggregate "$OBR" | sed -n 's/.*flow_count=\([0-9]*\).*/\1/p'; }
 
@@ -153,31 +109,6 @@ topo_up() {
     ip -n "${P}h$i" addr add "10.231.0.$i/24" dev eth0
     ip -n "${P}h$i" link set eth0 up
   done
-}
-
-measure_pps() { # prints "offered delivered" in kpps (as bench/run.sh)
-  local mac1 mac2 cfg rx0 tx0 rx1 tx1
-  mac1=$(ip netns exec "$H1" cat /sys/class/net/eth0/address)
-  mac2=$(ip netns exec "$H2" cat /sys/class/net/eth0/address)
-  cfg=$WORK/trafgen.cfg
-  m() { echo "0x${1//:/, 0x}"; }
-  # 60-byte frame (64 on a wire with FCS): Ethernet, IPv4 10.231.0.1 -> .2, UDP 12345 -> 12346
-  cat >"$cfg" <<C
-{ $(m "$mac2"), $(m "$mac1"), 0x08, 0x00,
-  0x45, 0x00, 0x00, 0x2e, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, csumip(14, 33),
-  10, 231, 0, 1, 10, 231, 0, 2,
-  0x30, 0x39, 0x30, 0x3a, 0x00, 0x1a, 0x00, 0x00,
-  fill(0x41, 18) }
-C
-  ip netns exec "$H1" ping -c1 -W1 10.231.0.2 >/dev/null 2>&1
-  ip netns exec "$H2" ping -c1 -W1 10.231.0.1 >/dev/null 2>&1
-  rx0=$(ip netns exec "$H2" cat /sys/class/net/eth0/statistics/rx_packets)
-  tx0=$(ip netns exec "$H1" cat /sys/class/net/eth0/statistics/tx_packets)
-  ip netns exec "$H1" timeout -s INT "$DUR" trafgen --dev eth0 --conf "$cfg" --cpus 1 -q >/dev/null 2>&1
-  sleep 0.5
-  rx1=$(ip netns exec "$H2" cat /sys/class/net/eth0/statistics/rx_packets)
-  tx1=$(ip netns exec "$H1" cat /sys/class/net/eth0/statistics/tx_packets)
-  echo "$(( (tx1 - tx0) / DUR / 1000 )) $(( (rx1 - rx0) / DUR / 1000 ))"
 }
 
 upcalls() { "${APPCTL[@]}" --format=json dpif/show | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["lookups"]["missed"])'; }
@@ -246,7 +177,7 @@ for rep in $(seq "$PPS_REPS"); do
     have=$(vs_rules)
     sleep 1
     u0=$(upcalls)
-    pps=$(measure_pps)
+    pps=$(measure_pps "$H1" "$H2" "$WORK")
     u1=$(upcalls)
     R[pps.$n.off]+=" ${pps% *}"; R[pps.$n.del]+=" ${pps#* }"
     log "   round $rep: $have rules: offered/delivered ${pps// //} kpps, upcalls $((u1 - u0))"

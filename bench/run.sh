@@ -3,6 +3,7 @@
 #
 #   sudo bench/run.sh                       # DUR=5 s per measurement, everything
 #   sudo DUR=3 SYSTEMS="bridge vswitch" MODES=off bench/run.sh
+#   sudo REPEAT=3 bench/run.sh              # each figure the median of 3 rounds
 #
 # Topology (like shared/bench/topo.sh, with unique names): hosts <P>h1 (10.231.0.1) and <P>h2
 # (10.231.0.2) are network namespaces, each with eth0 whose veth peer (<P>s1, <P>s2) stays in the
@@ -21,10 +22,12 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. "$ROOT/bench/lib.sh"
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 DUR=${DUR:-5}
 SYSTEMS=${SYSTEMS:-"direct bridge ovs vswitch"}
 MODES=${MODES:-"on off"}
+REPEAT=${REPEAT:-1}   # rounds; each figure printed is the median of its rounds
 T=$((DUR + 15))   # hard limit for one measurement command
 
 if [ "$(id -u)" -ne 0 ]; then echo "bench/run.sh: must run as root" >&2; exit 1; fi
@@ -51,7 +54,6 @@ OVS_NETDEV_EXISTED=0
 VSPID=""
 declare -A R
 
-log() { printf '%s\n' "$*" >&2; }
 n1() { ip netns exec "$H1" "$@"; }
 n2() { ip netns exec "$H2" "$@"; }
 
@@ -171,50 +173,6 @@ direct_start() { true; }
 direct_stop() { true; }
 
 # ---------------------------------------------------------------------------------------------
-wait_port() { # ns port proto(t|u)
-  for _ in $(seq 50); do
-    [ -n "$(ip netns exec "$1" ss -Hln"$3" "sport = :$2" 2>/dev/null)" ] && return 0; sleep 0.1
-  done
-  return 1
-}
-
-measure_tcp() {
-  ip netns exec "$H2" timeout $T iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-  local srv=$!
-  wait_port "$H2" 5201 t
-  n1 timeout $T iperf3 -c 10.231.0.2 -p 5201 -t "$DUR" -J --connect-timeout 3000 2>/dev/null \
-    | /usr/bin/python3 -c '
-import json, sys
-try:
-    r = json.load(sys.stdin)["end"]["sum_received"]
-    if r["bytes"] > 0: print(round(r["bits_per_second"] / 1e9, 2))
-except Exception: pass'
-  kill $srv 2>/dev/null; wait $srv 2>/dev/null
-}
-
-measure_pps() { # prints "offered delivered" in kpps
-  local mac1 mac2 cfg rx0 tx0 rx1 tx1
-  mac1=$(n1 cat /sys/class/net/eth0/address); mac2=$(n2 cat /sys/class/net/eth0/address)
-  cfg=$WORK/trafgen.cfg
-  m() { echo "0x${1//:/, 0x}"; }
-  # 60-byte frame (64 on a wire with FCS): Ethernet, IPv4 10.231.0.1 -> .2, UDP 12345 -> 12346
-  cat >"$cfg" <<C
-{ $(m "$mac2"), $(m "$mac1"), 0x08, 0x00,
-  0x45, 0x00, 0x00, 0x2e, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, csumip(14, 33),
-  10, 231, 0, 1, 10, 231, 0, 2,
-  0x30, 0x39, 0x30, 0x3a, 0x00, 0x1a, 0x00, 0x00,
-  fill(0x41, 18) }
-C
-  n1 ping -c1 -W1 10.231.0.2 >/dev/null 2>&1; n2 ping -c1 -W1 10.231.0.1 >/dev/null 2>&1
-  rx0=$(n2 cat /sys/class/net/eth0/statistics/rx_packets)
-  tx0=$(n1 cat /sys/class/net/eth0/statistics/tx_packets)
-  n1 timeout -s INT "$DUR" trafgen --dev eth0 --conf "$cfg" --cpus 1 -q >/dev/null 2>&1
-  sleep 0.5
-  rx1=$(n2 cat /sys/class/net/eth0/statistics/rx_packets)
-  tx1=$(n1 cat /sys/class/net/eth0/statistics/tx_packets)
-  echo "$(( (tx1 - tx0) / DUR / 1000 )) $(( (rx1 - rx0) / DUR / 1000 ))"
-}
-
 measure_lat() { # prints "avg p99" in us, empty on failure
   ip netns exec "$H2" timeout $T sockperf sr -i 10.231.0.2 -p 11111 >/dev/null 2>&1 &
   local srv=$!
@@ -227,8 +185,10 @@ measure_lat() { # prints "avg p99" in us, empty on failure
   kill $srv 2>/dev/null; wait $srv 2>/dev/null
 }
 
+add() { [ -n "$2" ] && R[$1]="${R[$1]:-} $2"; true; }   # key value: one more round's figure
+
 run_system() { # system mode
-  local sys=$1 mode=$2 kind=switch pps lat
+  local sys=$1 mode=$2 kind=switch tcp pps lat
   [ "$sys" = direct ] && kind=direct
   topo_down; topo_up "$kind" "$mode" || { log "$sys/$mode: topology failed"; topo_down; return; }
   log "== $sys, offloads $mode"
@@ -242,12 +202,15 @@ run_system() { # system mode
   if ! n1 ping -c 3 -i 0.2 -w 10 10.231.0.2 >/dev/null 2>&1; then
     log "   $sys: no connectivity h1 -> h2 (measuring anyway)"
   fi
-  R[$sys.tcp_$mode]=$(measure_tcp)
-  pps=$(measure_pps)
-  R[$sys.pps_offered_$mode]=${pps% *}; R[$sys.pps_delivered_$mode]=${pps#* }
+  tcp=$(measure_tcp "$H2" "$H1" 10.231.0.2)
+  pps=$(measure_pps "$H1" "$H2" "$WORK")
   lat=$(measure_lat)
-  R[$sys.lat_avg_$mode]=${lat% *}; R[$sys.lat_p99_$mode]=${lat#* }
-  log "   tcp=${R[$sys.tcp_$mode]:-FAIL} Gbit/s  pps offered/delivered=${pps} kpps  latency avg/p99=${lat:-FAIL} us"
+  add "$sys.tcp_$mode" "$tcp"
+  add "$sys.pps_offered_$mode" "${pps% *}"; add "$sys.pps_delivered_$mode" "${pps#* }"
+  [ -n "$pps" ] && add "$sys.pps_lost_$mode" "$(awk -v o="${pps% *}" -v d="${pps#* }" \
+    'BEGIN { if (o > 0) printf "%.1f", 100 * (o - d) / o }')"
+  add "$sys.lat_avg_$mode" "${lat% *}"; add "$sys.lat_p99_$mode" "${lat#* }"
+  log "   tcp=${tcp:-FAIL} Gbit/s  pps offered/delivered=${pps} kpps  latency avg/p99=${lat:-FAIL} us"
   "${sys}_stop"
   topo_down
 }
@@ -261,34 +224,31 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------------
-log "vswitch bench: DUR=${DUR}s SYSTEMS='$SYSTEMS' MODES='$MODES' ($(nproc) cores, kernel $(uname -r))"
-for mode in $MODES; do
-  for sys in $SYSTEMS; do
-    case $sys in direct|bridge|ovs|vswitch) run_system "$sys" "$mode" ;; *) log "unknown system $sys" ;; esac
+log "vswitch bench: DUR=${DUR}s REPEAT=$REPEAT SYSTEMS='$SYSTEMS' MODES='$MODES' ($(nproc) cores, kernel $(uname -r))"
+for round in $(seq "$REPEAT"); do
+  [ "$REPEAT" -gt 1 ] && log "== round $round of $REPEAT"
+  for mode in $MODES; do
+    for sys in $SYSTEMS; do
+      case $sys in direct|bridge|ovs|vswitch) run_system "$sys" "$mode" ;; *) log "unknown system $sys" ;; esac
+    done
   done
 done
-
-ratio() { # ours anchor higher_is_better(1|0)
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a == "" || b == "") { print "-"; exit }
-    if (b + 0 == 0) { print (a + 0 > 0 ? "anchor 0" : "-"); exit }
-    printf "%.2f", a / b }'
-}
+for k in "${!R[@]}"; do R[$k]=$(median ${R[$k]}); done
 
 echo
 rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null)" ] && rev="$rev+changes"
-echo "vswitch benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $rev, DUR=${DUR}s, $(nproc) cores, kernel $(uname -r)"
+echo "vswitch benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $rev, DUR=${DUR}s, median of $REPEAT round(s), $(nproc) cores, kernel $(uname -r)"
 printf '%-34s %9s %9s %9s %9s   %-10s %-10s\n' metric direct bridge ovs vswitch "vs/bridge" "vs/ovs"
 for mode in $MODES; do
-  for m in "tcp:TCP 1 stream Gbit/s" "pps_offered:64B offered kpps" "pps_delivered:64B delivered kpps" \
+  for m in "tcp:TCP 1 stream Gbit/s" "pps_offered:64B offered kpps" "pps_delivered:64B delivered kpps" "pps_lost:64B lost % (lower=better)" \
            "lat_avg:latency avg us (lower=better)" "lat_p99:latency p99 us (lower=better)"; do
     k=${m%%:*}; label="${m#*:} [$mode]"
     printf '%-34s %9s %9s %9s %9s   %-10s %-10s\n' "$label" \
       "${R[direct.${k}_$mode]:--}" "${R[bridge.${k}_$mode]:--}" "${R[ovs.${k}_$mode]:--}" \
       "${R[vswitch.${k}_$mode]:--}" \
-      "$([ "$k" = pps_offered ] && echo - || ratio "${R[vswitch.${k}_$mode]:-}" "${R[bridge.${k}_$mode]:-}")" \
-      "$([ "$k" = pps_offered ] && echo - || ratio "${R[vswitch.${k}_$mode]:-}" "${R[ovs.${k}_$mode]:-}")"
+      "$(case $k in pps_offered|pps_lost) echo - ;; *) ratio "${R[vswitch.${k}_$mode]:-}" "${R[bridge.${k}_$mode]:-}" ;; esac)" \
+      "$(case $k in pps_offered|pps_lost) echo - ;; *) ratio "${R[vswitch.${k}_$mode]:-}" "${R[ovs.${k}_$mode]:-}" ;; esac)"
   done
 done
 echo "ratios: vswitch / anchor (above 1 is better for throughput, below 1 is better for latency);"

@@ -23,6 +23,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. "$ROOT/bench/lib.sh"
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 DUR=${DUR:-5}
 SYSTEMS=${SYSTEMS:-"kernel vswitch"}
@@ -46,7 +47,6 @@ H1=${P}h1; H2=${P}h2; C1=${P}c1; C2=${P}c2
 WORK=$(mktemp -d /tmp/vstunnel.XXXXXX)
 declare -A R
 
-log() { printf '%s\n' "$*" >&2; }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # ---------------------------------------------------------------------------------------------
@@ -124,50 +124,6 @@ vswitch_start() {
 }
 
 # ---------------------------------------------------------------------------------------------
-wait_port() { # ns port
-  for _ in $(seq 50); do
-    [ -n "$(nsx "$1" ss -Hlnt "sport = :$2" 2>/dev/null)" ] && return 0; sleep 0.1
-  done
-  return 1
-}
-
-measure_tcp() {
-  nsx "$C2" timeout $T iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-  local srv=$!
-  wait_port "$C2" 5201
-  nsx "$C1" timeout $T iperf3 -c 10.231.0.2 -p 5201 -t "$DUR" -J --connect-timeout 3000 2>/dev/null \
-    | /usr/bin/python3 -c '
-import json, sys
-try:
-    r = json.load(sys.stdin)["end"]["sum_received"]
-    if r["bytes"] > 0: print(round(r["bits_per_second"] / 1e9, 2))
-except Exception: pass'
-  kill $srv 2>/dev/null; wait $srv 2>/dev/null
-}
-
-measure_pps() { # prints "offered delivered" in kpps
-  local mac1 mac2 cfg rx0 tx0 rx1 tx1
-  mac1=$(nsx "$C1" cat /sys/class/net/eth0/address); mac2=$(nsx "$C2" cat /sys/class/net/eth0/address)
-  cfg=$WORK/trafgen.cfg
-  m() { echo "0x${1//:/, 0x}"; }
-  # 60-byte frame (64 on a wire with FCS): Ethernet, IPv4 10.231.0.1 -> .2, UDP 12345 -> 12346
-  cat >"$cfg" <<C
-{ $(m "$mac2"), $(m "$mac1"), 0x08, 0x00,
-  0x45, 0x00, 0x00, 0x2e, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, csumip(14, 33),
-  10, 231, 0, 1, 10, 231, 0, 2,
-  0x30, 0x39, 0x30, 0x3a, 0x00, 0x1a, 0x00, 0x00,
-  fill(0x41, 18) }
-C
-  nsx "$C1" ping -c1 -W1 10.231.0.2 >/dev/null 2>&1; nsx "$C2" ping -c1 -W1 10.231.0.1 >/dev/null 2>&1
-  rx0=$(nsx "$C2" cat /sys/class/net/eth0/statistics/rx_packets)
-  tx0=$(nsx "$C1" cat /sys/class/net/eth0/statistics/tx_packets)
-  nsx "$C1" timeout -s INT "$DUR" trafgen --dev eth0 --conf "$cfg" --cpus 1 -q >/dev/null 2>&1
-  sleep 0.5
-  rx1=$(nsx "$C2" cat /sys/class/net/eth0/statistics/rx_packets)
-  tx1=$(nsx "$C1" cat /sys/class/net/eth0/statistics/tx_packets)
-  echo "$(( (tx1 - tx0) / DUR / 1000 )) $(( (rx1 - rx0) / DUR / 1000 ))"
-}
-
 run_system() { # system
   local sys=$1 pps
   topo_down; topo_up || { log "$sys: topology failed"; topo_down; return; }
@@ -178,8 +134,8 @@ run_system() { # system
   if ! nsx "$C1" ping -c 3 -i 0.2 -w 10 10.231.0.2 >/dev/null 2>&1; then
     log "   $sys: no connectivity c1 -> c2 (measuring anyway)"
   fi
-  R[$sys.tcp]=$(measure_tcp)
-  pps=$(measure_pps)
+  R[$sys.tcp]=$(measure_tcp "$C2" "$C1" 10.231.0.2)
+  pps=$(measure_pps "$C1" "$C2" "$WORK")
   R[$sys.pps_offered]=${pps% *}; R[$sys.pps_delivered]=${pps#* }
   log "   tcp=${R[$sys.tcp]:-FAIL} Gbit/s  pps offered/delivered=${pps} kpps"
   topo_down
@@ -198,13 +154,6 @@ log "vswitch tunnel bench: DUR=${DUR}s SYSTEMS='$SYSTEMS' CMTU=$CMTU ($(nproc) c
 for sys in $SYSTEMS; do
   case $sys in kernel|vswitch) run_system "$sys" ;; *) log "unknown system $sys" ;; esac
 done
-
-ratio() { # ours anchor
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a == "" || b == "") { print "-"; exit }
-    if (b + 0 == 0) { print (a + 0 > 0 ? "anchor 0" : "-"); exit }
-    printf "%.2f", a / b }'
-}
 
 echo
 rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
