@@ -8,6 +8,17 @@
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
+namespace {
+
+// True when some bridge's port lists `iface` as one of its interfaces.
+bool isConfigured(const Config& cfg, const std::string& iface) {
+    for (const auto& [bridge, bc] : cfg.bridges)
+        for (const auto& [name, pc] : bc.ports)
+            if (pc.interfaces.count(iface)) return true;
+    return false;
+}
+
+}  // namespace
 
 std::optional<std::string> Reconciler::error(const std::string& iface) const {
     auto it = errors_.find(iface);
@@ -64,7 +75,22 @@ void Reconciler::linkChanged(const Config& cfg, const std::string& name) {
         ports_.erase(it);
         break;
     }
-    if (errors_.count(name) || !port(name)) apply(cfg);
+    // Reconcile only for an interface we failed to open or that is configured but not open yet:
+    // a host with many links sees events for all of them, and a full pass per event made adding
+    // N ports cost O(N^2).
+    if (errors_.count(name) || (!port(name) && isConfigured(cfg, name))) apply(cfg);
+}
+
+std::vector<std::string> Reconciler::linksLost(const Config& cfg) {
+    std::vector<std::string> names;
+    for (const auto& [pname, r] : ports_) {
+        if (!r.bond)
+            for (const auto& [iname, ic] : r.cfg.interfaces) names.push_back(iname);
+        for (const auto& [member, port] : r.members) names.push_back(member);
+    }
+    for (const auto& n : names) linkChanged(cfg, n);
+    apply(cfg);
+    return names;
 }
 
 void Reconciler::removeStale(const Config& cfg) {
@@ -106,12 +132,15 @@ void Reconciler::addMissing(const Config& cfg) {
         }
         of_.setBridgeSettings(bname, settingsOf(bc));
         for (const auto& [pname, pc] : bc.ports) {
+            auto run = ports_.find(pname);
+            // Unchanged ports cost nothing: a transaction on a bridge with N ports stays O(N log N).
+            if (run != ports_.end() && !run->second.bond && run->second.cfg == pc) continue;
             auto vlan = ofproto::PortVlan::fromColumns(pc.tag, pc.trunks, pc.vlan_mode);
             if (isBond(pc)) {
                 reconcileBond(bname, pname, pc, vlan);
                 continue;
             }
-            if (auto run = ports_.find(pname); run != ports_.end()) {
+            if (run != ports_.end()) {
                 of_.setPortVlan(bname, pname, vlan);
                 run->second.cfg = pc;
                 continue;

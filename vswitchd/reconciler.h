@@ -28,6 +28,9 @@ public:
     // A netdev appeared, changed or went away (link monitor): ports bound to a device that no
     // longer exists, or to an older device of the same name, are reopened; ports in error retry.
     void linkChanged(const Config& cfg, const std::string& name);
+    // Link notifications were lost: linkChanged() for every interface we have open, then apply().
+    // Returns the names of the interfaces it checked (for carrier re-reads).
+    std::vector<std::string> linksLost(const Config& cfg);
     // Why interface `iface` is not running, or nullopt when it runs (or is unknown).
     std::optional<std::string> error(const std::string& iface) const;
     // The datapath port behind interface `iface`, if it runs.
