@@ -50,6 +50,8 @@ void Ofproto::removeBridge(const std::string& name) {
         by_dp_port_.erase(bp.dp_port);
         dp_->removePort(bp.dp_port);
     }
+    for (const auto& [id, b] : it->second->bundles)
+        if (b.bond) --bond_count_;
     bridges_.erase(it);
     flow_version_.fetch_add(1, std::memory_order_relaxed);
     dp_->invalidate();
@@ -98,6 +100,7 @@ void Ofproto::removePort(const std::string& bridge, const std::string& port_name
     if (!b) return;
     for (std::uint32_t ofport : std::vector<std::uint32_t>(b->members)) removeInterface(br, ofport);
     br.macs.flushPort(b->id);
+    if (b->bond) --bond_count_;
     br.bundles.erase(b->id);
     dp_->invalidate();
 }

@@ -259,6 +259,7 @@ private:
 
     Clock clock_;
     mutable std::mutex mu_;
+    std::size_t bond_count_ = 0;  // bundles with a Bond, over all bridges: runBonds() skips when 0
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;
     std::map<std::uint32_t, DpPortRef> by_dp_port_;
     std::vector<RemovedRule> removed_;

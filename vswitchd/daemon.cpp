@@ -1,10 +1,25 @@
 #include "vswitchd/daemon.h"
 
+#include <malloc.h>
+
+#include "datapath/netdev_linux.h"
+
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
+namespace {
+
+// A bulk request (add-flows of 100,000 rules is a ~10 MB line, parsed into a DOM and rule text)
+// leaves tens of MB free in malloc's arenas, which glibc keeps mapped: hand them back so the
+// daemon's resident size is what it holds, not what its largest request once needed.
+void releaseFreedHeap() {
+    constexpr std::size_t kTrimAboveBytes = 8u << 20;
+    if (mallinfo2().fordblks > kTrimAboveBytes) malloc_trim(0);
+}
+
+}  // namespace
 
 Daemon::Daemon(boost::asio::io_context& io, DaemonOptions opts)
     : io_(io), opts_(std::move(opts)), store_(ConfigStore::open(opts_.config)),
@@ -27,14 +42,31 @@ void Daemon::start() {
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
     server_ = std::make_unique<MgmtServer>(
-        io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) { (*table)(r, res); });
+        io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) {
+            (*table)(r, res);
+            releaseFreedHeap();
+        });
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
+        if (ev.resync) return linksLost();
         reconciler_->linkChanged(store_.config(), ev.name);
         bonds_->linkEvent(ev);
     });
     armTimer();
     log::info("vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
               store_.seq(), opts_.socket.string());
+}
+
+// Link notifications were lost: recheck every open interface and re-read carriers.
+void Daemon::linksLost() {
+    for (const auto& name : reconciler_->linksLost(store_.config())) {
+        LinkEvent ev;
+        ev.name = name;
+        std::error_code ec;
+        ev.ifindex = dp::netdev::ifindex(name, ec);
+        ev.deleted = static_cast<bool>(ec);
+        ev.up = ev.running = !ec && dp::netdev::isRunning(name);
+        bonds_->linkEvent(ev);
+    }
 }
 
 void Daemon::armTimer() {

@@ -47,6 +47,7 @@ public:
 
 private:
     void armTimer();
+    void linksLost();
     void restoreFlows();
 
     boost::asio::io_context& io_;

@@ -1,6 +1,7 @@
 #include "vswitchd/link_monitor.h"
 
 #include <net/if.h>
+#include <sys/socket.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <unistd.h>
@@ -21,6 +22,11 @@ LinkMonitor::LinkMonitor(boost::asio::io_context& io, Callback cb) : cb_(std::mo
         nl_socket_free(sock_);
         throw std::system_error(EIO, std::generic_category(), std::string("netlink link monitor: ") + nl_geterror(err));
     }
+    // Room for bursts of notifications (adding a thousand ports sends thousands); an overflow is
+    // still survived (resync below).
+    int bytes = kRcvBufBytes;
+    if (::setsockopt(nl_socket_get_fd(sock_), SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+        nl_socket_set_buffer_size(sock_, bytes, 0);
     // Asio gets its own descriptor; libnl keeps reading from the original.
     fd_ = std::make_unique<boost::asio::posix::stream_descriptor>(io, ::dup(nl_socket_get_fd(sock_)));
     arm();
@@ -35,7 +41,14 @@ void LinkMonitor::arm() {
     fd_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
         if (ec) return;
         int err = nl_recvmsgs_default(sock_);
-        if (err < 0 && err != -NLE_AGAIN) log::warn("netlink link monitor: {}", nl_geterror(err));
+        if (err == -NLE_NOMEM) {  // ENOBUFS: the kernel dropped notifications
+            log::warn("netlink link monitor: notifications lost (receive buffer overflow); resynchronizing");
+            LinkEvent ev;
+            ev.resync = true;
+            cb_(ev);
+        } else if (err < 0 && err != -NLE_AGAIN) {
+            log::warn("netlink link monitor: {}", nl_geterror(err));
+        }
         arm();
     });
 }

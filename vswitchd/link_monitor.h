@@ -26,6 +26,9 @@ struct LinkEvent {
     bool deleted = false;  // RTM_DELLINK
     bool up = false;       // IFF_UP
     bool running = false;  // IFF_RUNNING: carrier
+    // Notifications were lost (the netlink socket's receive buffer overflowed: many links changed
+    // at once): `name` is empty and every link must be treated as possibly changed.
+    bool resync = false;
 };
 
 class LinkMonitor {
@@ -38,6 +41,7 @@ public:
     LinkMonitor& operator=(const LinkMonitor&) = delete;
 
 private:
+    static constexpr int kRcvBufBytes = 8 << 20;
     void arm();
     static int onMessage(nl_msg* msg, void* self);
 
