@@ -16,9 +16,11 @@ DummyPort::~DummyPort() {
     if (efd_ >= 0) ::close(efd_);
 }
 
-void DummyPort::inject(std::vector<std::uint8_t> frame) {
+void DummyPort::inject(std::vector<std::uint8_t> frame) { injectTunneled(std::move(frame), 0, 0); }
+
+void DummyPort::injectTunneled(std::vector<std::uint8_t> frame, std::uint32_t tun_src, std::uint64_t tun_id) {
     std::lock_guard lk(mu_);
-    rxq_.push_back(std::move(frame));
+    rxq_.push_back({std::move(frame), tun_src, tun_id});
     std::uint64_t one = 1;
     (void)!::write(efd_, &one, sizeof one);
 }
@@ -27,9 +29,11 @@ int DummyPort::receive(Packet** pkts, int max) noexcept {
     std::lock_guard lk(mu_);
     int n = 0;
     while (n < max && !rxq_.empty()) {
-        auto& f = rxq_.front();
+        auto& f = rxq_.front().bytes;
         Packet& p = *pkts[n];
         p.reset();
+        p.tun_src = rxq_.front().tun_src;
+        p.tun_id = rxq_.front().tun_id;
         if (f.size() > p.tailroom()) {
             PortStats::add(stats().rx_dropped, 1);
             rxq_.pop_front();
@@ -53,7 +57,7 @@ int DummyPort::send(Packet* const* pkts, int n) noexcept {
     std::lock_guard lk(mu_);
     for (int i = 0; i < n; ++i) {
         const Packet& p = *pkts[i];
-        txlog_.push_back({std::vector<std::uint8_t>(p.data(), p.data() + p.size()), p.vnet});
+        txlog_.push_back({std::vector<std::uint8_t>(p.data(), p.data() + p.size()), p.vnet, p.tun_id, p.tun_dst});
         PortStats::add(stats().tx_packets, 1);
         PortStats::add(stats().tx_bytes, p.size());
     }

@@ -17,6 +17,8 @@ namespace vs::dp {
 struct CapturedFrame {
     std::vector<std::uint8_t> bytes;
     virtio_net_hdr vnet;
+    std::uint64_t tun_id = 0;   // tunnel metadata the frame left with (Packet::tun_id, tun_dst)
+    std::uint32_t tun_dst = 0;
 };
 
 class DummyPort final : public Port {
@@ -28,9 +30,14 @@ public:
     int receive(Packet** pkts, int max) noexcept override;
     int send(Packet* const* pkts, int n) noexcept override;
     MacAddr mac() const override { return mac_; }
+    TunnelMode tunnelMode() const noexcept override { return tunnel_; }
+    // Makes the port pose as a tunnel (before it is added to a bridge).
+    void setTunnelMode(TunnelMode m) { tunnel_ = m; }
 
     // Queues a frame for the next receive().
     void inject(std::vector<std::uint8_t> frame);
+    // Queues a frame as if decapsulated from remote VTEP `tun_src` (network order) with VNI `tun_id`.
+    void injectTunneled(std::vector<std::uint8_t> frame, std::uint32_t tun_src, std::uint64_t tun_id);
     // Frames sent so far (copies).
     std::vector<CapturedFrame> sent() const;
     void clearSent();
@@ -38,8 +45,14 @@ public:
 private:
     int efd_ = -1;
     MacAddr mac_;
+    TunnelMode tunnel_;
     mutable std::mutex mu_;
-    std::deque<std::vector<std::uint8_t>> rxq_;
+    struct RxFrame {
+        std::vector<std::uint8_t> bytes;
+        std::uint32_t tun_src = 0;
+        std::uint64_t tun_id = 0;
+    };
+    std::deque<RxFrame> rxq_;
     std::vector<CapturedFrame> txlog_;
 };
 

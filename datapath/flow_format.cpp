@@ -51,7 +51,11 @@ void group(std::string& out, const std::string& inner, const char* name) {
 std::string formatMegaflow(const FlowKey& k, const FlowKey& m) {
     std::string out;
     if (m.in_port) out += "in_port(" + std::to_string(k.in_port) + ")";
-    if (m.tun_id) group(out, "tun_id=" + hex(k.tun_id), "tunnel");
+    std::string tun;
+    field(tun, "tun_id", k.tun_id, m.tun_id, [](auto v) { return hex(v); });
+    field(tun, "src", k.tun_src, m.tun_src, ip4);
+    field(tun, "dst", k.tun_dst, m.tun_dst, ip4);
+    group(out, tun, "tunnel");
     std::string eth;
     if (!zero(m.dl_src, 6)) eth += "src=" + mac(k.dl_src) + (allOnes(m.dl_src, 6) ? "" : "/" + mac(m.dl_src));
     if (!zero(m.dl_dst, 6)) eth += std::string(eth.empty() ? "" : ",") + "dst=" + mac(k.dl_dst) + (allOnes(m.dl_dst, 6) ? "" : "/" + mac(m.dl_dst));

@@ -16,6 +16,17 @@
 
 namespace vs::dp {
 
+// What kind of tunnel a port is. A flow-based tunnel (remote_ip=flow / key=flow) takes the remote
+// VTEP / VNI of each transmitted frame from Packet::tun_dst / tun_id (a set-tunnel action) and
+// reports them for received frames in Packet::tun_src / tun_id.
+struct TunnelMode {
+    bool tunnel = false;       // frames travel to other VTEPs (split horizon applies)
+    bool remote_flow = false;  // remote VTEP chosen per frame
+    bool key_flow = false;     // VNI chosen per frame
+    bool flowBased() const noexcept { return remote_flow || key_flow; }
+    bool operator==(const TunnelMode&) const = default;
+};
+
 // Per-port counters. Writers add once per batch with relaxed atomics; readers may see values
 // from different batches.
 struct PortStats {
@@ -51,6 +62,8 @@ public:
     virtual MacAddr mac() const { return {}; }
     virtual int mtu() const { return 1500; }
     virtual bool carrier() const { return true; }
+    // Not a tunnel unless the port says so.
+    virtual TunnelMode tunnelMode() const noexcept { return {}; }
 
     PortStats& stats() noexcept { return stats_; }
     const PortStats& stats() const noexcept { return stats_; }

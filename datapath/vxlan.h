@@ -95,6 +95,7 @@ public:
     int receive(Packet** pkts, int max) noexcept override;  // the ICMP replies
     int send(Packet* const* pkts, int n) noexcept override;
     const VxlanConfig& config() const noexcept { return cfg_; }
+    TunnelMode tunnelMode() const noexcept override { return {true, cfg_.remote_flow, cfg_.key_flow}; }
 
 private:
     VxlanPort(std::string name, const VxlanConfig& cfg, int raw_fd, int loop_fd);

@@ -9,39 +9,58 @@ namespace vs::ofproto {
 MacTable::MacTable(int aging_s, std::size_t max_entries)
     : aging_ms_(static_cast<std::int64_t>(aging_s) * 1000), max_entries_(max_entries ? max_entries : 1) {}
 
-LearnResult MacTable::learn(const MacAddr& mac, std::uint16_t vlan, std::uint32_t port, std::int64_t now_ms) {
+LearnResult MacTable::learn(const MacAddr& mac, std::uint16_t vlan, std::uint32_t port, std::int64_t now_ms,
+                            TunnelDest remote) {
     if (mac.isMulticast()) return LearnResult::kUnchanged;
     Key k{mac.toU64(), vlan};
     auto it = index_.find(k);
     if (it != index_.end()) {
         Slot& s = it->second;
-        if (s.port == port) {
+        if (s.port == port && s.it->remote == remote) {
             // Refresh: move to the young end of this port's list.
             Lru& l = by_port_[port];
             s.it->used_ms = now_ms;
             l.splice(l.end(), l, s.it);
             return LearnResult::kRefreshed;
         }
-        erase(k);
+        erase(k);  // another port, or another VTEP behind the same flow-based tunnel port
         Lru& l = by_port_[port];
-        l.push_back({mac, vlan, port, now_ms});
+        l.push_back({mac, vlan, port, now_ms, remote});
         index_[k] = {port, std::prev(l.end())};
         dp::coverageAdd(dp::Coverage::mac_moved);
         return LearnResult::kMoved;
     }
     if (index_.size() >= max_entries_) evictOne();
     Lru& l = by_port_[port];
-    l.push_back({mac, vlan, port, now_ms});
+    l.push_back({mac, vlan, port, now_ms, remote});
     index_[k] = {port, std::prev(l.end())};
     dp::coverageAdd(dp::Coverage::mac_learned);
     return LearnResult::kNew;
 }
 
 std::optional<std::uint32_t> MacTable::lookup(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const {
+    auto e = lookupEntry(mac, vlan, now_ms);
+    if (!e) return std::nullopt;
+    return e->port;
+}
+
+std::optional<MacEntry> MacTable::lookupEntry(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const {
     auto it = index_.find({mac.toU64(), vlan});
     if (it == index_.end()) return std::nullopt;
     if (now_ms - it->second.it->used_ms >= aging_ms_) return std::nullopt;
-    return it->second.port;
+    return *it->second.it;
+}
+
+std::vector<TunnelDest> MacTable::remotes(std::uint32_t port, std::int64_t now_ms,
+                                          std::optional<std::uint16_t> vlan) const {
+    std::vector<TunnelDest> out;
+    auto it = by_port_.find(port);
+    if (it == by_port_.end()) return out;
+    for (const auto& e : it->second)
+        if (now_ms - e.used_ms < aging_ms_ && (!vlan || e.vlan == *vlan)) out.push_back(e.remote);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 void MacTable::erase(const Key& k) {

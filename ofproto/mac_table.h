@@ -22,11 +22,22 @@ namespace vs::ofproto {
 
 using dp::MacAddr;
 
+// Where a MAC behind a flow-based tunnel port (remote_ip=flow / key=flow) lives: the remote VTEP
+// it was learned from (the outer source IPv4 address, network order) and the VNI it came with,
+// the "inner source MAC -> outer source IP" mapping of RFC 7348 section 4.1. Fields the port
+// fixes itself stay 0; entries on other ports have {0, 0}.
+struct TunnelDest {
+    std::uint32_t vtep = 0;
+    std::uint32_t vni = 0;
+    auto operator<=>(const TunnelDest&) const = default;
+};
+
 struct MacEntry {
     MacAddr mac;
     std::uint16_t vlan = 0;
     std::uint32_t port = 0;  // ofport
     std::int64_t used_ms = 0;
+    TunnelDest remote;       // behind a flow-based tunnel port; else {0, 0}
 };
 
 enum class LearnResult { kUnchanged, kRefreshed, kNew, kMoved };
@@ -38,12 +49,20 @@ public:
 
     MacTable(int aging_s = kDefaultAgingS, std::size_t max_entries = kDefaultMaxEntries);
 
-    // Learns `mac` on `vlan` behind `port` at time `now_ms`. kNew: a new entry (the table may have
-    // evicted one to make room); kMoved: the MAC was behind another port; kRefreshed: same port,
+    // Learns `mac` on `vlan` behind `port` (at remote VTEP `remote`, for a flow-based tunnel port)
+    // at time `now_ms`. kNew: a new entry (the table may have evicted one to make room); kMoved:
+    // the MAC was behind another port or another remote VTEP/VNI; kRefreshed: same place,
     // timestamp updated. Multicast source addresses are never learned (kUnchanged).
-    LearnResult learn(const MacAddr& mac, std::uint16_t vlan, std::uint32_t port, std::int64_t now_ms);
+    LearnResult learn(const MacAddr& mac, std::uint16_t vlan, std::uint32_t port, std::int64_t now_ms,
+                      TunnelDest remote = {});
     // Port behind (mac, vlan), if known and not expired at `now_ms`.
     std::optional<std::uint32_t> lookup(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const;
+    // The whole entry for (mac, vlan), if known and not expired at `now_ms`.
+    std::optional<MacEntry> lookupEntry(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const;
+    // The distinct remotes of unexpired entries behind `port` (only those on `vlan` if given),
+    // ascending. Cost: linear in the entries behind `port`.
+    std::vector<TunnelDest> remotes(std::uint32_t port, std::int64_t now_ms,
+                                    std::optional<std::uint16_t> vlan = std::nullopt) const;
     // Removes entries idle for the aging time or longer; returns how many.
     std::size_t expire(std::int64_t now_ms);
     // Removes every entry / every entry behind `port`; returns how many.

@@ -83,6 +83,7 @@ std::uint32_t Ofproto::addPort(const std::string& bridge, const std::string& por
         if (bp.name == port_name) throw std::invalid_argument("bridge " + bridge + " already has a port named " + port_name);
     if (bundleNamed(br, port_name)) throw std::invalid_argument("bridge " + bridge + " already has a port named " + port_name);
     Bundle& b = newBundle(br, port_name, vlan);
+    b.tunnel = port->tunnelMode();
     std::uint32_t dp_no = dp_->addPort(port);
     br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port), b.id};
     b.members.push_back(ofport);
@@ -123,6 +124,14 @@ std::vector<PortRow> Ofproto::ports(const std::string& bridge) const {
     return rows;
 }
 
+void Ofproto::setFloodVteps(const std::string& bridge, const std::string& port_name, std::vector<std::uint32_t> vteps) {
+    std::lock_guard lk(mu_);
+    Bundle* b = bundleNamed(bridgeOrThrow(bridge), port_name);
+    if (!b || b->flood_vteps == vteps) return;
+    b->flood_vteps = std::move(vteps);
+    dp_->invalidate();
+}
+
 std::vector<FdbRow> Ofproto::fdb(const std::string& bridge) const {
     std::lock_guard lk(mu_);
     const Bridge& br = bridgeOrThrow(bridge);
@@ -132,8 +141,10 @@ std::vector<FdbRow> Ofproto::fdb(const std::string& bridge) const {
         auto bit = br.bundles.find(e.port);
         bool known = bit != br.bundles.end();
         std::uint32_t ofport = known && !bit->second.members.empty() ? bit->second.members.front() : 0;
-        rows.push_back({known ? bit->second.name : "?", ofport, e.vlan, e.mac,
-                        static_cast<int>((now - e.used_ms) / 1000)});
+        FdbRow& r = rows.emplace_back(FdbRow{known ? bit->second.name : "?", ofport, e.vlan, e.mac,
+                                             static_cast<int>((now - e.used_ms) / 1000)});
+        if (known && bit->second.tunnel.remote_flow) r.vtep = e.remote.vtep;
+        if (known && bit->second.tunnel.key_flow) r.vni = e.remote.vni;
     }
     return rows;
 }

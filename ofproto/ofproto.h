@@ -51,6 +51,10 @@ struct FdbRow {
     std::uint16_t vlan = 0;
     MacAddr mac;
     int age_s = 0;
+    // Behind a flow-based tunnel port: the remote VTEP (IPv4, network order) with remote_ip=flow,
+    // the VNI with key=flow.
+    std::optional<std::uint32_t> vtep;
+    std::optional<std::uint32_t> vni;
 };
 
 struct PortRow {
@@ -84,6 +88,9 @@ public:
     // Detaches a port (no-op if absent) and forgets the MACs learned on it.
     void removePort(const std::string& bridge, const std::string& port_name);
     std::vector<PortRow> ports(const std::string& bridge) const;
+    // Flow-based tunnel port (remote_ip=flow): remote VTEPs (IPv4, network order) that NORMAL
+    // floods to besides those it learned MACs from (docs/tunnels.md). Unknown port: no-op.
+    void setFloodVteps(const std::string& bridge, const std::string& port_name, std::vector<std::uint32_t> vteps);
 
     // Bonds (ofproto/bond.h): one port over several interfaces, each with its own ofport and
     // datapath port (as Open vSwitch numbers interfaces), seen by NORMAL and the MAC table as one
@@ -193,6 +200,8 @@ private:
         PortVlan vlan;
         std::vector<std::uint32_t> members;  // ofports, ascending
         std::unique_ptr<Bond> bond;          // null: a plain port
+        dp::TunnelMode tunnel;               // a plain port's interface is a tunnel
+        std::vector<std::uint32_t> flood_vteps;  // setFloodVteps
     };
     struct Bridge {
         std::string name;
@@ -243,6 +252,14 @@ private:
     struct NormalOut;
     void flood(const Bridge& br, const Bundle& in, NormalOut& o) const;
     static bool outputTo(const Bundle& out, const Bridge& br, NormalOut& o);
+    // Flow-based tunnel ports (remote_ip=flow / key=flow, docs/tunnels.md), in xlate_normal.cpp.
+    // tunnelSource: the remote VTEP/VNI a frame received on `in` came from ({0, 0} unless `in` is
+    // such a port); with `mask`, the megaflow then matches the tunnel fields read.
+    static TunnelDest tunnelSource(const Bundle& in, const dp::FlowKey& key, dp::FlowKey* mask);
+    static bool outputToVtep(const Bundle& out, const Bridge& br, const TunnelDest& to, NormalOut& o);
+    void unicastToVtep(const Bundle& out, const Bundle& in, const Bridge& br, const TunnelDest& to,
+                       NormalOut& o) const;
+    static void floodToVteps(const Bundle& out, const Bundle& in, const Bridge& br, NormalOut& o);
     // Bonds (ofproto_bond.cpp).
     Bundle& newBundle(Bridge& br, const std::string& name, const PortVlan& vlan);
     Bundle* bundleNamed(Bridge& br, const std::string& name);

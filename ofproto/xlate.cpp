@@ -171,8 +171,14 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         normal: {
             commit(ctx);
             std::uint16_t cur = ctx.base.vlan_tci;
+            std::size_t first = ctx.out.size();
             xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks);
             ctx.base.vlan_tci = cur;
+            for (std::size_t i = first; i < ctx.out.size(); ++i)  // NORMAL chose a flow-based tunnel's VTEP
+                if (ctx.out[i].type == dp::ActionType::kSetTunnel) {
+                    ctx.base.tun_id = ctx.out[i].value;
+                    ctx.base.tun_dst = ctx.out[i].port;
+                }
             ctx.note("NORMAL");
             break;
         }

@@ -1,6 +1,10 @@
 // Slow-path translation: the NORMAL action (MAC learning switch with 802.1Q VLANs), run on an
 // upcall. Ports are bundles: a bond is one port for learning, VLANs and flooding; its members'
-// admissibility and output selection come from ofproto/bond.h.
+// admissibility and output selection come from ofproto/bond.h. Behind a flow-based tunnel port
+// (remote_ip=flow / key=flow) MACs are learned with their remote VTEP and VNI; unicasts to them
+// set the tunnel destination, floods are replicated to every remote VTEP known on the port
+// (docs/tunnels.md, "Flow-based tunnels and NORMAL").
+#include <algorithm>
 #include <cstring>
 
 #include "datapath/coverage.h"
@@ -20,6 +24,7 @@ struct Ofproto::NormalOut {
     std::uint16_t& cur_tci;  // the frame's tag in the datapath now (0 = untagged)
     std::uint16_t pcp;
     dp::StatsSinks* sinks;
+    std::int64_t now;
 };
 
 // Output to port `out`: a bond picks one member (bond.h). Emits the tag changes that take the
@@ -48,6 +53,7 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
     auto in_b = br.bundles.find(in_it->second.bundle);
     if (in_b == br.bundles.end()) return;
     const Bundle& in = in_b->second;
+    TunnelDest from = tunnelSource(in, key, &mask);
     bool tagged = key.vlan_tci & dp::kVlanCfi;
     auto vlan = in.vlan.inputVlan(key.vlanVid(), tagged);
     if (!vlan) {
@@ -72,38 +78,101 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
         }
     }
     if (learn) {
-        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now);
+        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now, from);
         if (lr == LearnResult::kNew || lr == LearnResult::kMoved) dp_->invalidate();
     }
 
     std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
-    NormalOut o{key, mask, actions, *vlan, cur, pcp, sinks};
+    NormalOut o{key, mask, actions, *vlan, cur, pcp, sinks, now};
     if (dst.isMulticast()) return flood(br, in, o);
-    auto out = br.macs.lookup(dst, *vlan, now);
-    if (!out) return flood(br, in, o);
-    if (*out == in.id) return;  // destination is behind the ingress port: filter
-    auto oit = br.bundles.find(*out);
+    auto entry = br.macs.lookupEntry(dst, *vlan, now);
+    if (!entry) return flood(br, in, o);
+    auto oit = br.bundles.find(entry->port);
     if (oit == br.bundles.end() || !oit->second.vlan.carries(*vlan)) return flood(br, in, o);
+    if (oit->second.tunnel.flowBased()) return unicastToVtep(oit->second, in, br, entry->remote, o);
+    if (entry->port == in.id) return;  // destination is behind the ingress port: filter
     if (!outputTo(oit->second, br, o)) actions.push_back(dp::Action::drop(dp::Coverage::drop_bond_no_member));
 }
 
 // Floods to every port of the VLAN but the ingress one (a bond: one of its members), in ofport
 // order: first the receivers that want the frame as it is now (tagged or not), then the others,
-// so the tag changes at most once or twice.
+// so the tag changes at most once or twice. With split horizon, a frame from a tunnel goes to no
+// tunnel; without it, a flow-based tunnel port also relays between its own remote VTEPs (a hub).
 void Ofproto::flood(const Bridge& br, const Bundle& in, NormalOut& o) const {
     bool tagged_first = o.cur_tci != 0;
-    auto tunnel = [&br](const Bundle& b) {
-        return !b.bond && !b.members.empty() && std::strcmp(br.ports.at(b.members.front()).port->type(), "vxlan") == 0;
-    };
-    bool from_tunnel = br.split_horizon && tunnel(in);
+    bool from_tunnel = br.split_horizon && in.tunnel.tunnel;
     for (int pass = 0; pass < 2; ++pass)
         for (const auto& [ofport, bp] : br.ports) {
             const Bundle& b = br.bundles.at(bp.bundle);
-            if (b.id == in.id || b.members.front() != ofport) continue;  // a bond once, at its first member
+            if (b.members.front() != ofport) continue;  // a bond once, at its first member
+            if (b.id == in.id && (br.split_horizon || !b.tunnel.flowBased())) continue;
             if (!b.vlan.carries(o.vlan) || b.vlan.sendsTagged(o.vlan) != (tagged_first == (pass == 0))) continue;
-            if (from_tunnel && tunnel(b)) continue;
-            outputTo(b, br, o);
+            if (from_tunnel && b.tunnel.tunnel) continue;
+            if (b.tunnel.flowBased()) floodToVteps(b, in, br, o);
+            else outputTo(b, br, o);
         }
+}
+
+namespace {
+// Whether remote `d` of flow-based tunnel port `out` is where a frame received on `in` came from
+// (its outer source address and VNI; constant per port for ports with a fixed remote and key).
+bool cameFrom(const dp::TunnelMode& out_mode, bool same_port, const TunnelDest& d, bool in_tunnel,
+              const FlowKey& key) {
+    if (!in_tunnel) return false;
+    bool vtep = out_mode.remote_flow ? d.vtep == key.tun_src : same_port;
+    bool vni = !out_mode.key_flow || d.vni == static_cast<std::uint32_t>(key.tun_id);
+    return vtep && vni;
+}
+}  // namespace
+
+TunnelDest Ofproto::tunnelSource(const Bundle& in, const FlowKey& key, FlowKey* mask) {
+    TunnelDest t;
+    if (in.tunnel.remote_flow) {
+        t.vtep = key.tun_src;
+        if (mask) mask->tun_src = ~0u;
+    }
+    if (in.tunnel.key_flow) {
+        t.vni = static_cast<std::uint32_t>(key.tun_id);
+        if (mask) mask->tun_id = ~0ull;
+    }
+    return t;
+}
+
+// The datapath's set-tunnel action (the VXLAN port reads the fields its options leave to the
+// flow), then the output.
+bool Ofproto::outputToVtep(const Bundle& out, const Bridge& br, const TunnelDest& to, NormalOut& o) {
+    dp::Action t = dp::Action::set(dp::ActionType::kSetTunnel, to.vni);
+    t.port = to.vtep;
+    o.actions.push_back(t);
+    return outputTo(out, br, o);
+}
+
+// A unicast to a MAC learned at remote `to` of flow-based tunnel port `out`. Never back to the
+// VTEP the frame came from; from one VTEP of the port to another only without split horizon.
+void Ofproto::unicastToVtep(const Bundle& out, const Bundle& in, const Bridge& br, const TunnelDest& to,
+                            NormalOut& o) const {
+    if (out.tunnel.remote_flow && !to.vtep) return flood(br, in, o);  // learned without a VTEP
+    if (cameFrom(out.tunnel, out.id == in.id, to, in.tunnel.tunnel, o.key)) return;  // filter
+    if (out.id == in.id && br.split_horizon) return;
+    outputToVtep(out, br, to, o);
+}
+
+// One copy to each remote known on flow-based tunnel port `out`: those MACs were learned from
+// (with key=flow, on the frame's VLAN only, so a VNI carries only its VLAN) and the port's static
+// flood list, but not the one the frame came from.
+void Ofproto::floodToVteps(const Bundle& out, const Bundle& in, const Bridge& br, NormalOut& o) {
+    std::optional<std::uint16_t> vlan;
+    if (out.tunnel.key_flow) vlan = o.vlan;
+    std::vector<TunnelDest> dests = br.macs.remotes(out.id, o.now, vlan);
+    if (!out.tunnel.key_flow)
+        for (std::uint32_t ip : out.flood_vteps) dests.push_back({ip, 0});
+    std::sort(dests.begin(), dests.end());
+    dests.erase(std::unique(dests.begin(), dests.end()), dests.end());
+    for (const TunnelDest& d : dests) {
+        if (out.tunnel.remote_flow && !d.vtep) continue;
+        if (cameFrom(out.tunnel, out.id == in.id, d, in.tunnel.tunnel, o.key)) continue;
+        outputToVtep(out, br, d, o);
+    }
 }
 
 void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
@@ -124,7 +193,9 @@ void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
         if (!vlan) continue;
         dp::Coverage why;
         if (in.bond && !bondAdmits(br, in, it->second.ofport, key, *vlan, nullptr, now, why)) continue;  // a drop
-        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now);
+        // Behind a flow-based tunnel port, only megaflows that matched the remote VTEP/VNI tell it.
+        if ((in.tunnel.remote_flow && mask.tun_src != ~0u) || (in.tunnel.key_flow && mask.tun_id != ~0ull)) continue;
+        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now, tunnelSource(in, key, nullptr));
         changed |= lr == LearnResult::kNew || lr == LearnResult::kMoved;
     }
     if (changed) dp_->invalidate();

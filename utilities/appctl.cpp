@@ -112,8 +112,11 @@ std::string formatFdb(const Value& result) {
         if (port.empty()) port = std::to_string(u64(e, "ofport"));
         const Value* age = find(e, "age");
         std::string ageText = age && age->IsNumber() ? std::to_string(u64(e, "age")) : std::string("?");
-        out += format("%5s  %4" PRIu64 "  %-17s  %3s\n", port.c_str(), u64(e, "vlan"), str(e, "mac").c_str(),
-                      ageText.c_str());
+        std::string remote;  // behind a flow-based tunnel port
+        if (!str(e, "remote_vtep").empty()) remote += "  remote_vtep=" + str(e, "remote_vtep");
+        if (const Value* vni = find(e, "vni"); vni && vni->IsNumber()) remote += "  vni=" + std::to_string(u64(e, "vni"));
+        out += format("%5s  %4" PRIu64 "  %-17s  %3s%s\n", port.c_str(), u64(e, "vlan"), str(e, "mac").c_str(),
+                      ageText.c_str(), remote.c_str());
     }
     return out;
 }

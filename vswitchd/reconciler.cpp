@@ -157,6 +157,7 @@ void Reconciler::addMissing(const Config& cfg) {
                     errors_[iname] = *err;
                     continue;
                 }
+                of_.setFloodVteps(bname, pname, parseFloodRemotes(ic.options));
             }
             errors_.erase(iname);
             ports_[pname] = Running{bname, pc, std::move(port), dp_no};

@@ -1,5 +1,7 @@
 // The management methods (docs/protocol.md): version, get, transact, show, fdb/show, fdb/flush,
 // dpif/show, coverage/show. All run on the control thread.
+#include <arpa/inet.h>
+
 #include <set>
 
 #include "datapath/coverage.h"
@@ -205,6 +207,12 @@ void methodFdbShow(Daemon& d, const protocol::Request& req, rapidjson::Document&
         r.AddMember("vlan", e.vlan, a);
         r.AddMember("mac", str(e.mac.toString(), a), a);
         r.AddMember("age", e.age_s, a);
+        if (e.vtep) {  // behind a remote_ip=flow tunnel port
+            char ip[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &*e.vtep, ip, sizeof ip);
+            r.AddMember("remote_vtep", str(ip, a), a);
+        }
+        if (e.vni) r.AddMember("vni", *e.vni, a);  // behind a key=flow tunnel port
         rows.PushBack(r, a);
     }
     res.SetObject();

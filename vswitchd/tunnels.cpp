@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace vs::vswitchd {
@@ -36,8 +37,27 @@ std::optional<std::string> intOption(const StringMap& o, const char* name, long 
 
 }  // namespace
 
+std::vector<std::uint32_t> parseFloodRemotes(const StringMap& o, std::string* error) {
+    std::vector<std::uint32_t> out;
+    auto it = o.find("flood_remotes");
+    if (it == o.end()) return out;
+    const std::string& v = it->second;
+    for (std::size_t pos = 0; pos <= v.size();) {
+        std::size_t comma = std::min(v.find(',', pos), v.size());
+        std::string ip = v.substr(pos, comma - pos);
+        in_addr a{};
+        if (inet_pton(AF_INET, ip.c_str(), &a) != 1 || a.s_addr == 0) {
+            if (error) *error = "invalid flood_remotes '" + v + "': expected IPv4 addresses separated by commas";
+            return {};
+        }
+        out.push_back(a.s_addr);
+        pos = comma + 1;
+    }
+    return out;
+}
+
 std::optional<std::string> parseVxlanOptions(const StringMap& o, dp::VxlanConfig& c) {
-    static const char* known[] = {"remote_ip", "key", "local_ip", "dst_port", "tos", "ttl"};
+    static const char* known[] = {"remote_ip", "key", "local_ip", "dst_port", "tos", "ttl", "flood_remotes"};
     for (const auto& [k, v] : o) {
         bool ok = false;
         for (const char* n : known) ok |= k == n;
@@ -60,6 +80,12 @@ std::optional<std::string> parseVxlanOptions(const StringMap& o, dp::VxlanConfig
     if (auto e = intOption(o, "dst_port", 1, 65535, port)) return e;
     if (auto e = intOption(o, "tos", 0, 255, tos)) return e;
     if (auto e = intOption(o, "ttl", 1, 255, ttl)) return e;
+    if (o.count("flood_remotes")) {
+        if (!c.remote_flow) return std::string("option flood_remotes requires remote_ip=flow");
+        if (c.key_flow) return std::string("option flood_remotes requires a fixed key, not key=flow");
+        std::string err;
+        if (parseFloodRemotes(o, &err).empty()) return err;
+    }
     c.dst_port = static_cast<std::uint16_t>(port);
     c.tos = static_cast<int>(tos);
     c.ttl = static_cast<int>(ttl);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "datapath/datapath.h"
 #include "datapath/vxlan.h"
@@ -20,6 +21,10 @@ namespace vs::vswitchd {
 // 0..16777215 or "flow", default 0), local_ip, dst_port (default 4789), tos, ttl. Returns the
 // problem ("vxlan interface requires option remote_ip", "invalid key 'x': ...") or nullopt.
 std::optional<std::string> parseVxlanOptions(const StringMap& options, dp::VxlanConfig& out);
+// Option flood_remotes=IP,IP,... of a remote_ip=flow port with a fixed key: remote VTEPs that
+// NORMAL floods to besides those it learned (docs/tunnels.md). Checked by parseVxlanOptions;
+// `error` (if given) gets the problem. Addresses in network order; empty when unset or invalid.
+std::vector<std::uint32_t> parseFloodRemotes(const StringMap& options, std::string* error = nullptr);
 
 class TunnelSockets {
 public:

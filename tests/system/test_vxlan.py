@@ -14,11 +14,14 @@ from scapy.layers.l2 import Ether
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Raw
 
-from lib.overlay import VXLAN_OVERHEAD, Overlay, VtepHost, send_udp
+from lib import daemon as daemon_mod
+from lib.overlay import UNDERLAY_PREFIX, VXLAN_OVERHEAD, Overlay, VtepHost, send_udp
+from lib.proc import run
 from lib.traffic import iperf3, marker, ping, send_frames, Sniffer
 from lib.vlan import (BROADCAST, ETH_LOCAL_EXPERIMENTAL, Capture, eth_frame, ping_matrix,
                       wait_until)
 
+VSOFCTL = daemon_mod.BUILD / "utilities" / "vsofctl"
 C_SUBNET = "10.231.40"        # containers (inside their namespaces only)
 VNI = 42
 MIN_TCP_BPS = 100e6           # measured ~0.5-1 Gbit/s through one tunnel; a broken path is ~0
@@ -375,3 +378,105 @@ def test_bad_vxlan_datagrams_are_counted_and_not_delivered(overlay):
     delivered = [raw[raw.find(base):raw.find(base) + len(base) + 6] for raw in seen]
     assert delivered == [base + b"-good-"], \
         f"container on host 1 received {delivered} (only the valid datagram may arrive)"
+
+
+# -- flow-based tunnels with NORMAL ---------------------------------------------------------------
+def flow_hub(ov: Overlay, **vxf_options):
+    """Host 1 has one VXLAN port `vxf` with remote_ip=flow (key VNI), NORMAL and no flow rules of
+    its own; hosts 2 and 3 each have an ordinary VXLAN port `vx1` to host 1. A container on each.
+    Returns the hosts and containers."""
+    hosts = [ov.add_host() for _ in range(3)]
+    ov.add_vxlan(hosts[0], "vxf", "flow", VNI, **vxf_options)
+    for h in hosts[1:]:
+        ov.add_vxlan(h, "vx1", hosts[0], VNI)
+    cs = [ov.add_container(h, f"{C_SUBNET}.{i + 1}") for i, h in enumerate(hosts)]
+    return hosts, cs
+
+
+def fdb_vteps(h: VtepHost, port: str) -> dict[str, str | None]:
+    """MAC -> remote VTEP of the FDB entries on `port` of h's bridge."""
+    entries = h.daemon.vsappctl_json("fdb/show", h.bridge)["entries"]
+    return {e["mac"]: e.get("remote_vtep") for e in entries if e["port"] == port}
+
+
+def assert_pings(pairs, what: str) -> None:
+    for src, dst in pairs:
+        r = ping(src, dst.ip)
+        assert r.rc == 0, f"{what}: {src.ip} cannot ping {dst.ip}:\n{r}"
+
+
+def test_flow_based_port_learns_remote_vteps_with_normal(overlay):
+    hosts, (c1, c2, c3) = flow_hub(overlay)
+    h1 = hosts[0]
+    r = run([VSOFCTL, "--socket", str(h1.daemon.socket), "dump-flows", h1.bridge])
+    assert r.rc == 0 and "NORMAL" in r.out and "tun" not in r.out, f"host 1's rules:\n{r}"
+
+    # The remote hosts speak first: host 1 learns their MACs with their VTEPs and answers them.
+    assert_pings([(c2, c1), (c3, c1), (c1, c2), (c1, c3)], "flow-based port, learning")
+    vteps = fdb_vteps(h1, "vxf")
+    assert vteps.get(c2.mac) == hosts[1].ip and vteps.get(c3.mac) == hosts[2].ip, \
+        f"fdb of host 1 should name each remote container's VTEP: {vteps}"
+    text = h1.daemon.vsappctl("fdb/show", h1.bridge).out
+    assert f"remote_vtep={hosts[1].ip}" in text, f"fdb/show text lacks the VTEP:\n{text}"
+
+    # Broadcast ARP from host 1 reaches both VTEPs it knows: flush c1's neighbours and ping again.
+    c1.exec(["ip", "neigh", "flush", "all"])
+    assert_pings([(c1, c2), (c1, c3)], "flow-based port, ARP after a neighbour flush")
+
+    # One broadcast from c1: one copy per remote container, one datagram per VTEP, none back.
+    tag = marker()
+    snif = [Sniffer(c, tag, seconds=4).start() for c in (c1, c2, c3)]
+    cap = capture_ul(h1, tag).start()
+    send_frames(c1, [broadcast(c1, tag)])
+    got = [s.stop(grace=1.5)["matched"] for s in snif]
+    wire = [vxlan_of(f.raw) for f in cap.stop(grace=0) if vxlan_of(f.raw)]
+    assert got == [0, 1, 1], f"copies of one broadcast received by c1, c2, c3: {got}"
+    assert sorted((w["dst"], w["vni"]) for w in wire) == \
+        sorted([(hosts[1].ip, VNI), (hosts[2].ip, VNI)]), f"host 1 underlay: {wire}"
+
+    # Megaflows from the tunnel match the outer source; those from the container's port do not.
+    assert_pings([(c2, c1)], "refreshing the megaflows")
+    flows = h1.daemon.vsappctl("dpif/dump-flows").out
+    assert f"src={hosts[1].ip}" in flows, f"no megaflow matches tun_src:\n{flows}"
+    matches = [l.split(", packets:")[0] for l in flows.splitlines()]
+    from_c1 = [m for m in matches if f"src={c1.mac}" in m]
+    assert from_c1 and not [m for m in from_c1 if "tunnel(" in m], \
+        f"megaflows from the container's port should not match tunnel fields:\n{flows}"
+
+
+def test_flow_based_port_flood_remotes_and_bad_options(overlay):
+    # flow_hub's hosts 2 and 3 get the underlay's .2 and .3.
+    hosts, (c1, c2, c3) = flow_hub(overlay, flood_remotes=f"{UNDERLAY_PREFIX}.2,{UNDERLAY_PREFIX}.3")
+    # Host 1 speaks first: its ARP requests go to the static list, nothing was learned yet.
+    assert_pings([(c1, c2), (c1, c3), (c2, c1), (c3, c1)], "flow-based port with flood_remotes")
+
+    h1 = hosts[0]
+    for opts, msg in ((["options:remote_ip=flow", "options:flood_remotes=192.0.2.300"],
+                       "invalid flood_remotes '192.0.2.300'"),
+                      (["options:remote_ip=192.0.2.2", "options:flood_remotes=192.0.2.3"],
+                       "option flood_remotes requires remote_ip=flow"),
+                      (["options:remote_ip=flow", "options:key=flow", "options:flood_remotes=192.0.2.3"],
+                       "option flood_remotes requires a fixed key")):
+        r = h1.daemon.vsctl("add-port", h1.bridge, "vxbad", "--", "set", "interface", "vxbad",
+                            "type=vxlan", *opts)
+        assert r.rc == 1 and msg in r.err, f"{opts}: expected {msg!r}:\n{r}"
+        err = h1.daemon.vsctl_ok("get", "interface", "vxbad", "error")
+        assert msg in err, f"error column for {opts}: {err}"
+        h1.daemon.vsctl_ok("del-port", h1.bridge, "vxbad")
+    assert_pings([(c1, c2)], "after refused options")
+
+
+def test_flow_based_port_follows_a_mac_moving_between_vteps(overlay):
+    hosts, (c1, c2, c3) = flow_hub(overlay)
+    h1, h2, h3 = hosts
+    m = overlay.add_container(h2, f"{C_SUBNET}.9")
+    assert_pings([(m, c1), (c1, m)], "before the move")
+    assert fdb_vteps(h1, "vxf").get(m.mac) == h2.ip
+
+    # The "VM" moves: gone from host 2, back on host 3 with the same MAC and address; it speaks
+    # first (as a migrated VM announces itself), then host 1 must send to host 3.
+    check_rc = h2.exec("ip", "link", "del", m.sw_port)
+    assert check_rc.rc == 0, check_rc
+    m2 = overlay.add_container(h3, f"{C_SUBNET}.9", mac=m.mac)
+    assert_pings([(m2, c1), (c1, m2)], "after the move")
+    assert fdb_vteps(h1, "vxf").get(m.mac) == h3.ip, "the FDB entry follows the MAC to host 3"

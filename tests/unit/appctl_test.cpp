@@ -68,6 +68,18 @@ TEST(AppctlFormat, FdbShow) {
               "   p2   100  02:00:00:00:00:02  120\n");
 }
 
+TEST(AppctlFormat, FdbShowRemoteVtepBehindFlowBasedTunnel) {
+    EXPECT_EQ(text("fdb/show", R"({"entries":[{"port":"p1","ofport":1,"vlan":0,"mac":"02:00:00:00:00:01","age":3},
+                                              {"port":"vxf","ofport":2,"vlan":0,"mac":"02:00:00:00:00:02","age":5,
+                                               "remote_vtep":"192.0.2.2"},
+                                              {"port":"vxk","ofport":3,"vlan":0,"mac":"02:00:00:00:00:03","age":7,
+                                               "remote_vtep":"192.0.2.3","vni":42}]})"),
+              " port  VLAN  MAC                Age\n"
+              "   p1     0  02:00:00:00:00:01    3\n"
+              "  vxf     0  02:00:00:00:00:02    5  remote_vtep=192.0.2.2\n"
+              "  vxk     0  02:00:00:00:00:03    7  remote_vtep=192.0.2.3  vni=42\n");
+}
+
 TEST(AppctlFormat, DpifShow) {
     EXPECT_EQ(text("dpif/show", R"({"lookups":{"hit":10,"missed":2,"lost":0},"flows":3,"bridges":[{"name":"br0","ports":[
         {"name":"p1","ofport":1,"dp_port":2,"type":"system","rx_packets":10,"rx_bytes":1000,"rx_dropped":1,

@@ -85,3 +85,36 @@ TEST(MacTable, EntriesSortedByPortVlanMac) {
     EXPECT_EQ(e[1].vlan, 0);
     EXPECT_EQ(e[2].vlan, 3);
 }
+
+// Behind a flow-based tunnel port (remote_ip=flow / key=flow) an entry also names its remote
+// VTEP and VNI (RFC 7348 section 4.1); another VTEP behind the same port is a move.
+TEST(MacTable, RemoteVtepIsPartOfTheEntryAndAMoveWhenItChanges) {
+    using vs::ofproto::TunnelDest;
+    MacTable t(300, 100);
+    TunnelDest a{0x0102000a, 0}, b{0x0202000a, 0};
+    EXPECT_EQ(t.learn(m(1), 0, 3, 0, a), LearnResult::kNew);
+    EXPECT_EQ(t.lookupEntry(m(1), 0, 10)->remote, a);
+    EXPECT_EQ(t.learn(m(1), 0, 3, 1000, a), LearnResult::kRefreshed);
+    EXPECT_EQ(t.learn(m(1), 0, 3, 2000, b), LearnResult::kMoved) << "same port, another VTEP";
+    EXPECT_EQ(t.lookupEntry(m(1), 0, 2000)->remote, b);
+    EXPECT_EQ(t.learn(m(1), 0, 3, 3000, TunnelDest{b.vtep, 7}), LearnResult::kMoved) << "another VNI";
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_EQ(t.entries().at(0).remote, (TunnelDest{b.vtep, 7}));
+    EXPECT_EQ(t.learn(m(2), 0, 1, 0), LearnResult::kNew);
+    EXPECT_EQ(t.lookupEntry(m(2), 0, 0)->remote, TunnelDest{}) << "ordinary ports: no remote";
+}
+
+TEST(MacTable, RemotesAreDistinctUnexpiredAndOptionallyPerVlan) {
+    using vs::ofproto::TunnelDest;
+    MacTable t(10, 100);
+    TunnelDest a{1, 0}, b{2, 0}, c{3, 0};
+    t.learn(m(1), 0, 3, 0, a);
+    t.learn(m(2), 0, 3, 5000, a);
+    t.learn(m(3), 10, 3, 5000, b);
+    t.learn(m(4), 0, 3, 0, c);       // expires at 10000
+    t.learn(m(5), 0, 1, 5000);       // another port
+    EXPECT_EQ(t.remotes(3, 6000), (std::vector<TunnelDest>{a, b, c}));
+    EXPECT_EQ(t.remotes(3, 10000), (std::vector<TunnelDest>{a, b})) << "c's only entry is idle too long";
+    EXPECT_EQ(t.remotes(3, 6000, std::uint16_t{10}), (std::vector<TunnelDest>{b}));
+    EXPECT_TRUE(t.remotes(9, 0).empty());
+}
