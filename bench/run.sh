@@ -28,6 +28,7 @@ DUR=${DUR:-5}
 SYSTEMS=${SYSTEMS:-"direct bridge ovs vswitch"}
 MODES=${MODES:-"on off"}
 REPEAT=${REPEAT:-1}   # rounds; each figure printed is the median of its rounds
+VSWITCHD_ARGS=${VSWITCHD_ARGS:-}   # extra vswitchd options, e.g. "--poll-threads 2"
 T=$((DUR + 15))   # hard limit for one measurement command
 
 if [ "$(id -u)" -ne 0 ]; then echo "bench/run.sh: must run as root" >&2; exit 1; fi
@@ -146,7 +147,7 @@ ovs_stop() {
 vswitch_start() {
   rm -rf "$VSD"; mkdir -p "$VSD"
   "$BUILD_DIR/vswitchd/vswitchd" --config "$VSD/conf.json" --socket "$VSD/sock" \
-    --pidfile "$VSD/vswitchd.pid" --log-file "$VSD/vswitchd.log" --log-level warn \
+    --pidfile "$VSD/vswitchd.pid" --log-file "$VSD/vswitchd.log" --log-level warn $VSWITCHD_ARGS \
     >"$VSD/out" 2>&1 </dev/null &
   VSPID=$!
   local i

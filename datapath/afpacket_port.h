@@ -8,7 +8,7 @@
 // membership; the device is brought up.
 // Per-packet (afpacket_rxtx.cpp): batched receive with recvmmsg and transmit with sendmmsg.
 //
-// Thread-safety: receive()/send() from one poll thread at a time; construction on the control
+// Thread-safety: receive() from the owning poll thread, send() under Port::txMutex(); construction on the control
 // thread. The socket is closed (and promiscuous membership dropped) by the destructor.
 #pragma once
 

@@ -61,8 +61,9 @@ std::shared_ptr<Port> Datapath::port(std::uint32_t no) const {
 
 void Datapath::start() {
     if (!threads_.empty()) return;
-    threads_.push_back(std::make_unique<PollThread>(*this));
-    threads_.back()->start();
+    unsigned n = std::max(1u, cfg_.poll_threads);
+    for (unsigned i = 0; i < n; ++i) threads_.push_back(std::make_unique<PollThread>(*this, i, n));
+    for (auto& t : threads_) t->start();
 }
 
 void Datapath::stop() {

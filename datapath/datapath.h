@@ -50,6 +50,7 @@ struct DatapathConfig {
     std::size_t flow_limit = 200000;     // megaflows per poll thread
     std::int64_t max_idle_ms = 10000;    // idle megaflows are removed after this
     int poll_timeout_ms = 500;           // epoll wait when idle (no busy polling)
+    unsigned poll_threads = 1;           // system ports are spread over this many threads
 };
 
 struct DatapathStats {

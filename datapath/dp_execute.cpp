@@ -134,7 +134,10 @@ void PollThread::queueTx(std::uint32_t port_no, Packet* pkt) noexcept {
 void PollThread::flushTx() noexcept {
     for (std::uint32_t no : tx_dirty_) {
         auto& q = txq_[no];
-        if (Port* p = table_->get(no)) p->send(q.data(), static_cast<int>(q.size()));
+        if (Port* p = table_->get(no)) {
+            std::lock_guard lk(p->txMutex());  // another poll thread may transmit to it too
+            p->send(q.data(), static_cast<int>(q.size()));
+        }
         for (Packet* pkt : q) pkt->tx_refs = 0;
         q.clear();
     }

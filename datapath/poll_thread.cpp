@@ -17,7 +17,7 @@ std::int64_t monotonicMs() noexcept {
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-PollThread::PollThread(Datapath& dp) : dp_(dp) {
+PollThread::PollThread(Datapath& dp, unsigned index, unsigned count) : dp_(dp), index_(index), count_(count) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epfd_ < 0 || wakefd_ < 0) throw std::system_error(errno, std::generic_category(), "poll thread setup");
@@ -51,6 +51,11 @@ void PollThread::wake() noexcept {
     (void)!::write(wakefd_, &one, sizeof one);
 }
 
+// Ports are spread over the threads by port number, so the two directions of a conversation
+// between two ports can run on two cores. Each port is received from by exactly one thread (a
+// VXLAN receive socket shared by several tunnel ports is one port of its own).
+bool PollThread::owns(std::uint32_t port_no) const noexcept { return port_no % count_ == index_; }
+
 void PollThread::syncPorts() {
     if (dp_.portTableVersion() == table_version_) return;
     table_ = dp_.portTable(table_version_);
@@ -59,7 +64,7 @@ void PollThread::syncPorts() {
     if (txq_.size() < n) txq_.resize(n);
     for (std::uint32_t no = 1; no < polled_fds_.size(); ++no) {
         Port* p = table_->get(no);
-        int want = p ? p->fd() : -1;
+        int want = p && owns(no) ? p->fd() : -1;
         if (polled_fds_[no] == want) continue;
         if (polled_fds_[no] >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, polled_fds_[no], nullptr);
         polled_fds_[no] = -1;
@@ -121,7 +126,7 @@ void PollThread::runOnce() {
     checkGeneration();
     now_ms_ = monotonicMs();
     for (std::uint32_t no = 1; table_ && no < table_->by_no.size(); ++no)
-        if (Port* p = table_->get(no)) pollPort(no, *p);
+        if (Port* p = table_->get(no); p && owns(no)) pollPort(no, *p);
     if (now_ms_ >= next_sweep_ms_) {
         sweep(now_ms_);
         next_sweep_ms_ = now_ms_ + 1000;

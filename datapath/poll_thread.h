@@ -20,7 +20,9 @@ namespace vs::dp {
 
 class PollThread {
 public:
-    explicit PollThread(Datapath& dp);
+    // Thread `index` of `count`: it polls the ports it owns (owns()); any thread may transmit to
+    // any port.
+    explicit PollThread(Datapath& dp, unsigned index = 0, unsigned count = 1);
     ~PollThread();
     void start();
     void requestStop() noexcept;
@@ -54,7 +56,10 @@ private:
     void queueTx(std::uint32_t port_no, Packet* pkt) noexcept;
     void flushTx() noexcept;
 
+    bool owns(std::uint32_t port_no) const noexcept;
+
     Datapath& dp_;
+    unsigned index_ = 0, count_ = 1;
     std::thread thread_;
     std::atomic<bool> stop_{false};
     int epfd_ = -1;

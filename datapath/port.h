@@ -2,14 +2,15 @@
 // kind of port — AF_PACKET system port, internal TAP, VXLAN, patch, dummy — receives and sends
 // batches of frames and exposes a pollable fd, counters, MTU, MAC and carrier.
 //
-// Thread-safety: receive() and send() are called by the poll thread that owns the port's
-// polling; stats are atomics readable from any thread. Setup (construction) happens on the
+// Thread-safety: receive() is called by the one poll thread that owns the port; send() by any
+// poll thread, always under txMutex(); stats are atomics readable from any thread. Setup (construction) happens on the
 // control thread before the port is published to the datapath. Ports are destroyed after the
 // last poll thread has dropped its reference to the port table that held them.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "datapath/packet.h"
@@ -45,6 +46,9 @@ public:
     Port& operator=(const Port&) = delete;
 
     const std::string& name() const noexcept { return name_; }
+    // Held around send(): any poll thread may transmit to any port (one uncontended lock per
+    // batch). receive() is called by the one poll thread that owns the port.
+    std::mutex& txMutex() noexcept { return tx_mu_; }
     // "system", "internal", "dummy", ...
     virtual const char* type() const noexcept = 0;
     // A file descriptor that becomes readable when receive() has work; -1 if the port never
@@ -70,6 +74,7 @@ public:
 
 private:
     std::string name_;
+    std::mutex tx_mu_;
     PortStats stats_;
 };
 

@@ -5,7 +5,7 @@
 // as receive). Offloads (checksum, TSO) are enabled so that the host's TCP crosses the switch as
 // GSO super-frames with their virtio-net header, as on AF_PACKET ports.
 //
-// Thread-safety: receive()/send() from one poll thread; construction on the control thread.
+// Thread-safety: receive() from the owning poll thread, send() under Port::txMutex(); construction on the control thread.
 // Lifecycle: the device exists while the object lives (not persistent); the destructor closes
 // the fd and the kernel removes the device.
 #pragma once

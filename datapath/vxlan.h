@@ -14,7 +14,8 @@
 // answered as Linux's bridged VXLAN does: an ICMP "fragmentation needed" (RFC 1191) is sent back
 // into the bridge from this port, as if from the destination.
 //
-// Thread-safety: receive()/send() on one poll thread; construction and setDemux() on the control
+// Thread-safety: receive() on the owning poll thread, send() under Port::txMutex() (which also
+// guards the ICMP loopback queue that receive() drains); construction and setDemux() on the control
 // thread (the demux table is swapped as an immutable snapshot, read once per batch).
 #pragma once
 

@@ -82,6 +82,7 @@ int VxlanPort::receive(Packet** pkts, int max) noexcept {
     std::uint64_t v;
     (void)!::read(loop_fd_, &v, sizeof v);
     int n = 0;
+    std::lock_guard lk(txMutex());  // send() (any poll thread) fills loopback_
     while (n < max && !loopback_.empty()) {
         Packet& p = *pkts[n];
         p.reset();

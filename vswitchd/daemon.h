@@ -29,6 +29,7 @@ namespace vs::vswitchd {
 struct DaemonOptions {
     std::filesystem::path config = "/etc/vswitch/conf.json";
     std::filesystem::path socket = "/run/vswitch/vswitchd.sock";
+    unsigned poll_threads = 0;  // datapath poll threads; 0: two when the host has two or more CPUs
 };
 
 class Daemon {

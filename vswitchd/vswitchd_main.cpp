@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -34,8 +35,17 @@ const char* kUsage =
     "  --pidfile FILE     write the daemon's pid here\n"
     "  --log-file FILE    append log lines here\n"
     "  --log-level LEVEL  debug|info|warn|err (default info)\n"
+    "  --poll-threads N   datapath poll threads, 1..16 (default 2, 1 on a 1-CPU host)\n"
     "  --detach           run in the background once ready\n"
     "  --help, --version\n";
+
+unsigned parsePollThreads(const std::string& v) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 16)
+        throw std::invalid_argument("bad --poll-threads '" + v + "': expected a number from 1 to 16");
+    return n;
+}
 
 std::optional<Args> parseArgs(int argc, char** argv) {
     Args a;
@@ -56,6 +66,7 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         else if (is("--pidfile")) a.pidfile = value("--pidfile");
         else if (is("--log-file")) a.log_file = value("--log-file");
         else if (is("--log-level")) a.log_level = value("--log-level");
+        else if (is("--poll-threads")) a.opts.poll_threads = parsePollThreads(value("--poll-threads"));
         else throw std::invalid_argument("unknown option '" + s + "' (see --help)");
     }
     if (!vs::log::parseLevel(a.log_level)) throw std::invalid_argument("bad --log-level '" + a.log_level + "'");

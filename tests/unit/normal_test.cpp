@@ -1,6 +1,8 @@
 // xlate NORMAL and the datapath cache on a bridge of dummy ports, driven synchronously.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "datapath/dummy_port.h"
 #include "ofproto/ofproto.h"
 #include "tests/unit/frame_builder.h"
@@ -135,6 +137,36 @@ TEST_F(NormalTest, DummyPortsWorkWithThePollThread) {
     for (int i = 0; i < 200 && ports[2]->sent().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_EQ(ports[2]->sent().size(), 1u);
     EXPECT_EQ(ports[1]->sent().size(), 1u);
+}
+
+// Two poll threads: ports are split between them (by port number), each direction of a
+// conversation is received by its own thread, and both transmit to ports the other one owns.
+TEST(PollThreads, TwoThreadsForwardBothWaysConcurrently) {
+    dp::DatapathConfig cfg;
+    cfg.poll_threads = 2;
+    ofproto::Ofproto of(cfg);
+    of.addBridge("br0");
+    std::array<std::shared_ptr<dp::DummyPort>, 2> p;
+    for (int i = 0; i < 2; ++i) {
+        p[i] = std::make_shared<dp::DummyPort>("p" + std::to_string(i + 1));
+        of.addPort("br0", p[i]->name(), i + 1, p[i]);
+    }
+    of.start();
+    auto f = [](std::uint8_t dst, std::uint8_t src, std::uint16_t sport) {
+        return eth(mac(dst), mac(src), 0x0800, ipv4(17, 1, 2, udp(sport, 2)));
+    };
+    p[0]->inject(f(2, 1, 1));  // learn both hosts first
+    p[1]->inject(f(1, 2, 1));
+    constexpr int kFrames = 2000;
+    std::thread a([&] { for (int i = 0; i < kFrames; ++i) p[0]->inject(f(2, 1, static_cast<std::uint16_t>(i))); });
+    std::thread b([&] { for (int i = 0; i < kFrames; ++i) p[1]->inject(f(1, 2, static_cast<std::uint16_t>(i))); });
+    a.join();
+    b.join();
+    auto done = [&] { return p[0]->sent().size() >= kFrames + 1 && p[1]->sent().size() >= kFrames + 1; };
+    for (int i = 0; i < 400 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(p[1]->sent().size(), kFrames + 1u) << "p1 -> p2: the first frame was flooded, the rest forwarded";
+    EXPECT_EQ(p[0]->sent().size(), kFrames + 1u);
+    EXPECT_EQ(of.datapath().stats().lost, 0u);
 }
 
 }  // namespace
