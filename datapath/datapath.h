@@ -50,7 +50,8 @@ struct DatapathConfig {
     std::size_t flow_limit = 200000;     // megaflows per poll thread
     std::int64_t max_idle_ms = 10000;    // idle megaflows are removed after this
     int poll_timeout_ms = 500;           // epoll wait when idle (no busy polling)
-    unsigned poll_threads = 1;           // system ports are spread over this many threads
+    unsigned poll_threads = 1;           // ports are spread over this many threads
+    unsigned busy_poll_us = 0;           // keep polling this long after the last frame (0: sleep at once)
 };
 
 struct DatapathStats {

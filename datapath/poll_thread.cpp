@@ -17,6 +17,12 @@ std::int64_t monotonicMs() noexcept {
     return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+std::int64_t monotonicNs() noexcept {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 PollThread::PollThread(Datapath& dp, unsigned index, unsigned count) : dp_(dp), index_(index), count_(count) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -112,13 +118,16 @@ void PollThread::sweep(std::int64_t now) {
     if (!used.empty()) dp_.handler().flowsUsed(used);
 }
 
-void PollThread::pollPort(std::uint32_t port_no, Port& port) {
+int PollThread::pollPort(std::uint32_t port_no, Port& port) {
+    int total = 0;
     for (int round = 0; round < 4; ++round) {  // bounded, so one busy port cannot starve others
         int n = port.receive(rx_.data(), kBatchSize);
-        if (n <= 0) return;
+        if (n <= 0) break;
+        total += n;
         processBatch(rx_.data(), n, port, port_no);
-        if (n < kBatchSize) return;
+        if (n < kBatchSize) break;
     }
+    return total;
 }
 
 void PollThread::runOnce() {
@@ -186,13 +195,20 @@ void PollThread::runTasks() {
     for (auto& t : tasks) t();
 }
 
+// Adaptive busy polling: after a batch arrives the thread keeps polling (epoll_wait with a zero
+// timeout) for busy_poll_us before it sleeps again, so the next frame of a conversation (a reply,
+// the next segment) finds it awake instead of paying a wake-up; with no traffic it sleeps.
 void PollThread::loop() {
     epoll_event evs[64];
+    const std::int64_t spin_ns = static_cast<std::int64_t>(dp_.config().busy_poll_us) * 1000;
+    std::int64_t last_rx_ns = monotonicNs() - spin_ns - 1;
     while (!stop_.load(std::memory_order_relaxed)) {
         syncPorts();
         checkGeneration();
-        int n = ::epoll_wait(epfd_, evs, 64, dp_.config().poll_timeout_ms);
+        bool spin = spin_ns > 0 && monotonicNs() - last_rx_ns < spin_ns;
+        int n = ::epoll_wait(epfd_, evs, 64, spin ? 0 : dp_.config().poll_timeout_ms);
         now_ms_ = monotonicMs();
+        int received = 0;
         for (int i = 0; i < n; ++i) {
             std::uint32_t no = evs[i].data.u32;
             if (no == 0) {
@@ -202,8 +218,9 @@ void PollThread::loop() {
                 continue;
             }
             checkGeneration();
-            if (Port* p = table_ ? table_->get(no) : nullptr) pollPort(no, *p);
+            if (Port* p = table_ ? table_->get(no) : nullptr) received += pollPort(no, *p);
         }
+        if (received) last_rx_ns = monotonicNs();
         if (now_ms_ >= next_sweep_ms_) {
             sweep(now_ms_);
             next_sweep_ms_ = now_ms_ + 1000;

@@ -47,7 +47,8 @@ private:
     void syncPorts();
     void checkGeneration() noexcept;
     void sweep(std::int64_t now);
-    void pollPort(std::uint32_t port_no, Port& port);
+    // Receives and processes up to a few batches from `port`; returns the frames received.
+    int pollPort(std::uint32_t port_no, Port& port);
     // Per-packet path (dp_execute.cpp).
     void processBatch(Packet** pkts, int n, Port& in, std::uint32_t in_no);
     DpFlow* handleMiss(const FlowKey& key, Packet& pkt);
@@ -87,5 +88,6 @@ private:
 
 // Monotonic milliseconds (CLOCK_MONOTONIC_COARSE: per batch, not per packet).
 std::int64_t monotonicMs() noexcept;
+std::int64_t monotonicNs() noexcept;
 
 }  // namespace vs::dp

@@ -22,6 +22,7 @@ dp::DatapathConfig datapathConfig(const DaemonOptions& o) {
     // Two threads by default: the directions of a conversation then run on two cores, which
     // measured 1.6x the TCP rate with offloads off on two cores (docs/benchmarks.md).
     c.poll_threads = o.poll_threads ? o.poll_threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
+    c.busy_poll_us = o.busy_poll_us;
     return c;
 }
 

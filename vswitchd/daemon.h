@@ -30,6 +30,7 @@ struct DaemonOptions {
     std::filesystem::path config = "/etc/vswitch/conf.json";
     std::filesystem::path socket = "/run/vswitch/vswitchd.sock";
     unsigned poll_threads = 0;  // datapath poll threads; 0: two when the host has two or more CPUs
+    unsigned busy_poll_us = 50;  // DatapathConfig::busy_poll_us (Linux's recommended net.core.busy_poll)
 };
 
 class Daemon {

@@ -36,14 +36,16 @@ const char* kUsage =
     "  --log-file FILE    append log lines here\n"
     "  --log-level LEVEL  debug|info|warn|err (default info)\n"
     "  --poll-threads N   datapath poll threads, 1..16 (default 2, 1 on a 1-CPU host)\n"
+    "  --busy-poll-us US  keep polling US microseconds after the last frame, 0..1000 (default 50)\n"
     "  --detach           run in the background once ready\n"
     "  --help, --version\n";
 
-unsigned parsePollThreads(const std::string& v) {
+unsigned parseCount(const std::string& flag, const std::string& v, unsigned lo, unsigned hi) {
     unsigned n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 16)
-        throw std::invalid_argument("bad --poll-threads '" + v + "': expected a number from 1 to 16");
+    if (ec != std::errc() || end != v.data() + v.size() || n < lo || n > hi)
+        throw std::invalid_argument("bad " + flag + " '" + v + "': expected a number from " + std::to_string(lo) +
+                                    " to " + std::to_string(hi));
     return n;
 }
 
@@ -66,7 +68,8 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         else if (is("--pidfile")) a.pidfile = value("--pidfile");
         else if (is("--log-file")) a.log_file = value("--log-file");
         else if (is("--log-level")) a.log_level = value("--log-level");
-        else if (is("--poll-threads")) a.opts.poll_threads = parsePollThreads(value("--poll-threads"));
+        else if (is("--poll-threads")) a.opts.poll_threads = parseCount("--poll-threads", value("--poll-threads"), 1, 16);
+        else if (is("--busy-poll-us")) a.opts.busy_poll_us = parseCount("--busy-poll-us", value("--busy-poll-us"), 0, 1000);
         else throw std::invalid_argument("unknown option '" + s + "' (see --help)");
     }
     if (!vs::log::parseLevel(a.log_level)) throw std::invalid_argument("bad --log-level '" + a.log_level + "'");
