@@ -17,6 +17,9 @@
 #include "tests/fuzz/targets/jsonrpc.h"
 #include "tests/fuzz/targets/mgmt_methods.h"
 #include "tests/fuzz/targets/vxlan_decap.h"
+#include "protocol/ofmsg.h"
+#include "vswitchd/config_store.h"
+#include "vswitchd/flow_store.h"
 
 namespace fs = std::filesystem;
 
@@ -128,4 +131,30 @@ TEST(FuzzRegressions, DeepNestingIsRefusedNotRecursedInto) {
         EXPECT_NE(std::string(e.what()).find("conf.json.journal is corrupt: record 1"), std::string::npos) << e.what();
     }
     fs::remove_all(dir);
+}
+
+// The other parsers of JSON that the daemon did not write: the flows file (CONFIG.flows, read at
+// start) and a controller's messages (a line of up to 1 MiB; the controller channel allows 16
+// levels). Each is refused with an error that says why, before RapidJSON recurses.
+TEST(FuzzRegressions, DeepNestingInTheFlowsFileAndControllerLines) {
+    std::string deep = std::string(1u << 20, '[') + std::string(1u << 20, ']');
+    auto dir = vs::fuzz::fuzzScratchDir() / "deepflows";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    vs::fuzz::writeRaw(dir / "conf.json.flows",
+                       R"({"format":"vswitch-flows","version":1,"bridges":{"br0":)" + deep + "}}");
+    try {
+        vs::vswitchd::FlowStore(dir / "conf.json.flows").load();
+        ADD_FAILURE() << "a flows file nested 1M deep was accepted";
+    } catch (const vs::vswitchd::ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("nesting deeper than 128 levels"), std::string::npos) << e.what();
+    }
+    fs::remove_all(dir);
+
+    std::string line = std::string(100000, '[');  // what one hostile controller line can be
+    auto got = vs::protocol::of::decode(line);
+    auto* err = std::get_if<vs::protocol::of::DecodeError>(&got);
+    ASSERT_NE(err, nullptr);
+    EXPECT_EQ(err->code, "bad_syntax");
+    EXPECT_NE(err->message.find("nesting deeper than 16 levels at offset 16"), std::string::npos) << err->message;
 }
