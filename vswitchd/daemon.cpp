@@ -26,8 +26,11 @@ void Daemon::start() {
     registerFlowMethods(*table, *this);
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
+    MgmtLimits limits;
+    limits.group = opts_.socket_group;
     server_ = std::make_unique<MgmtServer>(
-        io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) { (*table)(r, res); });
+        io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) { (*table)(r, res); },
+        limits);
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
         reconciler_->linkChanged(store_.config(), ev.name);
         bonds_->linkEvent(ev);

@@ -11,6 +11,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+
+#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,6 +32,7 @@ namespace vs::vswitchd {
 struct DaemonOptions {
     std::filesystem::path config = "/etc/vswitch/conf.json";
     std::filesystem::path socket = "/run/vswitch/vswitchd.sock";
+    std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
 };
 
 class Daemon {

@@ -78,6 +78,7 @@ struct MgmtServer::Impl : std::enable_shared_from_this<MgmtServer::Impl> {
     void setUp();
     void takeLock();
     void removeStaleSocket();
+    void bindRestricted(error_code& ec);
     void startAccept();
     void onAccept(const error_code& ec, Local::socket sock);
     void close();
@@ -268,13 +269,23 @@ void MgmtServer::Impl::setUp() {
     removeStaleSocket();
     error_code ec;
     acceptor.open(Local(), ec);
-    if (!ec) acceptor.bind(Local::endpoint(path.string()), ec);
+    if (!ec) bindRestricted(ec);
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) failSetup(path, ec.message());
-    if (::chmod(path.c_str(), 0660) != 0) failSetup(path, "chmod: " + errnoText());
+    if (limits.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *limits.group) != 0) failSetup(path, "chown: " + errnoText());
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0) socketIno = st.st_ino;
     log::info("management socket listening on {}", path.string());
+}
+
+// bind() creates the socket file with mode 0777 & ~umask: under the usual umask 022 it would be
+// world-connectable until a chmod. So bind under umask 0117 (the file is born 0660, root:root;
+// the group is added afterwards, which only opens it to the one group asked for). The umask is
+// per process, but this runs on the control thread before any other thread creates files.
+void MgmtServer::Impl::bindRestricted(error_code& ec) {
+    mode_t old = ::umask(0117);
+    acceptor.bind(Local::endpoint(path.string()), ec);
+    ::umask(old);
 }
 
 void MgmtServer::Impl::takeLock() {

@@ -14,7 +14,9 @@
 // Start-up: creates the socket's parent directory (0755) if missing; takes an exclusive flock on
 // PATH.lock (so two daemons never fight over one socket); if PATH exists and is a socket that no
 // one answers on, removes it (stale, from a crashed daemon); if a daemon answers, or PATH is not a
-// socket, throws std::runtime_error. Binds, listens, chmod 0660.
+// socket, throws std::runtime_error. Binds under umask 0117, so that the socket file is mode 0660
+// owned by root from the moment it exists (no window in which it is more open), then, if
+// MgmtLimits::group is set, chowns it to root:group. Listens.
 //
 // Thread-safety: none; everything, including the dispatcher, runs on the io_context's thread (the
 // daemon's control thread). Construct, use and destroy the server on that thread (or before the
@@ -31,7 +33,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 #include <rapidjson/document.h>
@@ -50,6 +55,7 @@ struct MgmtLimits {
     std::size_t maxClients = 64;                            // simultaneous connections
     std::size_t maxQueuedBytes = 16 * 1024 * 1024;          // unsent reply bytes per connection
     std::chrono::milliseconds closeLinger{2000};            // time to flush the last reply on close
+    std::optional<gid_t> group;                             // socket owned by root:group (mode 0660)
 };
 
 class MgmtServer {

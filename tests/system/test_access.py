@@ -1,7 +1,7 @@
 """Access control: who may talk to the daemon and which files it trusts.
 
-- The management socket is created 0660, owned by root: only root (and, with an option the daemon
-  does not have yet, one chosen group) may connect. An unprivileged user is refused by the
+- The management socket is created 0660, owned by root: only root (and, with --socket-group, the
+  members of one chosen group) may connect. An unprivileged user is refused by the
   socket's mode, not by something else (the test opens the directory to everyone first, and shows
   that the same user does get in once the mode allows it).
 - The files the daemon writes (config snapshot, journal, flows) are not readable by others and
@@ -84,24 +84,49 @@ def test_written_files_are_not_world_readable(vswitchd):
         assert os.stat(p).st_uid == 0
 
 
-@pytest.mark.xfail(strict=True, raises=DaemonError,
-                   reason="vswitchd has no --socket-group option: the socket's group is always root's "
-                          "(reported; remove this mark when it exists)")
-def test_socket_group_option(daemon_factory):
-    """vswitchd --socket-group GROUP: the socket's group, so that members can use vsctl without
-    root (Open vSwitch's deployments give a group this access)."""
-    d = daemon_factory(start=False)
-    group = grp.getgrgid(NOGROUP_GID).gr_name
+@pytest.fixture
+def throwaway_group():
+    """A group made for this test (groupadd) and deleted afterwards, also when the test fails."""
+    name = names.unique(names.KIND_OTHER)
+    r = run(["groupadd", name], timeout=20)
+    assert r.rc == 0, f"groupadd {name} failed:\n{r}"
+    try:
+        yield name, grp.getgrnam(name).gr_gid
+    finally:
+        run(["groupdel", name], timeout=20)
+
+
+def _with_socket_group(d: Vswitchd, group: str) -> None:
     argv = d.argv()
     d.argv = lambda detach=False, log_level="info": argv + ["--socket-group", group]  # type: ignore
+
+
+def test_socket_group_option(daemon_factory, throwaway_group):
+    """vswitchd --socket-group GROUP: the socket is root:GROUP 0660, so that members can use vsctl
+    without root (Open vSwitch's deployments give a group this access); others still cannot."""
+    group, gid = throwaway_group
+    d = daemon_factory(start=False)
+    _with_socket_group(d, group)
     d.start()
     st = os.stat(d.socket)
-    assert st.st_gid == NOGROUP_GID and stat.S_IMODE(st.st_mode) == 0o660
+    assert st.st_uid == 0 and st.st_gid == gid, (st.st_uid, st.st_gid, gid)
+    assert stat.S_IMODE(st.st_mode) == 0o660, oct(stat.S_IMODE(st.st_mode))
     open_dirs_to_all(d)
-    r = as_nobody([str(daemon_mod.VSCTL), "--socket", str(d.socket), "list-br"], gid=NOGROUP_GID)
+    r = as_nobody([str(daemon_mod.VSCTL), "--socket", str(d.socket), "list-br"], gid=gid)
     assert r.rc == 0, f"a member of the socket's group cannot use it:\n{r}"
-    r = as_nobody([str(daemon_mod.VSCTL), "--socket", str(d.socket), "list-br"], gid=NOGROUP_GID - 1)
-    assert r.rc != 0, "a user outside the socket's group got in"
+    r = as_nobody([str(daemon_mod.VSCTL), "--socket", str(d.socket), "list-br"])
+    assert r.rc != 0 and "ermission denied" in r.err, f"a user outside the socket's group got in:\n{r}"
+
+
+def test_socket_group_unknown_is_refused(daemon_factory):
+    d = daemon_factory(start=False)
+    missing = f"vsnogrp{os.getpid()}"
+    _with_socket_group(d, missing)
+    with pytest.raises(DaemonError):
+        d.start(timeout=10)
+    out = d.log_tail()
+    assert f"no such group '{missing}'" in out, f"no message naming the unknown group:\n{out}"
+    assert not d.socket.exists()
 
 
 def _write_valid_config(d: Vswitchd) -> None:
