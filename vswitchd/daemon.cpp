@@ -45,7 +45,7 @@ void Daemon::armTimer() {
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         ofproto_->runPeriodic();
-        if (ofproto_->flowTableVersion() != saved_flow_version_) saveFlows();  // timeouts, bridge changes
+        saveFlowsIfChanged();  // timeouts, controllers' flow_mods
         armTimer();
     });
 }
@@ -79,10 +79,15 @@ std::optional<std::string> Daemon::saveFlows() {
     return err;
 }
 
+std::optional<std::string> Daemon::saveFlowsIfChanged() {
+    if (!ofproto_ || ofproto_->flowTableVersion() == saved_flow_version_) return std::nullopt;
+    return saveFlows();
+}
+
 void Daemon::shutdown() {
     timer_.cancel();
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
-    if (ofproto_ && ofproto_->flowTableVersion() != saved_flow_version_) saveFlows();
+    saveFlowsIfChanged();
     if (server_) server_->close();
     server_.reset();
     links_.reset();

@@ -45,6 +45,8 @@ public:
     ConfigStore& store() { return store_; }
     // Writes every bridge's rules to the flows file; returns the problem on failure.
     std::optional<std::string> saveFlows();
+    // saveFlows() if a flow table changed (rules, or a bridge added or removed) since the last save.
+    std::optional<std::string> saveFlowsIfChanged();
     ofproto::Ofproto& ofproto() { return *ofproto_; }
     Reconciler& reconciler() { return *reconciler_; }
     ControllerManager& controllers() { return *controllers_; }
