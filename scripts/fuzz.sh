@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz, clang + ASan + UBSan) and runs each for a bounded time.
+# Builds the libFuzzer targets (tests/fuzz, clang + ASan + UBSan) and runs each for a bounded time
+# (-max_total_time=SECONDS, and a hard timeout of SECONDS + 300 s around each target).
 #   sudo scripts/fuzz.sh [SECONDS]        # default 30 s per target
 # Environment:
-#   FUZZ_TARGETS   space-separated subset (default: all six, see below)
+#   FUZZ_TARGETS   space-separated subset (default: all eight, see below)
 #   BUILD_DIR      build tree (default build-fuzz)
 #   FUZZ_ARGS      extra libFuzzer flags (e.g. "-jobs=2 -workers=2", "-seed=1")
 # Per target T, the growing corpus is BUILD_DIR/fuzz-corpus/T (seeded from tests/fuzz/corpus/T),
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SECONDS_EACH=${1:-30}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-fuzz}
-ALL_TARGETS="flow_extract vxlan_decap flow_parse jsonrpc config_load mgmt_methods"
+ALL_TARGETS="flow_extract vxlan_decap lacpdu flow_parse jsonrpc ofmsg config_load mgmt_methods"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 case "$SECONDS_EACH" in ''|*[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;; esac
 
@@ -41,6 +42,7 @@ ninja -C "$BUILD_DIR" -j2 "${bins[@]}" || { echo "fuzz.sh: build failed" >&2; ex
 max_len() {
   case "$1" in
     flow_extract|vxlan_decap) echo 2048 ;;
+    lacpdu) echo 256 ;;
     flow_parse) echo 512 ;;
     config_load) echo 8192 ;;
     *) echo 4096 ;;
@@ -57,6 +59,8 @@ for t in $TARGETS; do
   dict=(); [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   echo "==== fuzz_$t for ${SECONDS_EACH}s"
   # shellcheck disable=SC2086
+  # -max_total_time bounds the fuzzing; timeout(1) bounds the whole run (corpus loading, a hang).
+  timeout --kill-after=30 $((SECONDS_EACH + 300)) \
   "$BUILD_DIR/tests/fuzz/fuzz_$t" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=4096 \
     -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_ARGS:-} \
     "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1

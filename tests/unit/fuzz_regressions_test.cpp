@@ -15,7 +15,9 @@
 #include "tests/fuzz/targets/flow_extract.h"
 #include "tests/fuzz/targets/flow_parse.h"
 #include "tests/fuzz/targets/jsonrpc.h"
+#include "tests/fuzz/targets/lacpdu.h"
 #include "tests/fuzz/targets/mgmt_methods.h"
+#include "tests/fuzz/targets/ofmsg.h"
 #include "tests/fuzz/targets/vxlan_decap.h"
 #include "protocol/ofmsg.h"
 #include "vswitchd/config_store.h"
@@ -80,6 +82,8 @@ TEST(FuzzRegressions, VxlanDecap) { replayTarget("vxlan_decap", vs::fuzz::vxlanD
 TEST(FuzzRegressions, FlowParse) { replayTarget("flow_parse", vs::fuzz::flowParse); }
 TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }
 TEST(FuzzRegressions, ConfigLoad) { replayTarget("config_load", vs::fuzz::configLoad); }
+TEST(FuzzRegressions, Lacpdu) { replayTarget("lacpdu", vs::fuzz::lacpdu); }
+TEST(FuzzRegressions, OfMsg) { replayTarget("ofmsg", vs::fuzz::ofMsg); }
 
 // The management methods run a real daemon core in a private network namespace: in a child
 // process (a death-test fork), so this process keeps its namespace. Needs root, as the system tests.
