@@ -136,6 +136,7 @@ private:
     bool writing_ = false;
     bool closing_ = false;      // no more reading; close once outq_ is flushed
     bool closed_ = false;
+    bool eof_ = false;          // the client shut down its side: close after its last line
 };
 
 void Session::read() {
@@ -148,8 +149,8 @@ void Session::onRead(const error_code& ec, std::size_t n) {
     if (ec == asio::error::eof) {
         // The client shut down its sending side: answer what it sent, then close.
         if (!inbuf_.empty()) inbuf_ += '\n';
+        eof_ = true;
         processLines();
-        if (!closed_) beginClose();
         return;
     }
     if (ec) {
@@ -159,23 +160,28 @@ void Session::onRead(const error_code& ec, std::size_t n) {
     }
     inbuf_.append(rbuf_.data(), n);
     processLines();
-    if (!closing_ && !closed_) read();
 }
 
+// Handles one complete line per turn of the io_context and posts the rest, so that a client that
+// pipelines many (or costly) requests cannot hold the loop: other clients' requests interleave
+// with its own. Reading resumes only once its buffered lines are done (backpressure: inbuf_ stays
+// within one read plus one partial line).
 void Session::processLines() {
-    const std::size_t maxLine = srv_->limits.maxLineBytes;
-    std::size_t start = 0;
-    while (!closing_ && !closed_) {
-        std::size_t nl = inbuf_.find('\n', std::max(start, scanned_));
-        if (nl == std::string::npos) break;
-        if (nl - start > maxLine) return tooLarge();
-        handleLine(std::string_view(inbuf_).substr(start, nl - start));
-        start = nl + 1;
-    }
     if (closing_ || closed_) return;
-    inbuf_.erase(0, start);
-    scanned_ = inbuf_.size();
-    if (inbuf_.size() > maxLine) tooLarge();
+    const std::size_t maxLine = srv_->limits.maxLineBytes;
+    std::size_t nl = inbuf_.find('\n', scanned_);
+    if (nl == std::string::npos) {
+        scanned_ = inbuf_.size();
+        if (inbuf_.size() > maxLine) return tooLarge();
+        if (eof_) return beginClose();
+        return read();
+    }
+    if (nl > maxLine) return tooLarge();
+    handleLine(std::string_view(inbuf_).substr(0, nl));
+    if (closing_ || closed_) return;
+    inbuf_.erase(0, nl + 1);
+    scanned_ = 0;
+    asio::post(srv_->io, [self = shared_from_this()] { self->processLines(); });
 }
 
 void Session::handleLine(std::string_view line) {

@@ -8,8 +8,9 @@
 // that connection is closed; connection number maxClients+1 gets -32006 and is closed; a client
 // whose unsent replies exceed maxQueuedBytes is closed; garbage gets -32700/-32600 and the
 // connection stays open; notifications (no id) get no reply. Everything is asynchronous: no client
-// can block the loop or affect another. A connection being closed gets `closeLinger` to receive its
-// last reply. An idle connection keeps its slot until it disconnects.
+// can block the loop or affect another; a client's pipelined requests are handled one per turn of
+// the io_context, interleaved with other clients' requests. A connection being closed gets
+// `closeLinger` to receive its last reply. An idle connection keeps its slot until it disconnects.
 //
 // Start-up: creates the socket's parent directory (0755) if missing; takes an exclusive flock on
 // PATH.lock (so two daemons never fight over one socket); if PATH exists and is a socket that no
