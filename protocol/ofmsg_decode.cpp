@@ -328,6 +328,9 @@ std::variant<Message, DecodeError> decode(std::string_view line) {
     if (doc.HasParseError())
         return DecodeError{"bad_syntax", "not JSON: parse error at offset " + std::to_string(doc.GetErrorOffset()) +
                                              ": " + rapidjson::GetParseError_En(doc.GetParseError()), 0};
+    // Found by fuzz_ofmsg: a lone surrogate escape decodes to bytes that are not UTF-8, which our
+    // own encoder (and every peer) then refuses; refuse it here, as decodeRequest does.
+    if (!isValidUtf8(doc)) return DecodeError{"bad_syntax", "a string is not valid UTF-8 (a lone surrogate escape?)", 0};
     std::uint32_t xid = peekXid(doc);
     try {
         Fields top(doc, "message");
