@@ -64,6 +64,11 @@ bool PollThread::owns(std::uint32_t port_no) const noexcept { return port_no % c
 
 void PollThread::syncPorts() {
     if (dp_.portTableVersion() == table_version_) return;
+    // Keep the old table (and so its ports) alive until their fds are out of the epoll set: if the
+    // control thread holds the last other reference, it closes a removed port's fd as soon as we
+    // let go, and an EPOLL_CTL_DEL after that could hit the same fd number reused by a new port
+    // (ThreadSanitizer reported the close racing with the DEL).
+    std::shared_ptr<const PortTable> old = std::move(table_);
     table_ = dp_.portTable(table_version_);
     std::size_t n = table_->by_no.size();
     if (polled_fds_.size() < n) polled_fds_.resize(n, -1);

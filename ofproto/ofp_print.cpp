@@ -314,7 +314,8 @@ std::string formatFlowMod(const FlowMod& fm, const PortNamer& namer) {
     const bool add = fm.command == C::kAdd;
     std::string s;
     if (fm.table != (add ? 0 : kTableAll)) s += "table=" + std::to_string(fm.table) + ", ";
-    if (fm.cookie_mask) s += "cookie=" + hex64(fm.cookie) + "/" + hex64(fm.cookie_mask) + ", ";
+    // A delete's cookie is only ever a filter (V/M); with mask 0 it still prints, so it reads back.
+    if (fm.cookie_mask || (del && fm.cookie)) s += "cookie=" + hex64(fm.cookie) + "/" + hex64(fm.cookie_mask) + ", ";
     else if (fm.cookie && !del) s += "cookie=" + hex64(fm.cookie) + ", ";
     if (fm.idle_timeout) s += "idle_timeout=" + std::to_string(fm.idle_timeout) + ", ";
     if (fm.hard_timeout) s += "hard_timeout=" + std::to_string(fm.hard_timeout) + ", ";

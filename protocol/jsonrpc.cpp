@@ -34,10 +34,8 @@ std::optional<std::string> checkJsonDepth(std::string_view text, std::size_t max
     return std::nullopt;
 }
 
-// True when every string and member name in `v` is valid UTF-8 (RFC 3629), including what \u
-// escapes decoded to: RapidJSON turns a lone low surrogate ("\udc00") into bytes that are not
-// UTF-8 even when it validates the input's encoding. Recursion is bounded by checkJsonDepth.
-static bool validUtf8(const rapidjson::Value& v) {
+// A validating writer that writes nowhere useful: it fails on the first string that is not UTF-8.
+bool isValidUtf8(const rapidjson::Value& v) {
     rapidjson::StringBuffer sb;
     rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
                       rapidjson::kWriteValidateEncodingFlag>
@@ -66,7 +64,7 @@ std::optional<DecodeError> decodeRequest(std::string_view line, Request& out) {
                                ": " + rapidjson::GetParseError_En(doc.GetParseError()),
                            "null"};
     }
-    if (!validUtf8(doc))
+    if (!isValidUtf8(doc))
         return DecodeError{ErrorCode::kParseError, "parse error: a string is not valid UTF-8 (a lone surrogate escape?)",
                            "null"};
     std::string id = idText(doc);

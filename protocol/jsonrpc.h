@@ -41,6 +41,11 @@ inline constexpr std::size_t kMaxJsonDepth = 128;
 // are skipped; the text need not be valid JSON). Returns the problem, or nullopt.
 std::optional<std::string> checkJsonDepth(std::string_view text, std::size_t maxDepth = kMaxJsonDepth);
 
+// True when every string and member name in `v` is valid UTF-8 (RFC 3629), including what \u
+// escapes decoded to: RapidJSON decodes a lone surrogate ("\udc00") to bytes that are not UTF-8
+// even when it validates the input's encoding. Recursive: call it on documents checkJsonDepth let in.
+bool isValidUtf8(const rapidjson::Value& v);
+
 // Default management socket path.
 inline constexpr const char* kDefaultSocket = "/run/vswitch/vswitchd.sock";
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "protocol/base64.h"
+#include "protocol/jsonrpc.h"
 #include "protocol/ofmsg.h"
 #include "protocol/ofmsg_detail.h"
 
@@ -304,26 +305,9 @@ Body decodeBody(std::size_t type, Fields& f) {
 }
 
 // Our messages nest at most four levels; RapidJSON parses (and destroys) recursively, so a line of
-// a million '[' would overflow the stack. Counted outside strings, before parsing.
-constexpr int kMaxDepth = 16;
-bool tooDeep(std::string_view line) {
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        char c = line[i];
-        if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxDepth) return true;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return false;
-}
+// a million '[' would overflow the stack. Counted outside strings, before parsing, by the same
+// non-recursive scanner as the management protocol's (protocol/jsonrpc.h), with a tighter bound.
+constexpr std::size_t kMaxDepth = 16;
 
 // The xid of `doc` if it has a valid one, so that even a bad message's error names it.
 std::uint32_t peekXid(const Value& doc) {
@@ -338,13 +322,15 @@ std::variant<Message, DecodeError> decode(std::string_view line) {
     if (line.size() > kMaxMessageBytes)
         return DecodeError{"bad_len", "message of " + std::to_string(line.size()) + " bytes exceeds the limit of " +
                                           std::to_string(kMaxMessageBytes), 0};
-    if (tooDeep(line))
-        return DecodeError{"bad_syntax", "JSON nested deeper than " + std::to_string(kMaxDepth) + " levels", 0};
+    if (auto deep = checkJsonDepth(line, kMaxDepth)) return DecodeError{"bad_syntax", "JSON " + *deep, 0};
     rapidjson::Document doc;
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
     if (doc.HasParseError())
         return DecodeError{"bad_syntax", "not JSON: parse error at offset " + std::to_string(doc.GetErrorOffset()) +
                                              ": " + rapidjson::GetParseError_En(doc.GetParseError()), 0};
+    // Found by fuzz_ofmsg: a lone surrogate escape decodes to bytes that are not UTF-8, which our
+    // own encoder (and every peer) then refuses; refuse it here, as decodeRequest does.
+    if (!isValidUtf8(doc)) return DecodeError{"bad_syntax", "a string is not valid UTF-8 (a lone surrogate escape?)", 0};
     std::uint32_t xid = peekXid(doc);
     try {
         Fields top(doc, "message");

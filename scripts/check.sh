@@ -2,7 +2,11 @@
 # The project's test command (README, CI): dependencies, build, unit tests, system tests.
 #   sudo scripts/check.sh
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
-#              PYTEST_ARGS (extra pytest arguments, e.g. "-k fdb -x").
+#              PYTEST_ARGS (extra pytest arguments, e.g. "-k fdb -x"),
+#              VSWITCH_SANITIZE=1 (opt-in, off by default: CI has a time limit) also runs
+#              scripts/sanitize.sh afterwards: ASan+UBSan and TSan builds, their unit tests and
+#              system tests (SANITIZE_PYTEST: the system-test selection for both; default: the
+#              script's own, i.e. the whole suite under ASan, a forwarding subset under TSan).
 # Exits non-zero if the build or any test fails. The last lines are pytest's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +46,16 @@ VSWITCH_BUILD="$BUILD_DIR" timeout --kill-after=30 1500 \
   tests/system ${PYTEST_ARGS:-}
 sys_rc=$?
 if [ $sys_rc -eq 124 ]; then echo "check.sh: system tests timed out" >&2; fi
+
+san_rc=0
+if [ "${VSWITCH_SANITIZE:-0}" = 1 ]; then
+  step "sanitizers (scripts/sanitize.sh, VSWITCH_SANITIZE=1)"
+  san_args=(all)
+  [ -n "${SANITIZE_PYTEST:-}" ] && san_args+=(--system "$SANITIZE_PYTEST")
+  scripts/sanitize.sh "${san_args[@]}"
+  san_rc=$?
+  if [ $san_rc -ne 0 ]; then echo "check.sh: sanitizer run FAILED (sanitize.sh exit $san_rc)" >&2; fi
+fi
 if [ $unit_rc -ne 0 ]; then echo "check.sh: unit tests FAILED (ctest exit $unit_rc)" >&2; fi
 if [ $sys_rc -ne 0 ]; then echo "check.sh: system tests FAILED (pytest exit $sys_rc)" >&2; fi
-[ $unit_rc -eq 0 ] && [ $sys_rc -eq 0 ]
+[ $unit_rc -eq 0 ] && [ $sys_rc -eq 0 ] && [ $san_rc -eq 0 ]

@@ -80,6 +80,7 @@ void LearningSwitch::packetIn(const std::string& peer, const of::PacketIn& pin, 
 // --- ScriptApp -------------------------------------------------------------------------------------
 
 std::vector<of::Body> ScriptApp::load(const std::string& text) {
+    if (auto deep = protocol::checkJsonDepth(text)) throw std::runtime_error("not usable JSON: " + *deep);
     rapidjson::Document doc;
     doc.Parse(text.c_str(), text.size());
     if (doc.HasParseError()) throw std::runtime_error("not JSON (offset " + std::to_string(doc.GetErrorOffset()) + ")");

@@ -167,6 +167,7 @@ void ConfigStore::replayJournal() {
             return ConfigError("config journal " + journal_.path().string() + " is corrupt: record " +
                                std::to_string(n) + ": " + why + "; refusing to start (the files are left in place)");
         };
+        if (auto deep = protocol::checkJsonDepth(line)) throw corrupt(*deep);  // RapidJSON recurses
         rapidjson::Document d;
         d.Parse(line.c_str(), line.size());
         if (d.HasParseError() || !d.IsObject() || !d.HasMember("seq") || !d["seq"].IsUint64() || !d.HasMember("ops") ||

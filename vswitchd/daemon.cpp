@@ -53,11 +53,15 @@ void Daemon::start() {
     registerFlowMethods(*table, *this);
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
+    MgmtLimits limits;
+    limits.group = opts_.socket_group;
     server_ = std::make_unique<MgmtServer>(
-        io_, opts_.socket, [table](const protocol::Request& r, rapidjson::Document& res) {
+        io_, opts_.socket,
+        [table](const protocol::Request& r, rapidjson::Document& res) {
             (*table)(r, res);
             releaseFreedHeap();
-        });
+        },
+        limits);
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
         if (ev.resync) return linksLost();
         reconciler_->linkChanged(store_.config(), ev.name);
@@ -86,7 +90,7 @@ void Daemon::armTimer() {
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         ofproto_->runPeriodic();
-        if (ofproto_->flowTableVersion() != saved_flow_version_) saveFlows();  // timeouts, bridge changes
+        saveFlowsIfChanged();  // timeouts, controllers' flow_mods
         armTimer();
     });
 }
@@ -120,10 +124,15 @@ std::optional<std::string> Daemon::saveFlows() {
     return err;
 }
 
+std::optional<std::string> Daemon::saveFlowsIfChanged() {
+    if (!ofproto_ || ofproto_->flowTableVersion() == saved_flow_version_) return std::nullopt;
+    return saveFlows();
+}
+
 void Daemon::shutdown() {
     timer_.cancel();
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
-    if (ofproto_ && ofproto_->flowTableVersion() != saved_flow_version_) saveFlows();
+    saveFlowsIfChanged();
     if (server_) server_->close();
     server_.reset();
     links_.reset();

@@ -11,6 +11,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+
+#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,6 +34,7 @@ struct DaemonOptions {
     std::filesystem::path socket = "/run/vswitch/vswitchd.sock";
     unsigned poll_threads = 0;  // datapath poll threads; 0: two when the host has two or more CPUs
     unsigned busy_poll_us = 50;  // DatapathConfig::busy_poll_us (Linux's recommended net.core.busy_poll)
+    std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
 };
 
 class Daemon {
@@ -43,6 +47,8 @@ public:
     ConfigStore& store() { return store_; }
     // Writes every bridge's rules to the flows file; returns the problem on failure.
     std::optional<std::string> saveFlows();
+    // saveFlows() if a flow table changed (rules, or a bridge added or removed) since the last save.
+    std::optional<std::string> saveFlowsIfChanged();
     ofproto::Ofproto& ofproto() { return *ofproto_; }
     Reconciler& reconciler() { return *reconciler_; }
     ControllerManager& controllers() { return *controllers_; }

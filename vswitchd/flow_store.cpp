@@ -8,6 +8,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "protocol/jsonrpc.h"
 #include "vswitchd/config_store.h"
 
 namespace vs::vswitchd {
@@ -22,6 +23,9 @@ FlowLines FlowStore::load() const {
         return ConfigError("flows file " + path_.string() + " is corrupt: " + why +
                            "; refusing to start (the file is left in place)");
     };
+    // RapidJSON recurses: a file of a million '[' (hand-edited, or damaged) must be refused, not
+    // overflow the stack. A valid flows file nests three levels.
+    if (auto deep = protocol::checkJsonDepth(text)) throw corrupt(*deep);
     rapidjson::Document d;
     d.Parse(text.c_str(), text.size());
     if (d.HasParseError())

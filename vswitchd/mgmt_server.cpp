@@ -78,6 +78,7 @@ struct MgmtServer::Impl : std::enable_shared_from_this<MgmtServer::Impl> {
     void setUp();
     void takeLock();
     void removeStaleSocket();
+    void bindRestricted(error_code& ec);
     void startAccept();
     void onAccept(const error_code& ec, Local::socket sock);
     void close();
@@ -135,6 +136,7 @@ private:
     bool writing_ = false;
     bool closing_ = false;      // no more reading; close once outq_ is flushed
     bool closed_ = false;
+    bool eof_ = false;          // the client shut down its side: close after its last line
 };
 
 void Session::read() {
@@ -147,8 +149,8 @@ void Session::onRead(const error_code& ec, std::size_t n) {
     if (ec == asio::error::eof) {
         // The client shut down its sending side: answer what it sent, then close.
         if (!inbuf_.empty()) inbuf_ += '\n';
+        eof_ = true;
         processLines();
-        if (!closed_) beginClose();
         return;
     }
     if (ec) {
@@ -158,23 +160,28 @@ void Session::onRead(const error_code& ec, std::size_t n) {
     }
     inbuf_.append(rbuf_.data(), n);
     processLines();
-    if (!closing_ && !closed_) read();
 }
 
+// Handles one complete line per turn of the io_context and posts the rest, so that a client that
+// pipelines many (or costly) requests cannot hold the loop: other clients' requests interleave
+// with its own. Reading resumes only once its buffered lines are done (backpressure: inbuf_ stays
+// within one read plus one partial line).
 void Session::processLines() {
-    const std::size_t maxLine = srv_->limits.maxLineBytes;
-    std::size_t start = 0;
-    while (!closing_ && !closed_) {
-        std::size_t nl = inbuf_.find('\n', std::max(start, scanned_));
-        if (nl == std::string::npos) break;
-        if (nl - start > maxLine) return tooLarge();
-        handleLine(std::string_view(inbuf_).substr(start, nl - start));
-        start = nl + 1;
-    }
     if (closing_ || closed_) return;
-    inbuf_.erase(0, start);
-    scanned_ = inbuf_.size();
-    if (inbuf_.size() > maxLine) tooLarge();
+    const std::size_t maxLine = srv_->limits.maxLineBytes;
+    std::size_t nl = inbuf_.find('\n', scanned_);
+    if (nl == std::string::npos) {
+        scanned_ = inbuf_.size();
+        if (inbuf_.size() > maxLine) return tooLarge();
+        if (eof_) return beginClose();
+        return read();
+    }
+    if (nl > maxLine) return tooLarge();
+    handleLine(std::string_view(inbuf_).substr(0, nl));
+    if (closing_ || closed_) return;
+    inbuf_.erase(0, nl + 1);
+    scanned_ = 0;
+    asio::post(srv_->io, [self = shared_from_this()] { self->processLines(); });
 }
 
 void Session::handleLine(std::string_view line) {
@@ -268,13 +275,23 @@ void MgmtServer::Impl::setUp() {
     removeStaleSocket();
     error_code ec;
     acceptor.open(Local(), ec);
-    if (!ec) acceptor.bind(Local::endpoint(path.string()), ec);
+    if (!ec) bindRestricted(ec);
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) failSetup(path, ec.message());
-    if (::chmod(path.c_str(), 0660) != 0) failSetup(path, "chmod: " + errnoText());
+    if (limits.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *limits.group) != 0) failSetup(path, "chown: " + errnoText());
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0) socketIno = st.st_ino;
     log::info("management socket listening on {}", path.string());
+}
+
+// bind() creates the socket file with mode 0777 & ~umask: under the usual umask 022 it would be
+// world-connectable until a chmod. So bind under umask 0117 (the file is born 0660, root:root;
+// the group is added afterwards, which only opens it to the one group asked for). The umask is
+// per process, but this runs on the control thread before any other thread creates files.
+void MgmtServer::Impl::bindRestricted(error_code& ec) {
+    mode_t old = ::umask(0117);
+    acceptor.bind(Local::endpoint(path.string()), ec);
+    ::umask(old);
 }
 
 void MgmtServer::Impl::takeLock() {

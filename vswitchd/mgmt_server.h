@@ -8,13 +8,16 @@
 // that connection is closed; connection number maxClients+1 gets -32006 and is closed; a client
 // whose unsent replies exceed maxQueuedBytes is closed; garbage gets -32700/-32600 and the
 // connection stays open; notifications (no id) get no reply. Everything is asynchronous: no client
-// can block the loop or affect another. A connection being closed gets `closeLinger` to receive its
-// last reply. An idle connection keeps its slot until it disconnects.
+// can block the loop or affect another; a client's pipelined requests are handled one per turn of
+// the io_context, interleaved with other clients' requests. A connection being closed gets
+// `closeLinger` to receive its last reply. An idle connection keeps its slot until it disconnects.
 //
 // Start-up: creates the socket's parent directory (0755) if missing; takes an exclusive flock on
 // PATH.lock (so two daemons never fight over one socket); if PATH exists and is a socket that no
 // one answers on, removes it (stale, from a crashed daemon); if a daemon answers, or PATH is not a
-// socket, throws std::runtime_error. Binds, listens, chmod 0660.
+// socket, throws std::runtime_error. Binds under umask 0117, so that the socket file is mode 0660
+// owned by root from the moment it exists (no window in which it is more open), then, if
+// MgmtLimits::group is set, chowns it to root:group. Listens.
 //
 // Thread-safety: none; everything, including the dispatcher, runs on the io_context's thread (the
 // daemon's control thread). Construct, use and destroy the server on that thread (or before the
@@ -31,7 +34,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 #include <rapidjson/document.h>
@@ -50,6 +56,7 @@ struct MgmtLimits {
     std::size_t maxClients = 64;                            // simultaneous connections
     std::size_t maxQueuedBytes = 16 * 1024 * 1024;          // unsent reply bytes per connection
     std::chrono::milliseconds closeLinger{2000};            // time to flush the last reply on close
+    std::optional<gid_t> group;                             // socket owned by root:group (mode 0660)
 };
 
 class MgmtServer {

@@ -125,9 +125,13 @@ void methodTransact(Daemon& d, const protocol::Request& req, rapidjson::Document
     TransactResult r = d.store().transact(req.params["ops"]);
     if (!r.ok()) throw r.error->toRpcError();
     if (r.changed) d.reconciler().apply(d.store().config());
-    // A fail mode or controller change may flush the flow tables: make that durable now, so that a
-    // crash cannot bring back rules (a secure bridge's NORMAL rule) the bridge no longer has.
-    if (r.changed && d.controllers().apply(d.store().config())) d.saveFlows();
+    if (r.changed) d.controllers().apply(d.store().config());
+    // A fail mode or controller change may flush the flow tables, and a bridge deleted (maybe
+    // re-created under its name, maybe in this same transaction) has lost its rules: make that
+    // durable before the acknowledgement, so that a crash cannot bring back rules (a secure
+    // bridge's NORMAL rule, a deleted bridge's rules on its namesake) the bridge no longer has.
+    // Only transactions that changed a flow table pay for the write (add-port does not).
+    if (r.changed) d.saveFlowsIfChanged();
     auto& a = res.GetAllocator();
     res.SetObject();
     res.AddMember("seq", r.seq, a);

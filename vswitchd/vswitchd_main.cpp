@@ -1,5 +1,6 @@
 // vswitchd: the switch daemon. See docs/operations.md and `vswitchd --help`.
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -31,7 +33,9 @@ struct Args {
 const char* kUsage =
     "usage: vswitchd [OPTIONS]\n"
     "  --config FILE      persisted configuration (default /etc/vswitch/conf.json)\n"
-    "  --socket PATH      management socket (default /run/vswitch/vswitchd.sock)\n"
+    "  --socket PATH      management socket (default /run/vswitch/vswitchd.sock), mode 0660\n"
+    "  --socket-group GROUP  the socket's group (name or number): its members may use the tools\n"
+    "                     without root (default: root's group)\n"
     "  --pidfile FILE     write the daemon's pid here\n"
     "  --log-file FILE    append log lines here\n"
     "  --log-level LEVEL  debug|info|warn|err (default info)\n"
@@ -49,6 +53,20 @@ unsigned parseCount(const std::string& flag, const std::string& v, unsigned lo, 
     return n;
 }
 
+// A group name or number, checked to exist (a typo must not leave the socket unusable).
+gid_t groupId(const std::string& name) {
+    if (name.empty()) throw std::invalid_argument("--socket-group needs a group name or number");
+    std::vector<char> buf(16384);
+    group g{};
+    group* found = nullptr;
+    bool numeric = name.find_first_not_of("0123456789") == std::string::npos;
+    int rc = numeric ? ::getgrgid_r(static_cast<gid_t>(std::stoul(name)), &g, buf.data(), buf.size(), &found)
+                     : ::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found);
+    if (rc != 0) throw std::invalid_argument("--socket-group " + name + ": " + std::strerror(rc));
+    if (!found) throw std::invalid_argument("--socket-group: no such group '" + name + "'");
+    return found->gr_gid;
+}
+
 std::optional<Args> parseArgs(int argc, char** argv) {
     Args a;
     for (int i = 1; i < argc; ++i) {
@@ -64,6 +82,7 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         if (s == "--version") { std::cout << "vswitchd " << VSWITCH_VERSION << "\n"; return std::nullopt; }
         if (s == "--detach") a.detach = true;
         else if (is("--config")) a.opts.config = value("--config");
+        else if (is("--socket-group")) a.opts.socket_group = groupId(value("--socket-group"));
         else if (is("--socket")) a.opts.socket = value("--socket");
         else if (is("--pidfile")) a.pidfile = value("--pidfile");
         else if (is("--log-file")) a.log_file = value("--log-file");

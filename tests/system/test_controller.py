@@ -387,6 +387,32 @@ def test_packet_in_flood_is_rate_limited_and_forwarding_continues(lan, controlle
     assert len(pins) + sum(dropped.values()) >= 1500 * 0.9, f"drops are counted: {dropped}, {len(pins)} sent"
 
 
+def test_deeply_nested_controller_line_gets_an_error_and_the_switch_survives(lan):
+    """100,000 '[' on one line (RapidJSON recurses; the stack would overflow): a bad_syntax error
+    that names the nesting, the session stays up, the switch keeps serving and forwarding."""
+    net = lan(2)
+    d, (h1, h2) = net.daemon, net.hosts
+    port = free_port()
+    listen = f"ptcp:{port}:127.0.0.1"
+    d.vsctl_ok("set-controller", net.bridge, listen)
+    assert wait_until(lambda: status(d, listen).get("state") == "LISTENING", 5), status(d, listen)
+    peer = RawPeer(port, timeout=10)
+    try:
+        peer.handshake()
+        peer.send_raw(b"[" * 100000 + b"\n")
+        err = peer.read_until(lambda m: m["type"] == "error")
+        assert err and err["code"] == "bad_syntax" and "nesting deeper than 16 levels" in err["message"], err
+        peer.send({"type": "echo_request", "xid": 9, "data": "still here"})
+        echo = peer.read_until(lambda m: m["type"] == "echo_reply")
+        assert echo and echo["xid"] == 9, "the session survives the deep line"
+    finally:
+        peer.close()
+    assert d.running(), "vswitchd died on a deeply nested controller message"
+    assert d.vsctl("list-br", timeout=5).rc == 0
+    d.vsctl_ok("del-controller", net.bridge)
+    assert ping(h1, h2.ip).rc == 0
+
+
 def test_vsctl_controller_commands_validation_and_persistence(lan, pki, controllers, tmp_path):
     net = lan(2)
     d, br = net.daemon, net.bridge

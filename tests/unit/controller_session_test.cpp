@@ -48,10 +48,14 @@ protected:
 
     // Starts a session with `probe_ms` on the switch side and connects the test's socket to it.
     void connect(std::int64_t probe_ms = 0) {
-        std::promise<std::uint16_t> port;
-        asio::post(io_, [&] {
+        // Everything the io thread uses is captured by value: connect() may return (and its
+        // frame be gone) while that thread is still inside this handler (ASan:
+        // stack-use-after-return on probe_ms and on the promise, when captured by reference).
+        auto port = std::make_shared<std::promise<std::uint16_t>>();
+        auto ready = port->get_future();
+        asio::post(io_, [this, probe_ms, port] {
             acceptor_ = std::make_unique<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-            port.set_value(acceptor_->local_endpoint().port());
+            port->set_value(acceptor_->local_endpoint().port());
             acceptor_->async_accept([this, probe_ms](const boost::system::error_code& ec, tcp::socket s) {
                 ASSERT_FALSE(ec);
                 OfSession::Events ev;
@@ -64,7 +68,7 @@ protected:
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
-        sa.sin_port = htons(port.get_future().get());
+        sa.sin_port = htons(ready.get());
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         ASSERT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
         timeval tv{5, 0};

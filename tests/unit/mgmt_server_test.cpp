@@ -316,6 +316,22 @@ TEST_F(MgmtServerTest, ClientThatDoesNotReadIsClosed) {
     EXPECT_EQ(other.request(req(1, "echo", "[1]")), R"({"jsonrpc":"2.0","id":1,"result":[1]})");
 }
 
+// The socket is born 0660 even under umask 0 (bind runs under umask 0117: no window in which it is
+// world-connectable), and the optional group is applied to it.
+TEST_F(MgmtServerTest, SocketIsBorn0660AndTakesTheGroup) {
+    MgmtLimits limits;
+    limits.group = 65534;  // nogroup
+    mode_t old = ::umask(0);
+    start(limits);
+    EXPECT_EQ(::umask(old), 0u) << "the server restores the process umask";
+    struct stat st{};
+    ASSERT_EQ(::stat(sock_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+    EXPECT_EQ(st.st_gid, 65534u);
+    Client c(sock_);
+    EXPECT_EQ(errorCode(c.request(req(1, "echo", "[]"))), 0);
+}
+
 TEST_F(MgmtServerTest, SocketModeParentDirectoryAndCleanup) {
     start();
     struct stat st{};

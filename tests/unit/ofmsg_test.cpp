@@ -151,11 +151,20 @@ TEST(OfMsg, MalformedMessagesAreRefusedWithTheirXid) {
     EXPECT_EQ(e.code, "bad_syntax") << "invalid UTF-8";
 }
 
+// Found by fuzz_ofmsg (tests/fuzz/regressions/ofmsg/lone-surrogate-escape-in-actions).
+TEST(OfMsg, LoneSurrogateEscapeIsRefused) {
+    auto e = bad(R"({"type":"echo_request","xid":1,"data":"a\udc00b"})");
+    EXPECT_EQ(e.code, "bad_syntax");
+    EXPECT_NE(e.message.find("not valid UTF-8"), std::string::npos) << e.message;
+    auto ok = decode(R"({"type":"echo_request","xid":1,"data":"\ud83d\ude00"})");  // a valid pair
+    EXPECT_TRUE(std::holds_alternative<Message>(ok));
+}
+
 TEST(OfMsg, DeepNestingIsRefusedBeforeParsing) {
     std::string deep = std::string(500000, '[') + std::string(500000, ']');  // under the size limit
     auto e = bad(R"({"type":"echo_request","xid":3,"data":)" + deep + "}");
     EXPECT_EQ(e.code, "bad_syntax");
-    EXPECT_NE(e.message.find("nested deeper"), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("nesting deeper than 16 levels"), std::string::npos) << e.message;
     auto ok = decode(R"({"type":"echo_request","xid":3,"data":"[[[[[[[[[[[[[[[[[[[[[[[[\"]]]"})");
     EXPECT_TRUE(std::holds_alternative<Message>(ok)) << "brackets inside strings do not count";
 }

@@ -4,6 +4,12 @@
   pktsock.py send IFACE HEX [HEX ...]
       Sends each frame (hex) with an AF_PACKET socket (what scapy's sendp does). Prints JSON
       {"sent": N, "errors": ["len 10: [Errno 22] ...", ...]}.
+  pktsock.py flood IFACE random-src COUNT
+      Sends COUNT broadcast frames (ethertype 0x88b5, local experimental), each from a fresh
+      random locally administered unicast source MAC (a MAC flood). Prints {"sent": N, ...}.
+  pktsock.py flood IFACE broadcast SECONDS SRCMAC
+      Sends broadcast frames from SRCMAC as fast as it can for SECONDS (a broadcast storm).
+      Prints {"sent": N, "seconds": S, "errors": ...}; ENOBUFS (a full queue) is retried.
   pktsock.py sniff IFACE SECONDS HEXNEEDLE [WANT]
       Prints "ready" once listening, then counts received frames (not our own transmissions)
       that contain the byte string NEEDLE, for SECONDS or until WANT of them were seen. Prints
@@ -12,6 +18,7 @@
 Standard library only, so it starts fast in any namespace.
 """
 import json
+import os
 import select
 import signal
 import socket
@@ -33,6 +40,38 @@ def send(iface, frames):
         except OSError as e:
             errors.append(f"len {len(f)}: {e}")
     print(json.dumps({"sent": sent, "errors": errors}))
+
+
+def _random_src() -> bytes:
+    b = bytearray(os.urandom(6))
+    b[0] = (b[0] & 0xFC) | 0x02   # unicast, locally administered
+    return bytes(b)
+
+
+def flood(iface, kind, arg, src=None):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.bind((iface, 0))
+    head, tail = b"\xff" * 6, b"\x88\xb5" + b"VSFLOOD" + bytes(39)
+    sent, errors, t0 = 0, 0, time.monotonic()
+    if kind == "random-src":
+        for _ in range(int(arg)):
+            try:
+                s.send(head + _random_src() + tail)
+                sent += 1
+            except OSError:
+                errors += 1
+                time.sleep(0.0005)   # ENOBUFS: let the queue drain; the frame is lost
+    else:
+        frame = head + bytes.fromhex(src.replace(":", "")) + tail
+        deadline = t0 + float(arg)
+        while time.monotonic() < deadline:
+            for _ in range(256):
+                try:
+                    s.send(frame)
+                    sent += 1
+                except OSError:
+                    errors += 1
+    print(json.dumps({"sent": sent, "errors": errors, "seconds": round(time.monotonic() - t0, 3)}))
 
 
 class Stop(Exception):
@@ -83,6 +122,8 @@ if __name__ == "__main__":
     cmd, iface = sys.argv[1], sys.argv[2]
     if cmd == "send":
         send(iface, [bytes.fromhex(h) for h in sys.argv[3:]])
+    elif cmd == "flood":
+        flood(iface, sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     elif cmd == "sniff":
         sniff(iface, float(sys.argv[3]), bytes.fromhex(sys.argv[4]),
               int(sys.argv[5]) if len(sys.argv) > 5 else None)

@@ -103,6 +103,25 @@ def send_frames(host: Host, frames: Iterable[bytes]) -> dict:
     return json.loads(r.out)
 
 
+def flood_popen(host: Host, kind: str, arg, src: str | None = None) -> subprocess.Popen:
+    """Starts pktsock.py's flood (random-src COUNT, or broadcast SECONDS SRC) out of host's eth0;
+    host.popen registers it, so it is killed with the host's namespace at the latest."""
+    argv = [PYTHON, str(PKTSOCK), "flood", host.ifname, kind, str(arg)] + ([src] if src else [])
+    return host.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def flood_result(p: subprocess.Popen, timeout: float) -> dict:
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+    if p.returncode != 0:
+        raise RuntimeError(f"flood failed ({p.returncode}): {out!r} {err!r}")
+    return json.loads(out)
+
+
 class Sniffer:
     """Counts frames received on a host's eth0 that contain `needle`.
 
