@@ -9,7 +9,8 @@
 #       build-asan: vswitchd, vsctl, vsappctl, vsofctl and vs-controller are all instrumented).
 #       System tests: the --system selection, else ASAN_PYTEST (default: the whole of tests/system).
 # tsan: builds with -fsanitize=thread into build-tsan, runs the unit tests (NormalTest.
-#       DummyPortsWorkWithThePollThread runs the datapath's poll thread; the management server,
+#       DummyPortsWorkWithThePollThread runs the datapath's poll thread, PollThreads.* two of them
+#       transmitting to each other's ports; the management server,
 #       client and controller-session tests run an io_context thread) and short system tests with
 #       real traffic through the daemon's poll thread while the control thread reconfigures it:
 #       forwarding, floods (MAC flood, broadcast storm) and the FDB, ~1 min (the --system
