@@ -52,7 +52,7 @@ std::unique_ptr<AfPacketPort> AfPacketPort::open(const std::string& name, std::e
 }
 
 AfPacketPort::AfPacketPort(std::string name, int fd, int ifindex)
-    : Port(std::move(name)), fd_(fd), ifindex_(ifindex) {
+    : NetdevPort(std::move(name)), fd_(fd), ifindex_(ifindex) {
     for (int i = 0; i < kBatchSize; ++i) {
         rx_msgs_[i].msg_hdr.msg_iov = rx_iov_[i].data();
         rx_msgs_[i].msg_hdr.msg_iovlen = 2;
@@ -64,18 +64,5 @@ AfPacketPort::AfPacketPort(std::string name, int fd, int ifindex)
 AfPacketPort::~AfPacketPort() {
     if (fd_ >= 0) ::close(fd_);
 }
-
-MacAddr AfPacketPort::mac() const {
-    std::error_code ec;
-    return netdev::mac(name(), ec);
-}
-
-int AfPacketPort::mtu() const {
-    std::error_code ec;
-    int m = netdev::mtu(name(), ec);
-    return ec ? 0 : m;
-}
-
-bool AfPacketPort::carrier() const { return netdev::isRunning(name()); }
 
 }  // namespace vs::dp

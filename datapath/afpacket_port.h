@@ -21,11 +21,11 @@
 
 #include <linux/if_packet.h>
 
-#include "datapath/port.h"
+#include "datapath/netdev_port.h"
 
 namespace vs::dp {
 
-class AfPacketPort final : public Port {
+class AfPacketPort final : public NetdevPort {
 public:
     // Opens netdev `name`. On failure returns nullptr and sets `ec` (ENODEV when the device does
     // not exist, EPERM without CAP_NET_RAW, ...).
@@ -36,9 +36,6 @@ public:
     int fd() const noexcept override { return fd_; }
     int receive(Packet** pkts, int max) noexcept override;
     int send(Packet* const* pkts, int n) noexcept override;
-    MacAddr mac() const override;
-    int mtu() const override;
-    bool carrier() const override;
     int ifindex() const noexcept { return ifindex_; }
 
 private:

@@ -44,18 +44,6 @@ TapPort::~TapPort() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-MacAddr TapPort::mac() const {
-    std::error_code ec;
-    return netdev::mac(name(), ec);
-}
-
-int TapPort::mtu() const {
-    std::error_code ec;
-    int m = netdev::mtu(name(), ec);
-    return ec ? 0 : m;
-}
-
-bool TapPort::carrier() const { return netdev::isRunning(name()); }
 
 // --- per packet ---
 

@@ -13,11 +13,11 @@
 #include <memory>
 #include <system_error>
 
-#include "datapath/port.h"
+#include "datapath/netdev_port.h"
 
 namespace vs::dp {
 
-class TapPort final : public Port {
+class TapPort final : public NetdevPort {
 public:
     // Creates TAP device `name` (1..15 characters) and brings it up. Fails with EBUSY/EEXIST when
     // a device of that name exists (and is not a free TAP), EPERM without CAP_NET_ADMIN.
@@ -28,12 +28,9 @@ public:
     int fd() const noexcept override { return fd_; }
     int receive(Packet** pkts, int max) noexcept override;
     int send(Packet* const* pkts, int n) noexcept override;
-    MacAddr mac() const override;
-    int mtu() const override;
-    bool carrier() const override;
 
 private:
-    TapPort(std::string name, int fd) : Port(std::move(name)), fd_(fd) {}
+    TapPort(std::string name, int fd) : NetdevPort(std::move(name)), fd_(fd) {}
     int fd_ = -1;
 };
 
