@@ -15,6 +15,10 @@
 #                                   sockets, OVS_RUNDIR) in its own network namespace ONS, with a
 #                                   netdev bridge OBR; o runs CMD in ONS with that instance's env;
 #                                   ovs_pid vswitchd|ovsdb prints the pid of one of its daemons
+#   vs_start / vs_stop              a private vswitchd (BUILD_DIR, config and socket in VSD, the
+#                                   vsctl command line in the array VS) with bridge VBR; VSPID
+#   topo_up / topo_down             namespaces H1, H2 (10.231.0.1/.2 on eth0) whose veth peers
+#                                   <P>s1, <P>s2 stay in the root namespace for the switch to join
 # The caller sets DUR (seconds), T (hard limit for one command, seconds) and, for Open vSwitch,
 # ONS (namespace), OVSD (private directory) and OBR (bridge name).
 
@@ -118,4 +122,50 @@ ovs_stop() {
   for p in vswitchd ovsdb; do pid=$(ovs_pid $p) && kill -9 "$pid" 2>/dev/null; done
   ip netns del "$ONS" 2>/dev/null
   true
+}
+
+# -- a private vswitchd, and the two-host topology of bench/flows.sh and bench/scale.sh ------
+vs_start() {
+  "$BUILD_DIR/vswitchd/vswitchd" --config "$VSD/conf.json" --socket "$VSD/sock" \
+    --pidfile "$VSD/vswitchd.pid" --log-file "$VSD/vswitchd.log" --log-level warn \
+    >"$VSD/out" 2>&1 </dev/null &
+  VSPID=$!
+  for _ in $(seq 100); do
+    "${VS[@]}" list-br >/dev/null 2>&1 && break
+    kill -0 "$VSPID" 2>/dev/null || { log "vswitchd exited: $(tail -5 "$VSD/out")"; return 1; }
+    sleep 0.1
+  done
+  "${VS[@]}" add-br "$VBR"
+}
+
+vs_stop() {
+  [ -n "$VSPID" ] || return 0
+  kill "$VSPID" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$VSPID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$VSPID" 2>/dev/null; wait "$VSPID" 2>/dev/null
+  VSPID=""
+}
+
+topo_down() {
+  local ns pid
+  for ns in "$H1" "$H2"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+  done
+  ip link del "$S1" 2>/dev/null; ip link del "$S2" 2>/dev/null
+  ip netns del "$H1" 2>/dev/null; ip netns del "$H2" 2>/dev/null
+  true
+}
+
+topo_up() {
+  local i
+  ip netns add "$H1" && ip netns add "$H2" || return 1
+  for i in 1 2; do
+    ip netns exec "${P}h$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip link add "${P}s$i" type veth peer name eth0 netns "${P}h$i" || return 1
+    echo 1 > "/proc/sys/net/ipv6/conf/${P}s$i/disable_ipv6" 2>/dev/null
+    ip link set "${P}s$i" up
+    ip -n "${P}h$i" link set lo up
+    ip -n "${P}h$i" addr add "10.231.0.$i/24" dev eth0
+    ip -n "${P}h$i" link set eth0 up
+  done
 }

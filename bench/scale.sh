@@ -49,27 +49,6 @@ OFCTL=("$BUILD_DIR/utilities/vsofctl" --socket "$VSD/sock")
 declare -A R
 
 # ---------------------------------------------------------------------------------------------
-vs_start() {
-  "$BUILD_DIR/vswitchd/vswitchd" --config "$VSD/conf.json" --socket "$VSD/sock" \
-    --pidfile "$VSD/vswitchd.pid" --log-file "$VSD/vswitchd.log" --log-level warn \
-    >"$VSD/out" 2>&1 </dev/null &
-  VSPID=$!
-  for _ in $(seq 100); do
-    "${VS[@]}" list-br >/dev/null 2>&1 && break
-    kill -0 "$VSPID" 2>/dev/null || { log "vswitchd exited: $(tail -5 "$VSD/out")"; return 1; }
-    sleep 0.1
-  done
-  "${VS[@]}" add-br "$VBR"
-}
-
-vs_stop() {
-  [ -n "$VSPID" ] || return 0
-  kill "$VSPID" 2>/dev/null
-  for _ in $(seq 100); do kill -0 "$VSPID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$VSPID" 2>/dev/null; wait "$VSPID" 2>/dev/null
-  VSPID=""
-}
-
 veths() { # add|del [netns]: the N scale veth pairs <P>p<i> / <P>q<i>, in one ip -batch
   local i ns=()
   [ -n "${2:-}" ] && ns=(-n "$2")
@@ -81,30 +60,6 @@ veths() { # add|del [netns]: the N scale veth pairs <P>p<i> / <P>q<i>, in one ip
     fi
   done | ip "${ns[@]}" -force -batch - 2>/dev/null
   true
-}
-
-topo_down() {
-  local ns pid
-  for ns in "$H1" "$H2"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-  done
-  ip link del "$S1" 2>/dev/null; ip link del "$S2" 2>/dev/null
-  ip netns del "$H1" 2>/dev/null; ip netns del "$H2" 2>/dev/null
-  true
-}
-
-topo_up() {
-  local i
-  ip netns add "$H1" && ip netns add "$H2" || return 1
-  for i in 1 2; do
-    ip netns exec "${P}h$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip link add "${P}s$i" type veth peer name eth0 netns "${P}h$i" || return 1
-    echo 1 > "/proc/sys/net/ipv6/conf/${P}s$i/disable_ipv6" 2>/dev/null
-    ip link set "${P}s$i" up
-    ip -n "${P}h$i" link set lo up
-    ip -n "${P}h$i" addr add "10.231.0.$i/24" dev eth0
-    ip -n "${P}h$i" link set eth0 up
-  done
 }
 
 pps_rounds() { # key: REPS rounds of measure_pps into R[key.off] / R[key.del]
