@@ -2,6 +2,7 @@
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,34 @@ def test_sigkill_then_restart_keeps_config(lan):
     assert sorted(d.vsctl_ok("list-br").split()) == sorted([net.bridge, extra])
     assert d.list_ports(net.bridge) == sorted(h.sw_port for h in net.hosts)
     assert ping(net.hosts[0], net.hosts[1].ip).rc == 0
+
+
+@pytest.mark.parametrize("opt,value", [("--poll-threads", "0"), ("--poll-threads", "17"),
+                                       ("--poll-threads", "two"), ("--busy-poll-us", "-1"),
+                                       ("--busy-poll-us", "1001")])
+def test_bad_datapath_option_refused(daemon_factory, opt, value):
+    """A bad --poll-threads / --busy-poll-us stops the start with a message naming the option."""
+    d = daemon_factory(start=False)
+    r = run(d.argv() + [opt, value], timeout=15)
+    assert r.rc not in (0, 124), f"vswitchd accepted {opt} {value!r}:\n{r}"
+    assert f"bad {opt} '{value}'" in r.err + r.out, f"the error does not name {opt} {value!r}:\n{r}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        with pytest.raises(OSError):
+            s.connect(str(d.socket))
+
+
+def _threads(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def test_poll_threads_option_starts_that_many_threads(daemon_factory):
+    """--poll-threads N: N datapath poll threads (the daemon's other threads stay the same)."""
+    counts = {}
+    for n in (1, 3):
+        d = daemon_factory(start=False)
+        argv = d.argv()
+        d.argv = lambda detach=False, log_level="info", argv=argv, n=n: argv + ["--poll-threads", str(n)]  # type: ignore
+        d.start()
+        counts[n] = _threads(d.pid)
+        d.stop()
+    assert counts[3] - counts[1] == 2, f"threads with --poll-threads 1 and 3: {counts}"
