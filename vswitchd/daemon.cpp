@@ -14,9 +14,6 @@
 namespace vs::vswitchd {
 namespace {
 
-// A bulk request (add-flows of 100,000 rules is a ~10 MB line, parsed into a DOM and rule text)
-// leaves tens of MB free in malloc's arenas, which glibc keeps mapped: hand them back so the
-// daemon's resident size is what it holds, not what its largest request once needed.
 dp::DatapathConfig datapathConfig(const DaemonOptions& o) {
     dp::DatapathConfig c;
     // Two threads by default: the directions of a conversation then run on two cores, which
@@ -26,6 +23,9 @@ dp::DatapathConfig datapathConfig(const DaemonOptions& o) {
     return c;
 }
 
+// A bulk request (add-flows of 100,000 rules is a ~10 MB line, parsed into a DOM and rule text)
+// leaves tens of MB free in malloc's arenas, which glibc keeps mapped: hand them back so the
+// daemon's resident size is what it holds, not what its largest request once needed.
 void releaseFreedHeap() {
     constexpr std::size_t kTrimAboveBytes = 8u << 20;
     if (mallinfo2().fordblks > kTrimAboveBytes) malloc_trim(0);
