@@ -1,6 +1,9 @@
 // Per-packet code for AfPacketPort: batched receive and transmit. See afpacket_port.h.
 #include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <cerrno>
+#include <ctime>
 
 #include "datapath/afpacket_port.h"
 #include "datapath/coverage.h"
@@ -8,30 +11,21 @@
 
 namespace vs::dp {
 
-// The kernel strips the outer 802.1Q tag into skb metadata before AF_PACKET sees the frame;
-// PACKET_AUXDATA hands it back and this puts it back in the frame (IEEE 802.1Q section 9), so the
-// rest of the switch sees frames as they were on the wire.
-bool AfPacketPort::restoreVlan(Packet& p, const msghdr& mh) noexcept {
-    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&mh), c)) {
-        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
-        tpacket_auxdata aux;
-        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
-        if (!(aux.tp_status & TP_STATUS_VLAN_VALID) || p.size() < 12) return true;
-        std::uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : kEthTypeVlan;
-        std::uint8_t* d = p.push(4);
-        std::memmove(d, d + 4, 12);
-        std::uint16_t tag[2] = {htons(tpid), htons(aux.tp_vlan_tci)};
-        std::memcpy(d + 12, tag, 4);
-        if (p.vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) p.vnet.csum_start += 4;
-        if (p.vnet.hdr_len) p.vnet.hdr_len += 4;
-        coverageAdd(Coverage::rx_vlan_restored);
-        return true;
-    }
-    return true;
-}
-
 int AfPacketPort::receive(Packet** pkts, int max) noexcept {
     if (max > kBatchSize) max = kBatchSize;
+    if (retired_fd_ >= 0) {  // the poll thread has watched the new fd since the last call
+        ::close(retired_fd_);
+        retired_fd_ = -1;
+    }
+    if (ring_) return receiveRing(pkts, max);
+    int taken = 0;
+    int n = receiveQueued(pkts, max, taken);
+    if (!ring_refused_) countRate(taken);
+    return n;
+}
+
+// recvmmsg on the first socket. `taken` is how many frames left the socket (received or dropped).
+int AfPacketPort::receiveQueued(Packet** pkts, int max, int& taken) noexcept {
     for (int i = 0; i < max; ++i) {
         Packet& p = *pkts[i];
         p.reset();
@@ -44,6 +38,7 @@ int AfPacketPort::receive(Packet** pkts, int max) noexcept {
     }
     int r = ::recvmmsg(fd_, rx_msgs_.data(), static_cast<unsigned>(max), MSG_DONTWAIT | MSG_TRUNC, nullptr);
     if (r <= 0) return 0;
+    taken = r;
     int n = 0;
     std::uint64_t bytes = 0, dropped = 0;
     for (int i = 0; i < r; ++i) {
@@ -56,7 +51,7 @@ int AfPacketPort::receive(Packet** pkts, int max) noexcept {
             continue;
         }
         p->setSize(static_cast<std::uint32_t>(len - sizeof(virtio_net_hdr)));
-        restoreVlan(*p, rx_msgs_[i].msg_hdr);
+        restoreVlanFromAuxdata(*p, rx_msgs_[i].msg_hdr);
         bytes += p->size();
         std::swap(pkts[n], pkts[i]);  // keep received packets contiguous
         ++n;
@@ -65,6 +60,48 @@ int AfPacketPort::receive(Packet** pkts, int max) noexcept {
     PortStats::add(stats().rx_bytes, bytes);
     PortStats::add(stats().rx_dropped, dropped);
     return n;
+}
+
+int AfPacketPort::receiveRing(Packet** pkts, int max) noexcept {
+    if (draining_) {  // what reached fd_ before the switch goes first
+        int taken = 0;
+        int n = receiveQueued(pkts, max, taken);
+        if (!settleDrain() || taken > 0) return n;
+    }
+    std::uint64_t dropped = 0;
+    int n = ring_->receive(pkts, max, dropped);
+    ring_frames_ += static_cast<std::uint64_t>(n);
+    std::uint64_t bytes = 0;
+    for (int i = 0; i < n; ++i) bytes += pkts[i]->size();
+    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
+    PortStats::add(stats().rx_bytes, bytes);
+    PortStats::add(stats().rx_dropped, dropped);
+    if (demoting_ && n == 0 && !dropped) finishDemotion();
+    return n;
+}
+
+// Nothing new reaches fd_ while draining, so once its queue is empty the ring takes over:
+// decided here, because an empty fd_ never wakes the poll thread again. Returns true when done.
+bool AfPacketPort::settleDrain() noexcept {
+    int queued = 0;
+    if (::ioctl(fd_, SIOCINQ, &queued) == 0 && queued > 0) return false;
+    draining_ = false;
+    rx_fd_.store(ring_fd_, std::memory_order_relaxed);
+    return true;
+}
+
+// Counts frames in windows of kRingPromoteFrames; a window shorter than kRingPromoteFrames /
+// kRingPromotePps seconds earns the port a ring.
+void AfPacketPort::countRate(int n) noexcept {
+    window_frames_ += static_cast<std::uint64_t>(n);
+    if (window_frames_ < kRingPromoteFrames) return;
+    timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    std::int64_t now = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+    constexpr std::int64_t kWindowNs = kRingPromoteFrames * 1'000'000'000LL / kRingPromotePps;
+    if (window_start_ns_ && now - window_start_ns_ <= kWindowNs) promote();
+    window_start_ns_ = now;
+    window_frames_ = 0;
 }
 
 int AfPacketPort::send(Packet* const* pkts, int n) noexcept {

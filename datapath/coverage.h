@@ -53,6 +53,9 @@ namespace vs::dp {
     X(mac_expired, "MAC entries aged out")                                           \
     X(mac_evicted, "MAC entries evicted by the table-size limit")                    \
     X(rx_vlan_restored, "VLAN tags put back from PACKET_AUXDATA")                 \
+    X(rx_ring_promoted, "busy ports moved to a memory-mapped receive ring")        \
+    X(rx_ring_refused, "busy ports left on recvmmsg: ring budget spent or refused") \
+    X(rx_ring_released, "receive rings given back by ports that went idle")        \
     X(drop_bond_inactive_member, "frame received on a backup member of an active-backup bond") \
     X(drop_bond_multicast_not_active, "broadcast/multicast received on a bond member that is not the active one") \
     X(drop_bond_member_disabled, "frame received on a bond member that LACP has not enabled") \

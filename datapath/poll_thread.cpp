@@ -62,6 +62,18 @@ void PollThread::wake() noexcept {
 // VXLAN receive socket shared by several tunnel ports is one port of its own).
 bool PollThread::owns(std::uint32_t port_no) const noexcept { return port_no % count_ == index_; }
 
+// Makes `want` (-1: nothing) the fd epoll reports for port `no`.
+void PollThread::watch(std::uint32_t no, int want) {
+    if (polled_fds_[no] == want) return;
+    if (polled_fds_[no] >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, polled_fds_[no], nullptr);
+    polled_fds_[no] = -1;
+    if (want < 0) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = no;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, want, &ev) == 0) polled_fds_[no] = want;
+}
+
 void PollThread::syncPorts() {
     if (dp_.portTableVersion() == table_version_) return;
     // Keep the old table (and so its ports) alive until their fds are out of the epoll set: if the
@@ -75,16 +87,7 @@ void PollThread::syncPorts() {
     if (txq_.size() < n) txq_.resize(n);
     for (std::uint32_t no = 1; no < polled_fds_.size(); ++no) {
         Port* p = table_->get(no);
-        int want = p && owns(no) ? p->fd() : -1;
-        if (polled_fds_[no] == want) continue;
-        if (polled_fds_[no] >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, polled_fds_[no], nullptr);
-        polled_fds_[no] = -1;
-        if (want >= 0) {
-            epoll_event ev{};
-            ev.events = EPOLLIN;
-            ev.data.u32 = no;
-            if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, want, &ev) == 0) polled_fds_[no] = want;
-        }
+        watch(no, p && owns(no) ? p->fd() : -1);
     }
     // Flows computed for the old port set must not be used with the new one.
     cls_.clear();
@@ -103,6 +106,8 @@ void PollThread::checkGeneration() noexcept {
 }
 
 void PollThread::sweep(std::int64_t now) {
+    for (std::uint32_t no = 1; table_ && no < table_->by_no.size(); ++no)
+        if (Port* p = table_->get(no); p && owns(no) && p->housekeep(now)) pollPort(no, *p);
     std::vector<std::pair<FlowKey, FlowKey>> used;
     std::int64_t idle_before = now - dp_.config().max_idle_ms;
     std::size_t expired = cls_.removeIf([&](DpFlow& f) {
@@ -132,6 +137,8 @@ int PollThread::pollPort(std::uint32_t port_no, Port& port) {
         processBatch(rx_.data(), n, port, port_no);
         if (n < kBatchSize) break;
     }
+    // A port may move to another socket while receiving (an AF_PACKET port earning a ring).
+    if (port.fd() != polled_fds_[port_no]) watch(port_no, port.fd());
     return total;
 }
 

@@ -45,6 +45,7 @@ private:
     void runTasks();
     std::vector<FlowDump> dumpNow() const;
     void syncPorts();
+    void watch(std::uint32_t no, int want);
     void checkGeneration() noexcept;
     void sweep(std::int64_t now);
     // Receives and processes up to a few batches from `port`; returns the frames received.

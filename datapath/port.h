@@ -66,6 +66,9 @@ public:
     virtual MacAddr mac() const { return {}; }
     virtual int mtu() const { return 1500; }
     virtual bool carrier() const { return true; }
+    // Periodic upkeep (about once a second) on the owning poll thread. Returns true when the
+    // port wants receive() called now even if its fd is not readable.
+    virtual bool housekeep(std::int64_t /*now_ms*/) noexcept { return false; }
     // Not a tunnel unless the port says so.
     virtual TunnelMode tunnelMode() const noexcept { return {}; }
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "datapath/afpacket_port.h"
 #include "datapath/netdev_linux.h"
-
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
 #include "vswitchd/log.h"
@@ -20,6 +20,7 @@ dp::DatapathConfig datapathConfig(const DaemonOptions& o) {
     // measured 1.6x the TCP rate with offloads off on two cores (docs/benchmarks.md).
     c.poll_threads = o.poll_threads ? o.poll_threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
     c.busy_poll_us = o.busy_poll_us;
+    dp::AfPacketPort::setRingBudget(std::size_t(o.rx_ring_mb) << 20);  // before any port exists
     return c;
 }
 

@@ -95,9 +95,11 @@ def test_sigkill_then_restart_keeps_config(lan):
 
 @pytest.mark.parametrize("opt,value", [("--poll-threads", "0"), ("--poll-threads", "17"),
                                        ("--poll-threads", "two"), ("--busy-poll-us", "-1"),
-                                       ("--busy-poll-us", "1001")])
+                                       ("--busy-poll-us", "1001"), ("--rx-ring-mb", "4097"),
+                                       ("--rx-ring-mb", "32M")])
 def test_bad_datapath_option_refused(daemon_factory, opt, value):
-    """A bad --poll-threads / --busy-poll-us stops the start with a message naming the option."""
+    """A bad --poll-threads / --busy-poll-us / --rx-ring-mb stops the start with a message naming
+    the option."""
     d = daemon_factory(start=False)
     r = run(d.argv() + [opt, value], timeout=15)
     assert r.rc not in (0, 124), f"vswitchd accepted {opt} {value!r}:\n{r}"
@@ -116,8 +118,7 @@ def test_poll_threads_option_starts_that_many_threads(daemon_factory):
     counts = {}
     for n in (1, 3):
         d = daemon_factory(start=False)
-        argv = d.argv()
-        d.argv = lambda detach=False, log_level="info", argv=argv, n=n: argv + ["--poll-threads", str(n)]  # type: ignore
+        d.extra_args = ["--poll-threads", str(n)]
         d.start()
         counts[n] = _threads(d.pid)
         d.stop()

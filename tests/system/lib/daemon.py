@@ -82,6 +82,7 @@ class Vswitchd:
         self.pid: int | None = None
         self.detached = False
         self.returncode: int | None = None
+        self.extra_args: list[str] = []   # more vswitchd options, e.g. ["--poll-threads", "1"]
 
     @classmethod
     def create(cls) -> "Vswitchd":
@@ -91,7 +92,7 @@ class Vswitchd:
     def argv(self, detach: bool = False, log_level: str = "info") -> list[str]:
         a = [str(VSWITCHD), "--config", str(self.config), "--socket", str(self.socket),
              "--pidfile", str(self.pidfile), "--log-file", str(self.log_file),
-             "--log-level", log_level]
+             "--log-level", log_level] + self.extra_args
         return a + (["--detach"] if detach else [])
 
     def start(self, detach: bool = False, log_level: str = "info", timeout: float = 15) -> None:

@@ -62,8 +62,10 @@ def send_raw(iface: str, frames: Iterable[bytes], ns: str | None = None) -> int:
 @dataclass
 class Seen:
     """One captured frame, tags as on the wire."""
-    raw: bytes
+    raw: bytes          # the first 256 bytes
     outgoing: bool
+    length: int = 0     # of the whole frame, tag included
+    sha256: str = ""    # of the whole frame
 
     @property
     def tags(self) -> list[tuple[int, int, int, int]]:
@@ -131,7 +133,8 @@ class Capture:
                 self.result = json.loads(out)
             except ValueError:
                 raise RuntimeError(f"capture on {self.iface} failed: {out!r} {err!r}") from None
-        return [Seen(bytes.fromhex(f["hex"]), f["outgoing"]) for f in self.result["frames"]]
+        return [Seen(bytes.fromhex(f["hex"]), f["outgoing"], f["len"], f["sha256"])
+                for f in self.result["frames"]]
 
     def __enter__(self):
         return self.start()

@@ -4,7 +4,9 @@
   vlansniff.py IFACE SECONDS HEXNEEDLE [WANT]
       Prints "ready" once listening, then keeps the frames (both directions) that contain the
       byte string NEEDLE, for SECONDS or until WANT of them were seen. Prints JSON
-      {"frames": [{"hex": ..., "outgoing": bool}, ...], "seen": TOTAL}. SIGUSR1 ends it early.
+      {"frames": [{"hex": ..., "len": N, "sha256": ..., "outgoing": bool}, ...], "seen": TOTAL}
+      ("hex" is the first 256 bytes; "len" and "sha256" cover the whole frame, tag included).
+      SIGUSR1 ends it early.
 
 Linux moves a received frame's outer VLAN tag out of the frame into packet metadata (whether or
 not an 802.1Q module is loaded); a packet socket gets it back through PACKET_AUXDATA, which is
@@ -13,6 +15,7 @@ was on the wire: TPID, PCP, DEI and VID included.
 
 Standard library only, so it starts fast in any namespace.
 """
+import hashlib
 import json
 import select
 import signal
@@ -79,7 +82,9 @@ def main(iface, seconds, needle, want):
             seen += 1
             data = with_tag(data, anc)
             if needle in data and len(frames) < MAX_FRAMES:
-                frames.append({"hex": data[:256].hex(), "outgoing": addr[2] == PACKET_OUTGOING})
+                frames.append({"hex": data[:256].hex(), "len": len(data),
+                               "sha256": hashlib.sha256(data).hexdigest(),
+                               "outgoing": addr[2] == PACKET_OUTGOING})
         _capturing = False
     except Stop:
         _capturing = False
