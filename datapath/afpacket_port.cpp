@@ -5,6 +5,7 @@
 #include <net/ethernet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -78,6 +79,7 @@ int openSocket(int ifindex, bool drop_all, std::unique_ptr<RxRing>* ring, std::e
 
 std::atomic<std::size_t> g_ring_budget{32u << 20};
 std::atomic<std::size_t> g_ring_bytes{0};
+std::atomic<std::uint64_t> g_promote_pps{AfPacketPort::kRingPromotePpsDefault};
 
 }  // namespace
 
@@ -93,6 +95,10 @@ std::unique_ptr<AfPacketPort> AfPacketPort::open(const std::string& name, std::e
 
 void AfPacketPort::setRingBudget(std::size_t bytes) noexcept { g_ring_budget.store(bytes); }
 std::size_t AfPacketPort::ringBytesInUse() noexcept { return g_ring_bytes.load(); }
+void AfPacketPort::setRingPromotePps(std::uint64_t pps) noexcept { g_promote_pps.store(std::max<std::uint64_t>(pps, 1)); }
+std::int64_t AfPacketPort::promoteWindowNs() noexcept {
+    return static_cast<std::int64_t>(kRingPromoteFrames * 1'000'000'000ULL / g_promote_pps.load(std::memory_order_relaxed));
+}
 
 // Runs on the owning poll thread. See afpacket_port.h for the order of the switch-over.
 // fd() stays fd_ until its queue is drained (receiveRing), so the poll thread keeps waking for it.

@@ -9,7 +9,7 @@
 // Per-packet (afpacket_rxtx.cpp): batched receive with recvmmsg and transmit with sendmmsg.
 //
 // Busy ports get a memory-mapped receive ring (datapath/rx_ring.h; promote()/demote() in
-// afpacket_port.cpp): a port that receives at least kRingPromotePps for a sustained moment is
+// afpacket_port.cpp): a port that receives at least setRingPromotePps() for a sustained moment is
 // moved, on its poll thread, to a second socket with a TPACKET_V2 ring, while the process-wide
 // ring budget (setRingBudget) lasts; a ring port that stays below kRingKeepPps for kRingIdleMs
 // gives its ring back. A switch-over is ordered and never duplicates a frame: the socket that
@@ -55,8 +55,10 @@ public:
     // Bytes of receive rings all ports together may map (0: no rings). Default 32 MiB (64 ports).
     static void setRingBudget(std::size_t bytes) noexcept;
     static std::size_t ringBytesInUse() noexcept;
-    // Receive rate that earns a ring: frames per second, sustained over kRingPromoteFrames.
-    static constexpr std::uint64_t kRingPromotePps = 20000;
+    // Receive rate that earns a ring, frames per second sustained over kRingPromoteFrames
+    // (default 20,000; at least 1). Process-wide; takes effect at each port's next window.
+    static void setRingPromotePps(std::uint64_t pps) noexcept;
+    static constexpr std::uint64_t kRingPromotePpsDefault = 20000;
     static constexpr std::uint64_t kRingPromoteFrames = 4096;
     static constexpr std::uint32_t kRingFrames = 256;  // slots (2 KiB each: 512 KiB per ring)
     // A ring port below this rate (frames per second, per housekeeping second) for kRingIdleMs
@@ -69,6 +71,7 @@ private:
     int receiveQueued(Packet** pkts, int max, int& taken) noexcept;
     int receiveRing(Packet** pkts, int max) noexcept;
     void countRate(int n) noexcept;
+    static std::int64_t promoteWindowNs() noexcept;  // kRingPromoteFrames at the promotion rate
     bool promote() noexcept;
     bool settleDrain() noexcept;
     void demote() noexcept;

@@ -90,16 +90,15 @@ bool AfPacketPort::settleDrain() noexcept {
     return true;
 }
 
-// Counts frames in windows of kRingPromoteFrames; a window shorter than kRingPromoteFrames /
-// kRingPromotePps seconds earns the port a ring.
+// Counts frames in windows of kRingPromoteFrames; a window shorter than kRingPromoteFrames at
+// the promotion rate (setRingPromotePps) earns the port a ring.
 void AfPacketPort::countRate(int n) noexcept {
     window_frames_ += static_cast<std::uint64_t>(n);
     if (window_frames_ < kRingPromoteFrames) return;
     timespec ts;
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     std::int64_t now = ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-    constexpr std::int64_t kWindowNs = kRingPromoteFrames * 1'000'000'000LL / kRingPromotePps;
-    if (window_start_ns_ && now - window_start_ns_ <= kWindowNs) promote();
+    if (window_start_ns_ && now - window_start_ns_ <= promoteWindowNs()) promote();
     window_start_ns_ = now;
     window_frames_ = 0;
 }

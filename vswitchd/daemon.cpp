@@ -21,6 +21,7 @@ dp::DatapathConfig datapathConfig(const DaemonOptions& o) {
     c.poll_threads = o.poll_threads ? o.poll_threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
     c.busy_poll_us = o.busy_poll_us;
     dp::AfPacketPort::setRingBudget(std::size_t(o.rx_ring_mb) << 20);  // before any port exists
+    dp::AfPacketPort::setRingPromotePps(o.rx_ring_min_pps);
     return c;
 }
 

@@ -35,6 +35,7 @@ struct DaemonOptions {
     unsigned poll_threads = 0;  // datapath poll threads; 0: two when the host has two or more CPUs
     unsigned busy_poll_us = 50;  // DatapathConfig::busy_poll_us (Linux's recommended net.core.busy_poll)
     unsigned rx_ring_mb = 32;    // memory for busy ports' receive rings (AfPacketPort::setRingBudget)
+    unsigned rx_ring_min_pps = 20000;  // receive rate that earns a ring (setRingPromotePps)
     std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
 };
 

@@ -43,6 +43,8 @@ const char* kUsage =
     "  --busy-poll-us US  keep polling US microseconds after the last frame, 0..1000 (default 50)\n"
     "  --rx-ring-mb MB    memory for busy ports' receive rings, 0..4096 (default 32: 64 ports;\n"
     "                     0: every port uses recvmmsg)\n"
+    "  --rx-ring-min-pps PPS  receive rate (frames/s) that earns a port a ring, 1..10000000\n"
+    "                     (default 20000)\n"
     "  --detach           run in the background once ready\n"
     "  --help, --version\n";
 
@@ -92,6 +94,8 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         else if (is("--poll-threads")) a.opts.poll_threads = parseCount("--poll-threads", value("--poll-threads"), 1, 16);
         else if (is("--busy-poll-us")) a.opts.busy_poll_us = parseCount("--busy-poll-us", value("--busy-poll-us"), 0, 1000);
         else if (is("--rx-ring-mb")) a.opts.rx_ring_mb = parseCount("--rx-ring-mb", value("--rx-ring-mb"), 0, 4096);
+        else if (is("--rx-ring-min-pps"))
+            a.opts.rx_ring_min_pps = parseCount("--rx-ring-min-pps", value("--rx-ring-min-pps"), 1, 10000000);
         else throw std::invalid_argument("unknown option '" + s + "' (see --help)");
     }
     if (!vs::log::parseLevel(a.log_level)) throw std::invalid_argument("bad --log-level '" + a.log_level + "'");

@@ -96,10 +96,10 @@ def test_sigkill_then_restart_keeps_config(lan):
 @pytest.mark.parametrize("opt,value", [("--poll-threads", "0"), ("--poll-threads", "17"),
                                        ("--poll-threads", "two"), ("--busy-poll-us", "-1"),
                                        ("--busy-poll-us", "1001"), ("--rx-ring-mb", "4097"),
-                                       ("--rx-ring-mb", "32M")])
+                                       ("--rx-ring-mb", "32M"), ("--rx-ring-min-pps", "0")])
 def test_bad_datapath_option_refused(daemon_factory, opt, value):
-    """A bad --poll-threads / --busy-poll-us / --rx-ring-mb stops the start with a message naming
-    the option."""
+    """A bad --poll-threads / --busy-poll-us / --rx-ring-mb / --rx-ring-min-pps stops the start
+    with a message naming the option."""
     d = daemon_factory(start=False)
     r = run(d.argv() + [opt, value], timeout=15)
     assert r.rc not in (0, 124), f"vswitchd accepted {opt} {value!r}:\n{r}"
