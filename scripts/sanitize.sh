@@ -82,24 +82,36 @@ build() {  # build DIR CMAKE-ARGS...
     && cmake --build "$dir" -j2
 }
 
+# Runs the unit tests and (unless --no-system) the system selection $3 against the build in $2,
+# then prints the reports the sanitizer $1 left in $2/sanitizer-reports; $4 bounds the system
+# tests (seconds). Sets fail=1 on any failure or report.
+run_suite() {
+  local name=$1 dir=$2 sel=$3 limit=$4
+  step "unit tests under $name"
+  # shellcheck disable=SC2086
+  ctest --test-dir "$dir" --output-on-failure -j2 --timeout 600 ${CTEST_ARGS:-} || fail=1
+  if [ $RUN_SYSTEM -eq 1 ]; then
+    step "system tests under $name (VSWITCH_BUILD=$dir): $sel"
+    eval VSWITCH_BUILD="$dir" timeout --kill-after=30 "$limit" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+      "$sel" || fail=1
+  fi
+  step "$name reports"
+  reports "$dir/sanitizer-reports" || fail=1
+}
+
+# An empty report directory every sanitized process (tests run tools as nobody too) can write to.
+fresh_reports() { rm -rf "$1/sanitizer-reports"; mkdir -p "$1/sanitizer-reports"; chmod 1777 "$1/sanitizer-reports"; }
+
 fail=0
 if [ "$WHAT" = asan ] || [ "$WHAT" = all ]; then
   step "ASan+UBSan build ($BUILD_ASAN, -DVSWITCH_SANITIZE=ON)"
   build "$BUILD_ASAN" -DVSWITCH_SANITIZE=ON "${FAST_FLAGS[@]}" || { echo "sanitize.sh: ASan build failed" >&2; exit 1; }
-  R="$BUILD_ASAN/sanitizer-reports"; rm -rf "$R"; mkdir -p "$R"; chmod 1777 "$R"
+  fresh_reports "$BUILD_ASAN"
+  R="$BUILD_ASAN/sanitizer-reports"
   # One log_path for both: they share sanitizer_common, and the last one set would win anyway.
   export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_init_order=1:log_path=$R/report"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$SUPP:log_path=$R/report"
-  step "unit tests under ASan+UBSan"
-  # shellcheck disable=SC2086
-  ctest --test-dir "$BUILD_ASAN" --output-on-failure -j2 --timeout 600 ${CTEST_ARGS:-} || fail=1
-  if [ $RUN_SYSTEM -eq 1 ]; then
-    step "system tests under ASan+UBSan (VSWITCH_BUILD=$BUILD_ASAN): $ASAN_PYTEST"
-    eval VSWITCH_BUILD="$BUILD_ASAN" timeout --kill-after=30 3600 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-      "$ASAN_PYTEST" || fail=1
-  fi
-  step "ASan/UBSan/LSan reports"
-  reports "$R" || fail=1
+  run_suite "ASan+UBSan" "$BUILD_ASAN" "$ASAN_PYTEST" 3600
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 
@@ -107,18 +119,9 @@ if [ "$WHAT" = tsan ] || [ "$WHAT" = all ]; then
   step "ThreadSanitizer build ($BUILD_TSAN)"
   build "$BUILD_TSAN" "${FAST_FLAGS[@]}" -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" || { echo "sanitize.sh: TSan build failed" >&2; exit 1; }
-  R="$BUILD_TSAN/sanitizer-reports"; rm -rf "$R"; mkdir -p "$R"; chmod 1777 "$R"
-  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$R/tsan"
-  step "unit tests under TSan"
-  # shellcheck disable=SC2086
-  ctest --test-dir "$BUILD_TSAN" --output-on-failure -j2 --timeout 600 ${CTEST_ARGS:-} || fail=1
-  if [ $RUN_SYSTEM -eq 1 ]; then
-    step "system tests under TSan: $TSAN_PYTEST"
-    eval VSWITCH_BUILD="$BUILD_TSAN" timeout --kill-after=30 1200 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-      "$TSAN_PYTEST" || fail=1
-  fi
-  step "TSan reports"
-  reports "$R" || fail=1
+  fresh_reports "$BUILD_TSAN"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$BUILD_TSAN/sanitizer-reports/tsan"
+  run_suite "TSan" "$BUILD_TSAN" "$TSAN_PYTEST" 1200
   unset TSAN_OPTIONS
 fi
 
