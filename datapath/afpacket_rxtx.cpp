@@ -56,9 +56,7 @@ int AfPacketPort::receiveQueued(Packet** pkts, int max, int& taken) noexcept {
         std::swap(pkts[n], pkts[i]);  // keep received packets contiguous
         ++n;
     }
-    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
-    PortStats::add(stats().rx_bytes, bytes);
-    PortStats::add(stats().rx_dropped, dropped);
+    stats().addRx(static_cast<std::uint64_t>(n), bytes, dropped);
     return n;
 }
 
@@ -73,9 +71,7 @@ int AfPacketPort::receiveRing(Packet** pkts, int max) noexcept {
     ring_frames_ += static_cast<std::uint64_t>(n);
     std::uint64_t bytes = 0;
     for (int i = 0; i < n; ++i) bytes += pkts[i]->size();
-    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
-    PortStats::add(stats().rx_bytes, bytes);
-    PortStats::add(stats().rx_dropped, dropped);
+    stats().addRx(static_cast<std::uint64_t>(n), bytes, dropped);
     if (demoting_ && n == 0 && !dropped) finishDemotion();
     return n;
 }

@@ -36,6 +36,12 @@ struct PortStats {
     static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
         if (n) c.fetch_add(n, std::memory_order_relaxed);
     }
+    // One received batch: frames delivered, their bytes, frames dropped on receive.
+    void addRx(std::uint64_t packets, std::uint64_t bytes, std::uint64_t dropped) noexcept {
+        add(rx_packets, packets);
+        add(rx_bytes, bytes);
+        add(rx_dropped, dropped);
+    }
 };
 
 class Port {

@@ -31,9 +31,9 @@ class RxRing {
 public:
     static constexpr std::uint32_t kFrameSize = 2048;  // holds a 1518-byte frame + headers
 
-    // Sets up a ring of `frames` slots (a power of two, >= 32) on `fd`. On failure returns
-    // nullptr and sets `ec`; the socket is left as it was (the kernel refuses a ring on a socket
-    // that has one).
+    // Sets up a ring of `frames` slots (a power of two, >= 32; EINVAL otherwise) on `fd`. On
+    // failure returns nullptr and sets `ec`; the socket may keep the TPACKET_V2 version and copy
+    // threshold set on the way, so callers close it (AfPacketPort does).
     static std::unique_ptr<RxRing> create(int fd, std::uint32_t frames, std::error_code& ec);
     ~RxRing();
     RxRing(const RxRing&) = delete;

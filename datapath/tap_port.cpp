@@ -61,9 +61,7 @@ int TapPort::receive(Packet** pkts, int max) noexcept {
         bytes += p.size();
         ++n;
     }
-    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
-    PortStats::add(stats().rx_bytes, bytes);
-    PortStats::add(stats().rx_dropped, dropped);
+    stats().addRx(static_cast<std::uint64_t>(n), bytes, dropped);
     return n;
 }
 

@@ -72,9 +72,7 @@ int VxlanSocket::receive(Packet** pkts, int max) noexcept {
         std::swap(pkts[n], pkts[i]);
         ++n;
     }
-    PortStats::add(stats().rx_packets, static_cast<std::uint64_t>(n));
-    PortStats::add(stats().rx_bytes, bytes);
-    PortStats::add(stats().rx_dropped, dropped);
+    stats().addRx(static_cast<std::uint64_t>(n), bytes, dropped);
     return n;
 }
 

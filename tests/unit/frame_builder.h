@@ -2,12 +2,21 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <vector>
+
+#include "datapath/packet.h"
 
 namespace vs::test {
 
 using Bytes = std::vector<std::uint8_t>;
+
+// Loads frame `f` into `p` (after its headroom); offload info is left as it was.
+inline void load(dp::Packet& p, const Bytes& f) {
+    std::memcpy(p.data(), f.data(), f.size());
+    p.setSize(static_cast<std::uint32_t>(f.size()));
+}
 
 inline void put16(Bytes& b, std::uint16_t v) { b.push_back(v >> 8); b.push_back(v & 0xff); }
 

@@ -32,8 +32,7 @@ Packet partialTcp(std::size_t payload, std::uint16_t mss) {
     std::uint16_t pseudo = csumFold(csumPartial(ip + 12, 8, 0) + 6 + static_cast<std::uint32_t>(l4.size()));
     f[14 + 20 + 16] = pseudo >> 8; f[14 + 20 + 17] = pseudo & 0xff;
     Packet p;
-    std::memcpy(p.data(), f.data(), f.size());
-    p.setSize(static_cast<std::uint32_t>(f.size()));
+    load(p, f);
     p.vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     p.vnet.csum_start = 34;
     p.vnet.csum_offset = 16;

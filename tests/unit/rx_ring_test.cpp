@@ -196,8 +196,7 @@ TEST(RxRing, RefusesASlotCountThatIsNotAPowerOfTwo) {
 TEST(RestoreVlanTag, InsertsTheTagAfterTheSourceMacAndShiftsOffloadOffsets) {
     Bytes f = eth(mac(1), mac(2), 0x0800, Bytes(46, 0xab));
     Packet p;
-    std::memcpy(p.data(), f.data(), f.size());
-    p.setSize(static_cast<std::uint32_t>(f.size()));
+    load(p, f);
     p.vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     p.vnet.csum_start = 34;
     p.vnet.hdr_len = 54;
