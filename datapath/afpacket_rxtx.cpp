@@ -119,7 +119,14 @@ int AfPacketPort::send(Packet* const* pkts, int n) noexcept {
                 continue;
             }
             if (errno == EINTR) continue;
-            // The frame at i was refused (full queue, too big for the MTU, bad offload header).
+            if (txQueueFull(errno)) {  // the rest would fail the same way: one syscall, not n
+                std::uint64_t rest = static_cast<std::uint64_t>(n - base - i);
+                coverageAdd(Coverage::drop_tx_busy, rest);
+                dropped += rest;
+                base = n;
+                break;
+            }
+            // The frame at i was refused (too big for the MTU, bad offload header).
             coverageAdd(Coverage::drop_tx_error);
             ++dropped;
             ++i;

@@ -20,6 +20,11 @@ namespace vs::dp {
     X(drop_truncated_l4, "TCP/UDP/ICMP header cut short")                            \
     X(drop_truncated_arp, "ARP packet cut short")                                    \
     X(drop_oversize, "frame larger than the receive buffer")                         \
+    X(drop_vnet_bad_csum, "virtio-net header: checksum start/offset outside the frame or not at the L4 header") \
+    X(drop_vnet_bad_gso, "virtio-net header: GSO type unknown or not what the frame is (TCP/UDP over IPv4/IPv6, no fragment, checksum offloaded)") \
+    X(drop_vnet_bad_l4, "virtio-net header: GSO frame whose TCP data offset is below 5 or whose L4 header ends past the frame or 192 bytes") \
+    X(drop_vnet_gso_size, "virtio-net header: gso_size below the smallest segment Linux sends (48 bytes for TCP)") \
+    X(drop_vnet_gso_segs, "virtio-net header: GSO frame of more than 256 segments") \
     X(drop_no_actions, "flow translated to no output (filtered or dropped)")         \
     X(drop_vlan_tagged_on_access, "tagged frame (VID != 0) on an access port")   \
     X(drop_vlan_not_trunked, "frame on a VLAN the ingress port does not carry")    \
@@ -33,14 +38,19 @@ namespace vs::dp {
     X(drop_table_miss, "no rule matched in a flow table")                         \
     X(drop_vxlan_short, "VXLAN datagram shorter than its header and an Ethernet header") \
     X(drop_vxlan_no_iflag, "VXLAN header without the I flag (RFC 7348 section 5)")   \
-    X(drop_vxlan_reserved, "VXLAN header with reserved bits set")                    \
+    X(vxlan_reserved_ignored, "VXLAN headers with reserved bits set, ignored (RFC 7348 section 5)") \
     X(drop_vxlan_unknown_vni, "VXLAN packet for a VNI no port has")                  \
     X(drop_vxlan_unknown_remote, "VXLAN packet from a VTEP no port names")           \
     X(drop_tunnel_no_destination, "flow-based tunnel output without a destination")  \
     X(drop_tunnel_offload, "GSO frame the tunnel cannot segment")                     \
     X(tunnel_icmp_frag_needed, "ICMP fragmentation-needed sent for a frame over the tunnel MTU") \
     X(drop_upcall_error, "upcall failed to translate the packet")                    \
+    X(poll_thread_exception, "exceptions caught by a poll thread's loop (a bug; the thread went on)") \
+    X(drop_upcall_exception, "upcall threw an exception (a slow-path bug): the packet was dropped") \
+    X(drop_xlate_resubmit_limit, "translation over 4,096 resubmits/goto_tables: the packet was dropped") \
+    X(drop_xlate_action_limit, "translation over 8,192 datapath actions: the packet was dropped") \
     X(drop_tx_error, "transmit to a port failed")                                    \
+    X(drop_tx_busy, "frames not sent: the port's transmit queue was full (EAGAIN/ENOBUFS ends the batch)") \
     X(drop_port_gone, "output to a port that no longer exists")                      \
     X(drop_clone_exhausted, "no buffer to copy a packet that must change")           \
     X(upcall, "datapath misses handed to the slow path")                             \

@@ -114,6 +114,11 @@ std::vector<FlowDump> Datapath::dumpFlows() {
     return out;
 }
 
+void Datapath::sweepForTest() {
+    if (!inline_thread_) inline_thread_ = std::make_unique<PollThread>(*this);
+    inline_thread_->sweepNow();
+}
+
 void Datapath::runOnce() {
     if (!inline_thread_) inline_thread_ = std::make_unique<PollThread>(*this);
     inline_thread_->runOnce();

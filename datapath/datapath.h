@@ -35,10 +35,15 @@ public:
     // translation looked at; the datapath installs key&mask -> actions). `mask` starts zeroed.
     // Returns false when the packet cannot be translated (it is dropped and counted).
     // `sinks` (empty on entry) lists counters the datapath must feed with the flow's traffic.
+    // `report_used` (false on entry): set it to have flowsUsed() report the megaflow while it
+    // carries traffic (the slow path's explicit request, e.g. "this flow reached NORMAL and
+    // learned its source"; flows without it are never reported). An exception thrown here drops
+    // the packet (counted as drop_upcall_exception); the poll thread carries on.
     virtual bool upcall(const FlowKey& key, const Packet& pkt, FlowKey& mask, ActionList& actions,
-                        StatsSinks& sinks) = 0;
-    // Reports, about once a second, the megaflows that carried packets since the last report
-    // (masked key and mask), so the slow path can refresh what they depend on (MAC learning).
+                        StatsSinks& sinks, bool& report_used) = 0;
+    // Reports, about once a second, the megaflows that asked for it (report_used) and carried
+    // packets since the last report (masked key and mask), so the slow path can refresh what they
+    // depend on (MAC learning).
     virtual void flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) = 0;
     // A kUserspace action ran: `pkt` (as modified by the actions before it) goes to the slow path
     // with the action's `userdata` (e.g. packet_in for a controller, an LACPDU). Called on a poll
@@ -108,6 +113,8 @@ public:
     // For tests without threads: receive and process everything pending on every port once, on
     // the calling thread. Must not be used while start()ed.
     void runOnce();
+    // For tests without threads: the periodic sweep (flow stats, idle expiry, flowsUsed) now.
+    void sweepForTest();
 
     // Internal, used by PollThread.
     std::shared_ptr<const PortTable> portTable(std::uint64_t& version) const;

@@ -1,6 +1,7 @@
 // Per-packet code of a poll thread: classify, upcall on a miss, execute, batch transmit.
 // Nothing here allocates on the cache-hit path or takes a lock.
 #include "datapath/poll_thread.h"
+#include "datapath/vnet_hdr.h"
 
 namespace vs::dp {
 
@@ -12,6 +13,12 @@ void PollThread::processBatch(Packet** pkts, int n, Port& in, std::uint32_t in_n
         Packet* pkt = pkts[i];
         if (!pkt->in_port) pkt->in_port = in_no;  // a tunnel socket names the port it demultiplexed to
         Coverage why;
+        // A guest writes the virtio-net header: nothing may act on it unchecked (vnet_hdr.h).
+        if (!vnetHdrIsZero(pkt->vnet) && (why = checkVnetHdr(*pkt)) != Coverage::kCount) {
+            coverageAdd(why);
+            ++malformed;
+            continue;
+        }
         if (!extractFlow(pkt->data(), pkt->size(), pkt->in_port, key, ofs, why)) {
             coverageAdd(why);
             ++malformed;
@@ -55,8 +62,15 @@ DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
     mask.clear();
     ActionList actions;
     StatsSinks sinks;
-    if (!dp_.handler().upcall(key, pkt, mask, actions, sinks)) {
-        coverageAdd(Coverage::drop_upcall_error);
+    bool report_used = false;
+    try {
+        if (!dp_.handler().upcall(key, pkt, mask, actions, sinks, report_used)) {
+            coverageAdd(Coverage::drop_upcall_error);
+            ++batch_lost_;
+            return nullptr;
+        }
+    } catch (...) {  // a slow-path bug or bad_alloc costs this packet, not the poll thread
+        coverageAdd(Coverage::drop_upcall_exception);
         ++batch_lost_;
         return nullptr;
     }
@@ -74,6 +88,7 @@ DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
     }
     coverageAdd(Coverage::flow_install);
     DpFlow* f = cls_.insert(key, mask, std::move(actions), std::move(sinks), now_ms_);
+    f->report_used = report_used;
     flows.store(cls_.size(), std::memory_order_relaxed);
     return f;
 }

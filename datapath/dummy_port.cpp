@@ -20,7 +20,14 @@ void DummyPort::inject(std::vector<std::uint8_t> frame) { injectTunneled(std::mo
 
 void DummyPort::injectTunneled(std::vector<std::uint8_t> frame, std::uint32_t tun_src, std::uint64_t tun_id) {
     std::lock_guard lk(mu_);
-    rxq_.push_back({std::move(frame), tun_src, tun_id});
+    rxq_.push_back({std::move(frame), tun_src, tun_id, {}});
+    std::uint64_t one = 1;
+    (void)!::write(efd_, &one, sizeof one);
+}
+
+void DummyPort::injectWithVnet(std::vector<std::uint8_t> frame, const virtio_net_hdr& vnet) {
+    std::lock_guard lk(mu_);
+    rxq_.push_back({std::move(frame), 0, 0, vnet});
     std::uint64_t one = 1;
     (void)!::write(efd_, &one, sizeof one);
 }
@@ -34,6 +41,7 @@ int DummyPort::receive(Packet** pkts, int max) noexcept {
         p.reset();
         p.tun_src = rxq_.front().tun_src;
         p.tun_id = rxq_.front().tun_id;
+        p.vnet = rxq_.front().vnet;
         if (f.size() > p.tailroom()) {
             PortStats::add(stats().rx_dropped, 1);
             rxq_.pop_front();

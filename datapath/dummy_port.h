@@ -38,6 +38,8 @@ public:
     void inject(std::vector<std::uint8_t> frame);
     // Queues a frame as if decapsulated from remote VTEP `tun_src` (network order) with VNI `tun_id`.
     void injectTunneled(std::vector<std::uint8_t> frame, std::uint32_t tun_src, std::uint64_t tun_id);
+    // Queues a frame with the virtio-net header a TAP or PACKET_VNET_HDR socket would hand over.
+    void injectWithVnet(std::vector<std::uint8_t> frame, const virtio_net_hdr& vnet);
     // Frames sent so far (copies).
     std::vector<CapturedFrame> sent() const;
     void clearSent();
@@ -51,6 +53,7 @@ private:
         std::vector<std::uint8_t> bytes;
         std::uint32_t tun_src = 0;
         std::uint64_t tun_id = 0;
+        virtio_net_hdr vnet{};
     };
     std::deque<RxFrame> rxq_;
     std::vector<CapturedFrame> txlog_;

@@ -43,6 +43,7 @@ struct DpFlow {
     std::atomic<std::uint64_t> packets{0}, bytes{0};
     std::atomic<std::int64_t> used_ms{0};
     StatsSinks sinks;
+    bool report_used = false;            // UpcallHandler::upcall asked to hear when it is used
     std::uint64_t packets_at_sweep = 0;  // owner-thread bookkeeping for the periodic sweep
     std::uint64_t packets_pushed = 0;    // traffic already added to the sinks
     std::uint64_t bytes_pushed = 0;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include "datapath/flow_key.h"
+#include "datapath/vnet_hdr.h"
 
 namespace vs::dp {
 
@@ -41,7 +42,7 @@ std::size_t l3Offset(const Packet& p, std::uint16_t& type) {
 
 OffloadResult completeChecksum(const Packet& p, std::vector<WireFrame>& out) {
     std::size_t start = p.vnet.csum_start, field = start + p.vnet.csum_offset;
-    if (field + 2 > p.size() || field + 2 > WireFrame::kMaxHdr) return OffloadResult::kMalformed;
+    if (start < 14 || field + 2 > p.size() || field + 2 > WireFrame::kMaxHdr) return OffloadResult::kMalformed;
     WireFrame& w = out.emplace_back();
     w.hdr_len = static_cast<std::uint16_t>(field + 2);
     std::memcpy(w.hdr, p.data(), w.hdr_len);
@@ -92,10 +93,15 @@ OffloadResult segmentTcp(const Packet& p, std::vector<WireFrame>& out) {
     if (!l3 || type != (v4 ? kEthTypeIPv4 : kEthTypeIPv6)) return OffloadResult::kMalformed;
     std::size_t l4 = p.vnet.csum_start;
     if (l4 <= l3 || l4 + 20 > p.size()) return OffloadResult::kMalformed;
-    std::size_t hlen = l4 + ((p.data()[l4 + 12] >> 4) * 4u);
+    std::size_t doff = (p.data()[l4 + 12] >> 4) * 4u;
+    std::size_t hlen = l4 + doff;
     std::size_t mss = p.vnet.gso_size;
-    if (hlen > p.size() || hlen > WireFrame::kMaxHdr || mss == 0) return OffloadResult::kMalformed;
+    // The TCP header (at least 20 bytes: emitSegment writes flags and checksum at th+13..th+17)
+    // must lie inside both the frame and the header copy, and the segment count stay bounded.
+    if (doff < 20 || hlen > p.size() || hlen > WireFrame::kMaxHdr || mss < kMinTcpGsoSize)
+        return OffloadResult::kMalformed;
     std::size_t payload = p.size() - hlen;
+    if ((payload + mss - 1) / mss > kMaxGsoSegments) return OffloadResult::kMalformed;
     std::size_t index = 0;
     for (std::size_t off = 0; off < payload || (payload == 0 && index == 0); off += mss, ++index) {
         std::size_t len = std::min(mss, payload - off);

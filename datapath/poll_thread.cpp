@@ -113,7 +113,7 @@ void PollThread::sweep(std::int64_t now) {
     std::size_t expired = cls_.removeIf([&](DpFlow& f) {
         f.pushStats();
         std::uint64_t p = f.packets.load(std::memory_order_relaxed);
-        if (p != f.packets_at_sweep) {
+        if (p != f.packets_at_sweep && f.report_used) {
             used.emplace_back(f.key, f.mask);
             f.packets_at_sweep = p;
         }
@@ -127,6 +127,8 @@ void PollThread::sweep(std::int64_t now) {
     flows.store(cls_.size(), std::memory_order_relaxed);
     if (!used.empty()) dp_.handler().flowsUsed(used);
 }
+
+void PollThread::sweepNow() { sweep(monotonicMs()); }
 
 int PollThread::pollPort(std::uint32_t port_no, Port& port) {
     int total = 0;
@@ -211,32 +213,48 @@ void PollThread::runTasks() {
 // timeout) for busy_poll_us before it sleeps again, so the next frame of a conversation (a reply,
 // the next segment) finds it awake instead of paying a wake-up; with no traffic it sleeps.
 void PollThread::loop() {
+    last_rx_ns_ = monotonicNs() - static_cast<std::int64_t>(dp_.config().busy_poll_us) * 1000 - 1;
+    while (!stop_.load(std::memory_order_relaxed)) {
+        // Nothing a packet, a task or the slow path throws may end the thread: that would stop
+        // forwarding on every port it owns, silently. Count it and go on with the next turn.
+        try {
+            loopOnce();
+        } catch (...) {
+            coverageAdd(Coverage::poll_thread_exception);
+            for (std::uint32_t no : tx_dirty_) {  // nothing half-queued survives into the next turn
+                for (Packet* pkt : txq_[no]) pkt->tx_refs = 0;
+                txq_[no].clear();
+            }
+            tx_dirty_.clear();
+            clones_used_ = 0;
+        }
+    }
+}
+
+void PollThread::loopOnce() {
     epoll_event evs[64];
     const std::int64_t spin_ns = static_cast<std::int64_t>(dp_.config().busy_poll_us) * 1000;
-    std::int64_t last_rx_ns = monotonicNs() - spin_ns - 1;
-    while (!stop_.load(std::memory_order_relaxed)) {
-        syncPorts();
+    syncPorts();
+    checkGeneration();
+    bool spin = spin_ns > 0 && monotonicNs() - last_rx_ns_ < spin_ns;
+    int n = ::epoll_wait(epfd_, evs, 64, spin ? 0 : dp_.config().poll_timeout_ms);
+    now_ms_ = monotonicMs();
+    int received = 0;
+    for (int i = 0; i < n; ++i) {
+        std::uint32_t no = evs[i].data.u32;
+        if (no == 0) {
+            std::uint64_t v;
+            (void)!::read(wakefd_, &v, sizeof v);
+            runTasks();
+            continue;
+        }
         checkGeneration();
-        bool spin = spin_ns > 0 && monotonicNs() - last_rx_ns < spin_ns;
-        int n = ::epoll_wait(epfd_, evs, 64, spin ? 0 : dp_.config().poll_timeout_ms);
-        now_ms_ = monotonicMs();
-        int received = 0;
-        for (int i = 0; i < n; ++i) {
-            std::uint32_t no = evs[i].data.u32;
-            if (no == 0) {
-                std::uint64_t v;
-                (void)!::read(wakefd_, &v, sizeof v);
-                runTasks();
-                continue;
-            }
-            checkGeneration();
-            if (Port* p = table_ ? table_->get(no) : nullptr) received += pollPort(no, *p);
-        }
-        if (received) last_rx_ns = monotonicNs();
-        if (now_ms_ >= next_sweep_ms_) {
-            sweep(now_ms_);
-            next_sweep_ms_ = now_ms_ + 1000;
-        }
+        if (Port* p = table_ ? table_->get(no) : nullptr) received += pollPort(no, *p);
+    }
+    if (received) last_rx_ns_ = monotonicNs();
+    if (now_ms_ >= next_sweep_ms_) {
+        sweep(now_ms_);
+        next_sweep_ms_ = now_ms_ + 1000;
     }
 }
 

@@ -30,6 +30,8 @@ public:
     void wake() noexcept;
     // Processes whatever is pending on every port once, on the caller's thread (tests).
     void runOnce();
+    // The periodic sweep, now (Datapath::sweepForTest).
+    void sweepNow();
     // Snapshot of this thread's megaflows, taken on the thread itself (waits at most `timeout_ms`;
     // runs inline when the thread is not started). Empty on timeout.
     std::vector<FlowDump> dumpFlows(int timeout_ms);
@@ -42,6 +44,7 @@ public:
 
 private:
     void loop();
+    void loopOnce();
     void runTasks();
     std::vector<FlowDump> dumpNow() const;
     void syncPorts();
@@ -80,6 +83,7 @@ private:
     std::vector<std::uint32_t> tx_dirty_;
     std::int64_t now_ms_ = 0;
     std::int64_t next_sweep_ms_ = 0;
+    std::int64_t last_rx_ns_ = 0;  // adaptive busy polling: when the last frame arrived
     std::uint64_t batch_hit_ = 0, batch_miss_ = 0, batch_lost_ = 0;
     DpFlow scratch_flow_;  // actions of an upcall that was not installed
     Packet injected_;      // frame being executed for the control thread

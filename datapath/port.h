@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -44,6 +45,11 @@ struct PortStats {
     }
 };
 
+// True for the errno of a non-blocking send that the kernel refused because the device's or the
+// socket's queue is full (EAGAIN/EWOULDBLOCK, ENOBUFS): the rest of a batch would fail the same
+// way, so a port's send() drops it (counted as drop_tx_busy) instead of trying frame by frame.
+inline bool txQueueFull(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
+
 class Port {
 public:
     explicit Port(std::string name) : name_(std::move(name)) {}
@@ -65,7 +71,8 @@ public:
     // (0 when nothing is ready; never blocks). Frames that cannot be received whole are counted
     // in rx_dropped and coverage.
     virtual int receive(Packet** pkts, int max) noexcept = 0;
-    // Sends pkts[0..n). Never blocks: what the kernel refuses is counted in tx_dropped.
+    // Sends pkts[0..n). Never blocks: what the kernel refuses is counted in tx_dropped; a full
+    // transmit queue ends the batch (txQueueFull).
     // Returns the number sent.
     virtual int send(Packet* const* pkts, int n) noexcept = 0;
     // Current MAC address and MTU (bytes of L3 payload), read from the device when possible.

@@ -72,6 +72,11 @@ int TapPort::send(Packet* const* pkts, int n) noexcept {
         Packet& p = *pkts[i];
         iovec iov[2] = {{&p.vnet, sizeof(virtio_net_hdr)}, {p.data(), p.size()}};
         if (::writev(fd_, iov, 2) < 0) {
+            if (txQueueFull(errno)) {  // the rest would fail the same way
+                coverageAdd(Coverage::drop_tx_busy, static_cast<std::uint64_t>(n - i));
+                dropped += static_cast<std::uint64_t>(n - i);
+                break;
+            }
             coverageAdd(Coverage::drop_tx_error);
             ++dropped;
             continue;

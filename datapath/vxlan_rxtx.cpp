@@ -20,12 +20,13 @@ inline void put16(std::uint8_t* p, std::uint16_t v) { p[0] = static_cast<std::ui
 inline std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 }  // namespace
 
-// RFC 7348 section 5: flags 0x08 (I) and 24 reserved bits, VNI (24 bits), 8 reserved bits.
+// RFC 7348 section 5: flags 0x08 (I) and 24 reserved bits, VNI (24 bits), 8 reserved bits. The
+// reserved bits are ignored on receipt (VXLAN-GBP senders set some of them), and counted.
 bool VxlanSocket::decap(Packet& p, const std::uint8_t* h, std::size_t len, const sockaddr_in& from,
                         const VxlanDemux& demux) noexcept {
     if (len < kVxlanHdr + 14) { coverageAdd(Coverage::drop_vxlan_short); return false; }
     if (!(h[0] & 0x08)) { coverageAdd(Coverage::drop_vxlan_no_iflag); return false; }
-    if ((h[0] & ~0x08) || h[1] || h[2] || h[3] || h[7]) { coverageAdd(Coverage::drop_vxlan_reserved); return false; }
+    if ((h[0] & ~0x08) || h[1] || h[2] || h[3] || h[7]) coverageAdd(Coverage::vxlan_reserved_ignored);
     std::uint32_t vni = static_cast<std::uint32_t>(h[4] << 16 | h[5] << 8 | h[6]);
     bool vni_known = false;
     const VxlanDemux::Target* target = demux.find(from.sin_addr.s_addr, vni, vni_known);
@@ -210,36 +211,46 @@ bool VxlanPort::buildGso(std::size_t first, std::uint32_t vni) noexcept {
     return true;
 }
 
-// Sends gso_buf_ as one UDP GSO send (UDP_SEGMENT): the kernel cuts it every gso_segment_ bytes and
-// adds UDP/IP headers. Falls back to one datagram per segment if the kernel refuses (e.g. more
-// segments than UDP_SEGMENT takes, or a segment over the path MTU).
+// Sends gso_buf_ as UDP GSO sends (UDP_SEGMENT) of at most kUdpGsoMaxSegs segments each: the
+// kernel cuts each every gso_segment_ bytes and adds UDP/IP headers. A send the kernel refuses for
+// another reason than a full queue (a segment over the path MTU, say) falls back to one datagram
+// per segment; a full queue (txQueueFull) drops the rest of the frame, counted.
 void VxlanPort::sendGso(std::uint32_t dst, std::size_t sock, std::size_t segments) noexcept {
+    constexpr std::size_t kUdpGsoMaxSegs = 64;  // UDP_MAX_SEGMENTS of every kernel since 4.18
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(cfg_.dst_port);
     to.sin_addr.s_addr = dst;
-    iovec iov{gso_buf_.data(), gso_buf_.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
+    iovec iov{};
     msghdr mh{&to, sizeof to, &iov, 1, control, sizeof control, 0};
     cmsghdr* c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_UDP;
     c->cmsg_type = UDP_SEGMENT;
     c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
     std::memcpy(CMSG_DATA(c), &gso_segment_, sizeof gso_segment_);
-    std::size_t failed = 0;
-    if (::sendmsg(gso_fds_[sock], &mh, MSG_DONTWAIT) < 0) {
-        for (std::size_t off = 0; off < gso_buf_.size(); off += gso_segment_) {
-            std::size_t len = std::min<std::size_t>(gso_segment_, gso_buf_.size() - off);
+    const std::size_t total = gso_buf_.size(), chunk = kUdpGsoMaxSegs * gso_segment_;
+    std::size_t failed = 0, busy = 0;
+    for (std::size_t base = 0; base < total && !busy; base += chunk) {
+        iov = {gso_buf_.data() + base, std::min(chunk, total - base)};
+        if (::sendmsg(gso_fds_[sock], &mh, MSG_DONTWAIT) >= 0) continue;
+        for (std::size_t off = base; off < base + iov.iov_len; off += gso_segment_) {
+            std::size_t len = std::min<std::size_t>(gso_segment_, total - off);
             if (::sendto(gso_fds_[sock], gso_buf_.data() + off, len, MSG_DONTWAIT,
-                         reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
-                coverageAdd(Coverage::drop_tx_error);
-                ++failed;
+                         reinterpret_cast<sockaddr*>(&to), sizeof to) >= 0)
+                continue;
+            if (txQueueFull(errno)) {
+                busy = (total - off + gso_segment_ - 1) / gso_segment_;
+                break;
             }
+            coverageAdd(Coverage::drop_tx_error);
+            ++failed;
         }
     }
-    PortStats::add(stats().tx_packets, segments - failed);
-    PortStats::add(stats().tx_bytes, gso_buf_.size() - segments * kVxlanHdr);
-    PortStats::add(stats().tx_dropped, failed);
+    if (busy) coverageAdd(Coverage::drop_tx_busy, busy);
+    PortStats::add(stats().tx_packets, segments - failed - busy);
+    PortStats::add(stats().tx_bytes, total - segments * kVxlanHdr);
+    PortStats::add(stats().tx_dropped, failed + busy);
 }
 
 void VxlanPort::flush() noexcept {
@@ -260,6 +271,11 @@ void VxlanPort::flush() noexcept {
         int r = ::sendmmsg(raw_fd_, msgs_.data() + done, static_cast<unsigned>(n - done), MSG_DONTWAIT);
         if (r > 0) { done += static_cast<std::size_t>(r); continue; }
         if (errno == EINTR) continue;
+        if (txQueueFull(errno)) {  // the rest would fail the same way
+            coverageAdd(Coverage::drop_tx_busy, n - done);
+            failed += n - done;
+            break;
+        }
         coverageAdd(Coverage::drop_tx_error);
         ++failed;
         ++done;

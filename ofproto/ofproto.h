@@ -179,7 +179,11 @@ public:
 
     // dp::UpcallHandler.
     bool upcall(const dp::FlowKey& key, const dp::Packet& pkt, dp::FlowKey& mask, dp::ActionList& actions,
-                dp::StatsSinks& sinks) override;
+                dp::StatsSinks& sinks, bool& report_used) override;
+    // Called (on a poll thread, or the control thread for packet_out and trace) when a
+    // translation is dropped for exceeding a budget; the daemon logs it, rate limited. Set before
+    // start().
+    void setXlateWarning(std::function<void(const std::string&)> warn) { xlate_warning_ = std::move(warn); }
     void flowsUsed(std::span<const std::pair<dp::FlowKey, dp::FlowKey>> flows) override;
     void slowPath(const dp::Packet& pkt, std::uint64_t userdata) override;
 
@@ -230,7 +234,11 @@ private:
     void xlateTable(XlateCtx& ctx, std::uint8_t table_id);
     void xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id);
     void commit(XlateCtx& ctx);
+    void finishXlate(XlateCtx& ctx);
+    static void exhaust(XlateCtx& ctx, dp::Coverage why);
     static void setField(XlateCtx& ctx, const Action& a);
+    static void setVlanVid(XlateCtx& ctx, std::uint64_t vid);
+    static void setVlanPcp(XlateCtx& ctx, std::uint64_t pcp);
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
     // Flow table edits (flow_mods.cpp).
     void validateFlowMod(const Bridge& br, const FlowMod& fm) const;
@@ -246,10 +254,12 @@ private:
     // NORMAL (xlate_normal.cpp). `cur_tci` is the frame's tag in the datapath now (0 = untagged)
     // and is updated to the tag the emitted actions leave. `sinks` receives the load counters of
     // the bond hash buckets used (may be null).
-    void xlateNormal(Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
+    // Returns true when it learned the frame's source (learn on, and the frame admitted).
+    bool xlateNormal(Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
                      dp::ActionList& actions, std::uint16_t& cur_tci, bool learn = true,
                      dp::StatsSinks* sinks = nullptr);
     struct NormalOut;
+    void forward(Bridge& br, const Bundle& in, const MacAddr& dst, NormalOut& o);
     void flood(const Bridge& br, const Bundle& in, NormalOut& o) const;
     static bool outputTo(const Bundle& out, const Bridge& br, NormalOut& o);
     // Flow-based tunnel ports (remote_ip=flow / key=flow, docs/tunnels.md), in xlate_normal.cpp.
@@ -275,6 +285,7 @@ private:
     void handleLacpdu(const SlowPathPacket& p);
 
     Clock clock_;
+    std::function<void(const std::string&)> xlate_warning_;
     mutable std::mutex mu_;
     std::size_t bond_count_ = 0;  // bundles with a Bond, over all bridges: runBonds() skips when 0
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;

@@ -4,6 +4,16 @@
 // The packet is modelled by two keys: `flow`, the fields as the actions so far have set them, and
 // `base`, the fields of the frame as the datapath will hold it. Field changes are "committed" as
 // datapath set/push/pop actions only before an output, so consecutive rewrites cost one action.
+//
+// Masks correct by construction (Open vSwitch's flow_wildcards idea): every field an action writes
+// is recorded in `written`, and commit() un-wildcards all of them in the megaflow mask, because
+// whether (and which) datapath action a rewrite becomes depends on the frame's own value of that
+// field (a tag to pop or not, a value already equal). Fields that are only read are un-wildcarded
+// where they are read (table lookups, NORMAL, dec_ttl).
+//
+// Budgets (as Open vSwitch's): resubmit/goto_table depth 64, 4,096 table lookups, 8,192 datapath
+// actions per translation. Past any of them the whole translation becomes one drop action named
+// by its counter, and the slow path's warning hook (rate limited by the daemon) says why.
 #include <arpa/inet.h>
 
 #include "datapath/coverage.h"
@@ -23,7 +33,11 @@ struct Ofproto::XlateCtx {
     dp::StatsSinks& sinks;
     std::uint32_t in_ofport;
     int depth = 0;
+    int lookups = 0;       // xlateTable calls (the first one and every resubmit/goto_table)
+    std::optional<dp::Coverage> exhausted;  // a budget ran out: the translation is a drop
+    FlowKey written{};     // fields actions wrote (commit() un-wildcards them)
     bool learn = true;     // false for trace: no side effects
+    bool learned = false;  // NORMAL ran with learning on the frame as received (report_used)
     const Rule* rule = nullptr;  // the rule whose actions run (a packet_in's cookie and reason)
     std::vector<std::string>* trace = nullptr;
     const std::function<std::string(const Rule&)>* describe = nullptr;
@@ -32,6 +46,8 @@ struct Ofproto::XlateCtx {
 
 namespace {
 constexpr int kMaxDepth = 64;
+constexpr int kMaxLookups = 4096;
+constexpr std::size_t kMaxDpActions = 8192;
 std::uint64_t macBits(const std::uint8_t* m) {
     std::uint64_t v = 0;
     for (int i = 0; i < 6; ++i) v = (v << 8) | m[i];
@@ -44,7 +60,7 @@ bool hasPorts(const FlowKey& f) {
 }  // namespace
 
 bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::ActionList& actions,
-                     dp::StatsSinks& sinks) {
+                     dp::StatsSinks& sinks, bool& report_used) {
     std::lock_guard lk(mu_);
     auto it = by_dp_port_.find(key.in_port);
     if (it == by_dp_port_.end()) return false;  // the port went away while the packet was queued
@@ -53,20 +69,41 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     FlowKey flow = key;
     flow.in_port = it->second.ofport;
     XlateCtx ctx{*it->second.bridge, flow, key, 0, mask, actions, sinks, it->second.ofport};
-    if (ctx.br.fail_open) {  // standalone fail mode, no controller (connmgr.h): NORMAL before table 0
+    if (ctx.br.fail_open)  // standalone fail mode, no controller (connmgr.h): NORMAL before table 0
         xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);
-        return true;
-    }
-    xlateTable(ctx, 0);
+    else
+        xlateTable(ctx, 0);
+    finishXlate(ctx);
+    report_used = ctx.learned && !ctx.exhausted;
     return true;
 }
 
-void Ofproto::xlateTable(XlateCtx& ctx, std::uint8_t table_id) {
-    if (++ctx.depth > kMaxDepth) {
-        ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_resubmit_depth));
-        --ctx.depth;
-        return;
+// A translation that ran out of a budget is one drop, whatever it had emitted.
+void Ofproto::finishXlate(XlateCtx& ctx) {
+    if (!ctx.exhausted) return;
+    ctx.out.clear();
+    ctx.out.push_back(dp::Action::drop(*ctx.exhausted));
+    if (xlate_warning_) {
+        const char* what = *ctx.exhausted == dp::Coverage::drop_resubmit_depth ? "resubmit depth over 64"
+                           : *ctx.exhausted == dp::Coverage::drop_xlate_resubmit_limit
+                               ? "over 4,096 resubmits"
+                               : "over 8,192 datapath actions";
+        xlate_warning_("bridge " + ctx.br.name + ": packet from ofport " + std::to_string(ctx.in_ofport) +
+                       " dropped: its translation went " + what);
     }
+}
+
+// Stops the translation with `why` (the first budget exhausted wins).
+void Ofproto::exhaust(XlateCtx& ctx, dp::Coverage why) {
+    if (!ctx.exhausted) ctx.exhausted = why;
+    ctx.note(std::string("translation stopped: ") + std::string(dp::coverageInfo(why).name));
+}
+
+void Ofproto::xlateTable(XlateCtx& ctx, std::uint8_t table_id) {
+    if (ctx.exhausted) return;
+    if (ctx.depth + 1 > kMaxDepth) return exhaust(ctx, dp::Coverage::drop_resubmit_depth);
+    if (++ctx.lookups > kMaxLookups) return exhaust(ctx, dp::Coverage::drop_xlate_resubmit_limit);
+    ++ctx.depth;
     OfTable& t = ctx.br.table(table_id);
     ++t.lookup_count;
     Rule* r = t.lookup(ctx.flow, ctx.metadata, ctx.wc);
@@ -90,6 +127,7 @@ void Ofproto::commit(XlateCtx& ctx) {
     FlowKey& b = ctx.base;
     auto& out = ctx.out;
     using T = dp::ActionType;
+    for (std::size_t i = 0; i < FlowKey::kWords; ++i) ctx.wc.words()[i] |= ctx.written.words()[i];
     if (std::memcmp(f.dl_src, b.dl_src, 6)) out.push_back(dp::Action::set(T::kSetEthSrc, macBits(f.dl_src)));
     if (std::memcmp(f.dl_dst, b.dl_dst, 6)) out.push_back(dp::Action::set(T::kSetEthDst, macBits(f.dl_dst)));
     if (f.vlan_tci != b.vlan_tci) {
@@ -129,33 +167,47 @@ void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {
 
 // set_field and the mod_* actions (OpenFlow 1.3 section 7.2.5 OFPAT_SET_FIELD) change `flow` only;
 // commit() turns the changes into datapath actions at the next output.
+// Every write also marks the field in ctx.written (see the top of this file).
 void Ofproto::setField(XlateCtx& ctx, const Action& a) {
     FlowKey& f = ctx.flow;
+    FlowKey& w = ctx.written;
     switch (a.field) {
-    case Field::kEthSrc: std::memcpy(f.dl_src, a.mac.data(), 6); break;
-    case Field::kEthDst: std::memcpy(f.dl_dst, a.mac.data(), 6); break;
-    case Field::kVlanVid:
-        f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (a.value & dp::kVlanVidMask));
-        break;
-    case Field::kVlanPcp:
-        f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanVidMask) | dp::kVlanCfi | ((a.value & 7) << 13));
-        break;
-    case Field::kIpv4Src: f.nw_src = htonl(static_cast<std::uint32_t>(a.value)); break;
-    case Field::kIpv4Dst: f.nw_dst = htonl(static_cast<std::uint32_t>(a.value)); break;
-    case Field::kIpTos: f.nw_tos = static_cast<std::uint8_t>((a.value & 0xfc) | (f.nw_tos & 0x03)); break;
-    case Field::kIpTtl: f.nw_ttl = static_cast<std::uint8_t>(a.value); break;
-    case Field::kTpSrc: f.tp_src = static_cast<std::uint16_t>(a.value); break;
-    case Field::kTpDst: f.tp_dst = static_cast<std::uint16_t>(a.value); break;
-    case Field::kTunId: f.tun_id = a.value; break;
+    case Field::kEthSrc: std::memcpy(f.dl_src, a.mac.data(), 6); std::memset(w.dl_src, 0xff, 6); break;
+    case Field::kEthDst: std::memcpy(f.dl_dst, a.mac.data(), 6); std::memset(w.dl_dst, 0xff, 6); break;
+    case Field::kVlanVid: setVlanVid(ctx, a.value); break;
+    case Field::kVlanPcp: setVlanPcp(ctx, a.value); break;
+    case Field::kIpv4Src: f.nw_src = htonl(static_cast<std::uint32_t>(a.value)); w.nw_src = ~0u; break;
+    case Field::kIpv4Dst: f.nw_dst = htonl(static_cast<std::uint32_t>(a.value)); w.nw_dst = ~0u; break;
+    case Field::kIpTos: f.nw_tos = static_cast<std::uint8_t>((a.value & 0xfc) | (f.nw_tos & 0x03)); w.nw_tos = 0xff; break;
+    case Field::kIpTtl: f.nw_ttl = static_cast<std::uint8_t>(a.value); w.nw_ttl = 0xff; break;
+    case Field::kTpSrc: f.tp_src = static_cast<std::uint16_t>(a.value); w.tp_src = 0xffff; break;
+    case Field::kTpDst: f.tp_dst = static_cast<std::uint16_t>(a.value); w.tp_dst = 0xffff; break;
+    case Field::kTunId: f.tun_id = a.value; w.tun_id = ~0ull; break;
     case Field::kMetadata: ctx.metadata = a.value; break;
-    case Field::kTunDst: f.tun_dst = htonl(static_cast<std::uint32_t>(a.value)); break;
+    case Field::kTunDst: f.tun_dst = htonl(static_cast<std::uint32_t>(a.value)); w.tun_dst = ~0u; break;
     }
+}
+
+// mod_vlan_vid / set_field:V->vlan_vid: rewrites the VID of the outer tag, or pushes a tag with
+// PCP 0 on an untagged frame (Open vSwitch's semantics; OpenFlow 1.3 section 7.2.5).
+void Ofproto::setVlanVid(XlateCtx& ctx, std::uint64_t vid) {
+    FlowKey& f = ctx.flow;
+    f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (vid & dp::kVlanVidMask));
+    ctx.written.vlan_tci = 0xffff;
+}
+
+void Ofproto::setVlanPcp(XlateCtx& ctx, std::uint64_t pcp) {
+    FlowKey& f = ctx.flow;
+    f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanVidMask) | dp::kVlanCfi | ((pcp & 7) << 13));
+    ctx.written.vlan_tci = 0xffff;
 }
 
 // OpenFlow 1.3 section 5.12 (action set semantics are replaced by apply-actions, as ovs-ofctl does).
 void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id) {
     FlowKey& f = ctx.flow;
     for (const Action& a : actions) {
+        if (ctx.exhausted) return;
+        if (ctx.out.size() > kMaxDpActions) return exhaust(ctx, dp::Coverage::drop_xlate_action_limit);
         switch (a.type) {
         case ActionType::kOutput:
             if (a.port == kPortInPort) outputPort(ctx, ctx.in_ofport);
@@ -172,7 +224,11 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             commit(ctx);
             std::uint16_t cur = ctx.base.vlan_tci;
             std::size_t first = ctx.out.size();
-            xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks);
+            // Learning from the frame as it arrived (no rewrite of its source, tag or in_port) is
+            // what the datapath's flowsUsed() report can refresh later: ask for it (report_used).
+            bool as_received = f.in_port == ctx.in_ofport && !ctx.written.vlan_tci && !ctx.written.dl_src[0];
+            if (xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks) && as_received)
+                ctx.learned = true;
             ctx.base.vlan_tci = cur;
             for (std::size_t i = first; i < ctx.out.size(); ++i)  // NORMAL chose a flow-based tunnel's VTEP
                 if (ctx.out[i].type == dp::ActionType::kSetTunnel) {
@@ -196,15 +252,15 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             break;
         }
         case ActionType::kDrop: break;
-        case ActionType::kSetVlanVid:
-            f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (a.value & dp::kVlanVidMask));
+        case ActionType::kSetVlanVid: setVlanVid(ctx, a.value); break;
+        case ActionType::kSetVlanPcp: setVlanPcp(ctx, a.value); break;
+        case ActionType::kStripVlan:
+            f.vlan_tci = 0;
+            ctx.written.vlan_tci = 0xffff;
             break;
-        case ActionType::kSetVlanPcp:
-            f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanVidMask) | dp::kVlanCfi | ((a.value & 7) << 13));
-            break;
-        case ActionType::kStripVlan: f.vlan_tci = 0; break;
         case ActionType::kPushVlan:
             if (!(f.vlan_tci & dp::kVlanCfi)) f.vlan_tci = dp::kVlanCfi;
+            ctx.written.vlan_tci = 0xffff;
             break;
         case ActionType::kSetField: setField(ctx, a); break;
         case ActionType::kDecTtl:
@@ -218,6 +274,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
                 return;
             }
             --f.nw_ttl;
+            ctx.written.nw_ttl = 0xff;
             break;
         case ActionType::kResubmit: {
             std::uint32_t saved = f.in_port;
@@ -258,6 +315,7 @@ void Ofproto::xlatePacketOut(Bridge& br, const FlowKey& key, std::uint32_t in_of
         if (a.type == ActionType::kOutput && a.port == kPortTable) xlateTable(ctx, 0);
         else xlateActions(ctx, ActionList{a}, 0);
     }
+    finishXlate(ctx);
 }
 
 std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::FlowKey& flow,
@@ -282,6 +340,7 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
     } else {
         xlateTable(ctx, 0);
     }
+    finishXlate(ctx);
     lines.push_back("Datapath actions: " + dp::formatActions(actions));
     return lines;
 }

@@ -45,13 +45,13 @@ bool Ofproto::outputTo(const Bundle& out, const Bridge& br, NormalOut& o) {
     return true;
 }
 
-void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& key, FlowKey& mask,
+bool Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& key, FlowKey& mask,
                           dp::ActionList& actions, std::uint16_t& cur, bool learn, dp::StatsSinks* sinks) {
     mask.vlan_tci = 0xffff;
     auto in_it = br.ports.find(in_ofport);
-    if (in_it == br.ports.end()) return;  // resubmitted from a port that does not exist
+    if (in_it == br.ports.end()) return false;  // resubmitted from a port that does not exist
     auto in_b = br.bundles.find(in_it->second.bundle);
-    if (in_b == br.bundles.end()) return;
+    if (in_b == br.bundles.end()) return false;
     const Bundle& in = in_b->second;
     TunnelDest from = tunnelSource(in, key, &mask);
     bool tagged = key.vlan_tci & dp::kVlanCfi;
@@ -60,13 +60,13 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
         bool access = in.vlan.mode == VlanMode::kAccess;
         actions.push_back(dp::Action::drop(access ? dp::Coverage::drop_vlan_tagged_on_access
                                                   : dp::Coverage::drop_vlan_not_trunked));
-        return;
+        return false;
     }
     std::memset(mask.dl_dst, 0xff, 6);
     MacAddr dst = key.dlDst();
     if (dst == kSlowProtocolsMac) {  // IEEE 802.1Q section 8.6.3: never relayed by a bridge
         actions.push_back(dp::Action::drop(dp::Coverage::drop_slow_protocols));
-        return;
+        return false;
     }
     std::memset(mask.dl_src, 0xff, 6);
     std::int64_t now = clock_();
@@ -74,7 +74,7 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
         dp::Coverage why;
         if (!bondAdmits(br, in, in_ofport, key, *vlan, &mask, now, why)) {
             actions.push_back(dp::Action::drop(why));
-            return;
+            return false;
         }
     }
     if (learn) {
@@ -84,14 +84,20 @@ void Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
 
     std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
     NormalOut o{key, mask, actions, *vlan, cur, pcp, sinks, now};
+    forward(br, in, dst, o);
+    return learn;
+}
+
+// The forwarding half of NORMAL: flood, or the learned port (IEEE 802.1Q section 8.8).
+void Ofproto::forward(Bridge& br, const Bundle& in, const MacAddr& dst, NormalOut& o) {
     if (dst.isMulticast()) return flood(br, in, o);
-    auto entry = br.macs.lookupEntry(dst, *vlan, now);
+    auto entry = br.macs.lookupEntry(dst, o.vlan, o.now);
     if (!entry) return flood(br, in, o);
     auto oit = br.bundles.find(entry->port);
-    if (oit == br.bundles.end() || !oit->second.vlan.carries(*vlan)) return flood(br, in, o);
+    if (oit == br.bundles.end() || !oit->second.vlan.carries(o.vlan)) return flood(br, in, o);
     if (oit->second.tunnel.flowBased()) return unicastToVtep(oit->second, in, br, entry->remote, o);
     if (entry->port == in.id) return;  // destination is behind the ingress port: filter
-    if (!outputTo(oit->second, br, o)) actions.push_back(dp::Action::drop(dp::Coverage::drop_bond_no_member));
+    if (!outputTo(oit->second, br, o)) o.actions.push_back(dp::Action::drop(dp::Coverage::drop_bond_no_member));
 }
 
 // Floods to every port of the VLAN but the ingress one (a bond: one of its members), in ofport
@@ -180,7 +186,9 @@ void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
     std::int64_t now = clock_();
     bool changed = false;
     for (const auto& [key, mask] : flows) {
-        if (mask.in_port != ~0u || mask.dl_src[0] != 0xff) continue;
+        // Only megaflows whose translation reached NORMAL and learned ask to be reported
+        // (report_used), so there is nothing to guess from the mask.
+        if (mask.in_port != ~0u) continue;
         auto it = by_dp_port_.find(key.in_port);
         if (it == by_dp_port_.end()) continue;
         Bridge& br = *it->second.bridge;

@@ -46,6 +46,12 @@ Daemon::~Daemon() { shutdown(); }
 
 void Daemon::start() {
     bonds_ = std::make_unique<BondDriver>(io_, *ofproto_);
+    // A packet's translation over a budget (resubmits, actions): a packet can trigger it, so the
+    // log line is rate limited; coverage/show counts every one.
+    ofproto_->setXlateWarning([](const std::string& what) {
+        static log::RateLimiter rl(10, 5);
+        log::warnRl(rl, "{}", what);
+    });
     reconciler_->apply(store_.config());
     restoreFlows();
     controllers_->apply(store_.config());

@@ -18,6 +18,7 @@
 #include "tests/fuzz/targets/lacpdu.h"
 #include "tests/fuzz/targets/mgmt_methods.h"
 #include "tests/fuzz/targets/ofmsg.h"
+#include "tests/fuzz/targets/vnet_offload.h"
 #include "tests/fuzz/targets/vxlan_decap.h"
 #include "protocol/ofmsg.h"
 #include "vswitchd/config_store.h"
@@ -79,6 +80,7 @@ void replayTarget(const std::string& target, EntryPoint fn) {
 
 TEST(FuzzRegressions, FlowExtract) { replayTarget("flow_extract", vs::fuzz::flowExtract); }
 TEST(FuzzRegressions, VxlanDecap) { replayTarget("vxlan_decap", vs::fuzz::vxlanDecap); }
+TEST(FuzzRegressions, VnetOffload) { replayTarget("vnet_offload", vs::fuzz::vnetOffload); }
 TEST(FuzzRegressions, FlowParse) { replayTarget("flow_parse", vs::fuzz::flowParse); }
 TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }
 TEST(FuzzRegressions, ConfigLoad) { replayTarget("config_load", vs::fuzz::configLoad); }

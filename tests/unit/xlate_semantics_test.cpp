@@ -1,0 +1,178 @@
+// Flow semantics that must hold for every frame, cached or not (issue #14): rewrites whose effect
+// depends on the frame's own value (a VLAN tag present or not, a field already equal to the value
+// set) must make the megaflow match that value; a frame that an ACL drops must not teach the FDB;
+// no rule set can make one translation unbounded; an exception in the slow path drops one packet.
+#include <gtest/gtest.h>
+
+#include "datapath/coverage.h"
+#include "datapath/datapath.h"
+#include "datapath/dummy_port.h"
+#include "ofproto/ofp_parse.h"
+#include "ofproto/ofproto.h"
+#include "tests/unit/frame_builder.h"
+
+using namespace vs;
+using namespace vs::test;
+using namespace vs::ofproto;
+
+namespace {
+
+class XlateSemantics : public ::testing::Test {
+protected:
+    void SetUp() override {
+        of = std::make_unique<Ofproto>(dp::DatapathConfig{}, [this] { return now; });
+        of->addBridge("br0");
+        for (int i = 0; i < 3; ++i) {
+            ports[i] = std::make_shared<dp::DummyPort>("p" + std::to_string(i + 1));
+            of->addPort("br0", ports[i]->name(), i + 1, ports[i]);
+        }
+    }
+    // Adds flows in ovs-ofctl syntax (p1..p3 are ofports 1..3).
+    void flows(std::initializer_list<std::string_view> lines) {
+        std::vector<FlowMod> mods;
+        for (auto text : lines) {
+            auto r = parseFlowMod(text, FlowMod::Command::kAdd, [](std::string_view n) -> std::optional<std::uint32_t> {
+                if (n.size() == 2 && n[0] == 'p') return static_cast<std::uint32_t>(n[1] - '0');
+                return std::nullopt;
+            });
+            if (auto* e = std::get_if<ParseError>(&r)) FAIL() << text << ": " << e->message;
+            mods.push_back(std::get<FlowMod>(r));
+        }
+        of->applyFlowMods("br0", mods);
+    }
+    std::array<std::vector<Bytes>, 3> send(int in, const Bytes& f) {
+        for (auto& p : ports) p->clearSent();
+        ports[in]->inject(f);
+        of->datapath().runOnce();
+        std::array<std::vector<Bytes>, 3> out;
+        for (int i = 0; i < 3; ++i)
+            for (auto& c : ports[i]->sent()) out[i].push_back(c.bytes);
+        return out;
+    }
+    static Bytes udpFrame(std::uint8_t src_mac, std::uint32_t src_ip = 0x0a000001, int vlan = -1) {
+        return eth(mac(2), mac(src_mac), 0x0800, ipv4(17, src_ip, 0x0a000002, udp(1000, 2000)), vlan);
+    }
+    std::optional<std::string> fdbPortOf(std::uint8_t mac_last) {
+        for (const auto& row : of->fdb("br0"))
+            if (row.mac.b == std::array<std::uint8_t, 6>{2, 0, 0, 0, 0, mac_last})
+                return row.port_name;
+        return std::nullopt;
+    }
+
+    std::int64_t now = 5000000;
+    std::unique_ptr<Ofproto> of;
+    std::array<std::shared_ptr<dp::DummyPort>, 3> ports;
+};
+
+// OpenFlow 1.3 / Open vSwitch: mod_vlan_vid rewrites the VID of a tagged frame and pushes a tag on
+// an untagged one. Whether a pop comes first depends on the frame's tag, so the megaflow must
+// match it: an untagged frame's cached flow must not apply to a tagged one (the issue's double tag).
+TEST_F(XlateSemantics, ModVlanVidRewritesATagAndTheCacheKnowsTheDifference) {
+    flows({"priority=100,in_port=p1,actions=mod_vlan_vid:42,output:p2"});
+    auto o = send(0, udpFrame(1));
+    ASSERT_EQ(o[1].size(), 1u);
+    EXPECT_EQ(o[1][0], udpFrame(1, 0x0a000001, 42));
+    o = send(0, udpFrame(1, 0x0a000001, 7));
+    ASSERT_EQ(o[1].size(), 1u);
+    EXPECT_EQ(o[1][0], udpFrame(1, 0x0a000001, 42)) << "one tag, VID 42 (not 42 over 7)";
+    // The other order too: tagged first, then untagged.
+    flows({"priority=100,in_port=p1,actions=mod_vlan_vid:43,output:p2"});
+    o = send(0, udpFrame(1, 0x0a000001, 7));
+    ASSERT_EQ(o[1].size(), 1u);
+    EXPECT_EQ(o[1][0], udpFrame(1, 0x0a000001, 43));
+    o = send(0, udpFrame(1));
+    ASSERT_EQ(o[1].size(), 1u);
+    EXPECT_EQ(o[1][0], udpFrame(1, 0x0a000001, 43)) << "a tag is pushed on the untagged frame";
+}
+
+// A set_field to the value the first frame already has emits no datapath action; the next frame,
+// with another value, must still be rewritten.
+TEST_F(XlateSemantics, SetFieldAppliesWhateverTheFirstFrameHeld) {
+    flows({"priority=100,in_port=p1,ip,actions=mod_nw_src:10.0.0.1,output:p2"});
+    auto o = send(0, udpFrame(1, 0x0a000001));
+    ASSERT_EQ(o[1].size(), 1u);
+    o = send(0, udpFrame(1, 0x0a000005));
+    ASSERT_EQ(o[1].size(), 1u);
+    const Bytes& f = o[1][0];
+    EXPECT_EQ(Bytes(f.begin() + 26, f.begin() + 30), (Bytes{10, 0, 0, 1})) << "nw_src rewritten";
+    flows({"priority=200,in_port=p1,actions=mod_dl_src:02:00:00:00:00:01,output:p2"});
+    send(0, udpFrame(1));
+    o = send(0, udpFrame(9));
+    ASSERT_EQ(o[1].size(), 1u);
+    EXPECT_EQ(o[1][0][11], 1) << "dl_src rewritten";
+}
+
+// The issue's spoofing case: p3's host is learned on p3; an ACL drops frames from p1 that claim
+// its MAC. Those frames never reach NORMAL, so they must not move the FDB entry, not at the upcall
+// and not when the datapath reports the cached drop flow as used.
+TEST_F(XlateSemantics, AFrameAnAclDropsTeachesTheFdbNothing) {
+    send(2, udpFrame(3));
+    ASSERT_EQ(fdbPortOf(3), "p3");
+    flows({"priority=200,in_port=p1,dl_src=02:00:00:00:00:03,actions=drop"});
+    for (int i = 0; i < 5; ++i) send(0, udpFrame(3));
+    of->datapath().sweepForTest();
+    EXPECT_EQ(fdbPortOf(3), "p3") << "the spoofed source moved to p1";
+    // While a frame that does reach NORMAL keeps its entry fresh through the same report.
+    send(0, udpFrame(1));
+    now += 200 * 1000;
+    for (int i = 0; i < 3; ++i) send(0, udpFrame(1));
+    of->datapath().sweepForTest();
+    now += 200 * 1000;
+    of->runPeriodic();
+    EXPECT_EQ(fdbPortOf(1), "p1") << "a cached NORMAL flow in use keeps its MAC learned";
+}
+
+// 20 tables in which every rule resubmits twice to the next: 2^20 lookups without a budget.
+// Open vSwitch stops a translation after 4,096 resubmits and drops the packet; so do we.
+TEST_F(XlateSemantics, ResubmitFanOutIsBoundedAndCounted) {
+    std::vector<std::string> lines;
+    for (int t = 0; t < 20; ++t)
+        lines.push_back("table=" + std::to_string(t) + ",priority=1,actions=resubmit(," + std::to_string(t + 1) +
+                        "),resubmit(," + std::to_string(t + 1) + ")");
+    lines.push_back("table=20,priority=1,actions=output:p2");
+    for (const auto& l : lines) flows({l});
+    auto before = dp::coverageRead(dp::Coverage::drop_xlate_resubmit_limit);
+    auto o = send(0, udpFrame(1));
+    EXPECT_TRUE(o[1].empty()) << "a translation over budget is dropped whole";
+    EXPECT_EQ(dp::coverageRead(dp::Coverage::drop_xlate_resubmit_limit), before + 1);
+}
+
+// A wide but legal pipeline is not cut: 8 levels of two resubmits (510 resubmits) end in 256
+// outputs of the frame, as Open vSwitch would emit them.
+TEST_F(XlateSemantics, AWideLegalPipelineRunsWhole) {
+    for (int t = 0; t < 8; ++t)
+        flows({"table=" + std::to_string(t) + ",priority=1,actions=resubmit(," + std::to_string(t + 1) + "),resubmit(," +
+               std::to_string(t + 1) + ")"});
+    flows({"table=8,priority=1,actions=output:p2"});
+    auto o = send(0, udpFrame(1));
+    EXPECT_EQ(o[1].size(), 256u);
+}
+
+// An exception out of the slow path (a bug, or bad_alloc) must cost one packet, counted, and
+// leave the poll thread running.
+class ThrowingHandler : public dp::UpcallHandler {
+public:
+    bool upcall(const dp::FlowKey& key, const dp::Packet&, dp::FlowKey&, dp::ActionList& actions,
+                dp::StatsSinks&, bool&) override {
+        if (key.dl_src[5] == 0x66) throw std::out_of_range("bug in the slow path");
+        actions.push_back(dp::Action::output(2));
+        return true;
+    }
+    void flowsUsed(std::span<const std::pair<dp::FlowKey, dp::FlowKey>>) override {}
+};
+
+TEST(PollThreadSafety, AnExceptionInAnUpcallDropsOnePacket) {
+    ThrowingHandler h;
+    dp::Datapath d(h);
+    auto p1 = std::make_shared<dp::DummyPort>("p1"), p2 = std::make_shared<dp::DummyPort>("p2");
+    d.addPort(p1);
+    d.addPort(p2);
+    auto before = dp::coverageRead(dp::Coverage::drop_upcall_exception);
+    p1->inject(eth(mac(2), mac(0x66), 0x0800, ipv4(17, 1, 2, udp(1, 2))));
+    p1->inject(eth(mac(2), mac(0x01), 0x0800, ipv4(17, 1, 2, udp(1, 2))));
+    d.runOnce();
+    EXPECT_EQ(dp::coverageRead(dp::Coverage::drop_upcall_exception), before + 1);
+    EXPECT_EQ(p2->sent().size(), 1u) << "the packet after the failing one is forwarded";
+}
+
+}  // namespace
