@@ -14,8 +14,8 @@ std::string formatActions(const ActionList& actions) {
         switch (a.type) {
         case ActionType::kOutput: s += std::to_string(a.port); break;
         case ActionType::kPushVlan:
-            s += "push_vlan(vid=" + std::to_string(a.vlan_tci & kVlanVidMask) +
-                 ",pcp=" + std::to_string(a.vlan_tci >> 13) + ")";
+            s += "push_vlan(" + std::string(a.port == kEthTypeQinQ ? "tpid=0x88a8," : "") +
+                 "vid=" + std::to_string(a.vlan_tci & kVlanVidMask) + ",pcp=" + std::to_string(a.vlan_tci >> 13) + ")";
             break;
         case ActionType::kPopVlan: s += "pop_vlan"; break;
         case ActionType::kSetEthSrc: case ActionType::kSetEthDst: {
@@ -34,6 +34,8 @@ std::string formatActions(const ActionList& actions) {
         }
         case ActionType::kSetIpTos: s += "set(ipv4_tos=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetIpTtl: s += "set(ipv4_ttl=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kSetIpv6Tclass: s += "set(ipv6_tclass=" + std::to_string(a.value) + ")"; break;
+        case ActionType::kSetIpv6Hlim: s += "set(ipv6_hlimit=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTpSrc: s += "set(tp_src=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTpDst: s += "set(tp_dst=" + std::to_string(a.value) + ")"; break;
         case ActionType::kSetTunnel: {
@@ -51,11 +53,11 @@ std::string formatActions(const ActionList& actions) {
     return s;
 }
 
-bool pushVlan(Packet& p, std::uint16_t tci) noexcept {
+bool pushVlan(Packet& p, std::uint16_t tci, std::uint16_t tpid) noexcept {
     if (p.size() < 12 || p.headroom() < 4) return false;
     std::uint8_t* d = p.push(4);
     std::memmove(d, d + 4, 12);
-    std::uint16_t tag[2] = {htons(kEthTypeVlan), htons(static_cast<std::uint16_t>(tci & ~kVlanCfi))};
+    std::uint16_t tag[2] = {htons(tpid), htons(static_cast<std::uint16_t>(tci & ~kVlanCfi))};
     std::memcpy(d + 12, tag, 4);
     if (p.vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) p.vnet.csum_start += 4;
     if (p.vnet.hdr_len) p.vnet.hdr_len += 4;

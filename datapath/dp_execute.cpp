@@ -103,7 +103,7 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
         case ActionType::kOutput: queueTx(a.port, pkt); break;
         case ActionType::kPushVlan:
             pkt = writable(pkt);
-            pushVlan(*pkt, a.vlan_tci);
+            pushVlan(*pkt, a.vlan_tci, a.port ? static_cast<std::uint16_t>(a.port) : kEthTypeVlan);
             break;
         case ActionType::kPopVlan:
             pkt = writable(pkt);

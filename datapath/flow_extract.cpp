@@ -134,6 +134,7 @@ bool extractFlow(const std::uint8_t* data, std::size_t len, std::uint32_t in_por
     if (type == kEthTypeVlan || type == kEthTypeQinQ) {
         if (!c.has(4)) { why = Coverage::drop_truncated_vlan; return false; }
         key.vlan_tci = static_cast<std::uint16_t>(rd16(c.at()) | kVlanCfi);
+        key.vlan_tpid = type;
         type = rd16(c.at() + 2);
         c.pos += 4;
     }

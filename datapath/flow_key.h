@@ -58,7 +58,8 @@ struct alignas(8) FlowKey {
     std::uint8_t ipv6_src[16];
     std::uint8_t ipv6_dst[16];
     std::uint32_t ipv6_label;
-    std::uint32_t pad_;
+    std::uint16_t vlan_tpid;    // the outer tag's TPID (0x8100 or 0x88a8) when vlan_tci has kVlanCfi
+    std::uint16_t pad_;
 
     static constexpr std::size_t kWords = 13;
     const std::uint64_t* words() const noexcept { return reinterpret_cast<const std::uint64_t*>(this); }

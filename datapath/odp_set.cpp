@@ -25,6 +25,21 @@ std::uint16_t update32(std::uint16_t hc, std::uint32_t m, std::uint32_t m2) noex
 std::uint16_t ld16(const std::uint8_t* p) noexcept { std::uint16_t v; std::memcpy(&v, p, 2); return v; }
 void st16(std::uint8_t* p, std::uint16_t v) noexcept { std::memcpy(p, &v, 2); }
 
+// The Ethertype after up to two tags (a tag pushed on a tagged frame makes two) and, in `off`, the
+// offset of the L3 header; 0 when the frame ends first.
+std::uint16_t l3Type(const Packet& p, std::size_t& off) noexcept {
+    const std::uint8_t* d = p.data();
+    off = 12;
+    for (int tags = 0; tags <= 2; ++tags) {
+        if (p.size() < off + 2) return 0;
+        std::uint16_t type = static_cast<std::uint16_t>(d[off] << 8 | d[off + 1]);
+        off += 2;
+        if ((type != kEthTypeVlan && type != kEthTypeQinQ) || tags == 2) return type;
+        off += 2;
+    }
+    return 0;
+}
+
 struct Ipv4View {
     std::uint8_t* ip = nullptr;  // IPv4 header
     std::uint8_t* l4 = nullptr;  // TCP/UDP header of a first fragment, else nullptr
@@ -32,19 +47,12 @@ struct Ipv4View {
     std::uint8_t proto = 0;
 };
 
-// Finds the IPv4 header (after one optional tag) and, for TCP/UDP first fragments with room for
+// Finds the IPv4 header (after up to two tags) and, for TCP/UDP first fragments with room for
 // the header, the L4 header.
 bool locateIpv4(Packet& p, Ipv4View& v) noexcept {
     std::uint8_t* d = p.data();
-    std::size_t len = p.size(), off = 12;
-    if (len < 14) return false;
-    std::uint16_t type = static_cast<std::uint16_t>(d[off] << 8 | d[off + 1]);
-    if (type == kEthTypeVlan || type == kEthTypeQinQ) {
-        off += 4;
-        if (len < off + 2) return false;
-        type = static_cast<std::uint16_t>(d[off] << 8 | d[off + 1]);
-    }
-    off += 2;
+    std::size_t len = p.size(), off = 0;
+    std::uint16_t type = l3Type(p, off);
     if (type != kEthTypeIPv4 || len < off + 20) return false;
     v.ip = d + off;
     std::size_t ihl = (v.ip[0] & 0x0f) * 4u;
@@ -108,6 +116,29 @@ bool setPort(Packet& p, bool src, std::uint16_t port) noexcept {
     return true;
 }
 
+// The IPv6 header (after up to two tags), or nullptr.
+std::uint8_t* locateIpv6(Packet& p) noexcept {
+    std::uint8_t* d = p.data();
+    std::size_t len = p.size(), off = 0;
+    std::uint16_t type = l3Type(p, off);
+    if (type != kEthTypeIPv6 || len < off + 40 || (d[off] >> 4) != 6) return nullptr;
+    return d + off;
+}
+
+// RFC 8200 section 3: the hop limit is byte 7; the traffic class spans bits 4..11. Neither is
+// covered by any checksum (no IPv6 header checksum; not in the L4 pseudo-header).
+bool setIpv6Byte(Packet& p, bool hlim, std::uint8_t val) noexcept {
+    std::uint8_t* ip = locateIpv6(p);
+    if (!ip) return false;
+    if (hlim) {
+        ip[7] = val;
+    } else {
+        ip[0] = static_cast<std::uint8_t>((ip[0] & 0xf0) | (val >> 4));
+        ip[1] = static_cast<std::uint8_t>((ip[1] & 0x0f) | (val << 4));
+    }
+    return true;
+}
+
 bool setEth(Packet& p, bool src, std::uint64_t mac) noexcept {
     if (p.size() < 14) return false;
     std::uint8_t* d = p.data() + (src ? 6 : 0);
@@ -125,6 +156,8 @@ bool applySet(Packet& p, const Action& a) noexcept {
     case ActionType::kSetIpv4Dst: return setIpv4Addr(p, false, static_cast<std::uint32_t>(a.value));
     case ActionType::kSetIpTos: return setIpByte(p, false, static_cast<std::uint8_t>(a.value));
     case ActionType::kSetIpTtl: return setIpByte(p, true, static_cast<std::uint8_t>(a.value));
+    case ActionType::kSetIpv6Tclass: return setIpv6Byte(p, false, static_cast<std::uint8_t>(a.value));
+    case ActionType::kSetIpv6Hlim: return setIpv6Byte(p, true, static_cast<std::uint8_t>(a.value));
     case ActionType::kSetTpSrc: return setPort(p, true, static_cast<std::uint16_t>(a.value));
     case ActionType::kSetTpDst: return setPort(p, false, static_cast<std::uint16_t>(a.value));
     default: return false;

@@ -231,7 +231,7 @@ private:
     Bridge& bridgeOrThrow(const std::string& name);
     const Bridge& bridgeOrThrow(const std::string& name) const;
     // The OpenFlow pipeline (xlate.cpp).
-    void xlateTable(XlateCtx& ctx, std::uint8_t table_id);
+    void xlateTable(XlateCtx& ctx, std::uint8_t table_id, std::optional<std::uint32_t> lookup_in_port = {});
     void xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id);
     void commit(XlateCtx& ctx);
     void finishXlate(XlateCtx& ctx);
@@ -239,6 +239,9 @@ private:
     static void setField(XlateCtx& ctx, const Action& a);
     static void setVlanVid(XlateCtx& ctx, std::uint64_t vid);
     static void setVlanPcp(XlateCtx& ctx, std::uint64_t pcp);
+    static void touchVlan(XlateCtx& ctx);
+    void popVlanAction(XlateCtx& ctx);
+    void pushVlanAction(XlateCtx& ctx, std::uint16_t tpid);
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
     // Flow table edits (flow_mods.cpp).
     void validateFlowMod(const Bridge& br, const FlowMod& fm) const;

@@ -16,6 +16,8 @@
 // by its counter, and the slow path's warning hook (rate limited by the daemon) says why.
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "datapath/coverage.h"
 #include "ofproto/ofproto.h"
 
@@ -36,6 +38,8 @@ struct Ofproto::XlateCtx {
     int lookups = 0;       // xlateTable calls (the first one and every resubmit/goto_table)
     std::optional<dp::Coverage> exhausted;  // a budget ran out: the translation is a drop
     FlowKey written{};     // fields actions wrote (commit() un-wildcards them)
+    std::uint16_t inner_vlan_tci = 0;   // the tag a push_vlan went on top of (0: none)
+    std::uint16_t inner_vlan_tpid = 0;
     bool learn = true;     // false for trace: no side effects
     bool learned = false;  // NORMAL ran with learning on the frame as received (report_used)
     const Rule* rule = nullptr;  // the rule whose actions run (a packet_in's cookie and reason)
@@ -78,9 +82,23 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     return true;
 }
 
-// A translation that ran out of a budget is one drop, whatever it had emitted.
+// A translation that ran out of a budget is one drop, whatever it had emitted. Otherwise a named
+// drop noted on the way (a table miss, a VLAN NORMAL refused, an expired TTL) moves to the end of
+// the list, and stays only when the packet is output nowhere: in the datapath a drop action ends
+// the list, and a miss in one resubmit must not cancel the outputs of the actions around it
+// (OpenFlow: a miss in a resubmit is no action).
 void Ofproto::finishXlate(XlateCtx& ctx) {
-    if (!ctx.exhausted) return;
+    if (!ctx.exhausted) {
+        auto is_drop = [](const dp::Action& a) { return a.type == dp::ActionType::kDrop; };
+        auto first = std::find_if(ctx.out.begin(), ctx.out.end(), is_drop);
+        if (first == ctx.out.end()) return;
+        dp::Action d = *first;
+        bool outputs = std::any_of(ctx.out.begin(), ctx.out.end(),
+                                   [](const dp::Action& a) { return a.type == dp::ActionType::kOutput; });
+        std::erase_if(ctx.out, is_drop);
+        if (!outputs) ctx.out.push_back(d);  // last, so it ends nothing; counted on every hit
+        return;
+    }
     ctx.out.clear();
     ctx.out.push_back(dp::Action::drop(*ctx.exhausted));
     if (xlate_warning_) {
@@ -99,17 +117,23 @@ void Ofproto::exhaust(XlateCtx& ctx, dp::Coverage why) {
     ctx.note(std::string("translation stopped: ") + std::string(dp::coverageInfo(why).name));
 }
 
-void Ofproto::xlateTable(XlateCtx& ctx, std::uint8_t table_id) {
+// Looks `table_id` up and runs the matching rule's actions. `lookup_in_port` (resubmit(PORT,T)) is
+// the in_port for the lookup only: as in Open vSwitch, the rule's actions see the packet's own
+// in_port again (so IN_PORT, FLOOD, NORMAL and "not back out of the input port" keep their sense).
+void Ofproto::xlateTable(XlateCtx& ctx, std::uint8_t table_id, std::optional<std::uint32_t> lookup_in_port) {
     if (ctx.exhausted) return;
     if (ctx.depth + 1 > kMaxDepth) return exhaust(ctx, dp::Coverage::drop_resubmit_depth);
     if (++ctx.lookups > kMaxLookups) return exhaust(ctx, dp::Coverage::drop_xlate_resubmit_limit);
     ++ctx.depth;
     OfTable& t = ctx.br.table(table_id);
     ++t.lookup_count;
+    std::uint32_t own_in_port = ctx.flow.in_port;
+    if (lookup_in_port) ctx.flow.in_port = *lookup_in_port;
     Rule* r = t.lookup(ctx.flow, ctx.metadata, ctx.wc);
+    ctx.flow.in_port = own_in_port;
     if (!r) {
         ctx.note("table " + std::to_string(table_id) + ": no match: drop");
-        if (ctx.out.empty()) ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_table_miss));
+        ctx.out.push_back(dp::Action::drop(dp::Coverage::drop_table_miss));  // kept only if alone
     } else {
         ++t.matched_count;
         ctx.sinks.push_back(r->stats);
@@ -130,9 +154,14 @@ void Ofproto::commit(XlateCtx& ctx) {
     for (std::size_t i = 0; i < FlowKey::kWords; ++i) ctx.wc.words()[i] |= ctx.written.words()[i];
     if (std::memcmp(f.dl_src, b.dl_src, 6)) out.push_back(dp::Action::set(T::kSetEthSrc, macBits(f.dl_src)));
     if (std::memcmp(f.dl_dst, b.dl_dst, 6)) out.push_back(dp::Action::set(T::kSetEthDst, macBits(f.dl_dst)));
-    if (f.vlan_tci != b.vlan_tci) {
+    if (f.vlan_tci != b.vlan_tci || f.vlan_tpid != b.vlan_tpid) {  // the TPID is kept (an S-tag stays one)
         if (b.vlan_tci) out.push_back(dp::Action::popVlan());
-        if (f.vlan_tci) out.push_back(dp::Action::pushVlan(f.vlan_tci));
+        if (f.vlan_tci) out.push_back(dp::Action::pushVlan(f.vlan_tci, f.vlan_tpid == dp::kEthTypeQinQ ? dp::kEthTypeQinQ : 0));
+    }
+    if (f.dl_type == dp::kEthTypeIPv6) {  // RFC 8200: traffic class and hop limit
+        ctx.wc.dl_type = 0xffff;
+        if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpv6Tclass, f.nw_tos));
+        if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpv6Hlim, f.nw_ttl));
     }
     if (f.dl_type == dp::kEthTypeIPv4) {
         ctx.wc.dl_type = 0xffff;
@@ -192,14 +221,65 @@ void Ofproto::setField(XlateCtx& ctx, const Action& a) {
 // PCP 0 on an untagged frame (Open vSwitch's semantics; OpenFlow 1.3 section 7.2.5).
 void Ofproto::setVlanVid(XlateCtx& ctx, std::uint64_t vid) {
     FlowKey& f = ctx.flow;
+    touchVlan(ctx);
     f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanPcpMask) | dp::kVlanCfi | (vid & dp::kVlanVidMask));
-    ctx.written.vlan_tci = 0xffff;
 }
 
 void Ofproto::setVlanPcp(XlateCtx& ctx, std::uint64_t pcp) {
     FlowKey& f = ctx.flow;
+    touchVlan(ctx);
     f.vlan_tci = static_cast<std::uint16_t>((f.vlan_tci & dp::kVlanVidMask) | dp::kVlanCfi | ((pcp & 7) << 13));
+}
+
+// A VLAN write: the outer tag's TCI and TPID become part of the megaflow at the next commit, and
+// an untagged frame gets a C-tag (TPID 0x8100) to write into.
+void Ofproto::touchVlan(XlateCtx& ctx) {
+    FlowKey& f = ctx.flow;
     ctx.written.vlan_tci = 0xffff;
+    ctx.written.vlan_tpid = 0xffff;
+    if (!(f.vlan_tci & dp::kVlanCfi)) {
+        f.vlan_tci = 0;
+        f.vlan_tpid = dp::kEthTypeVlan;
+    }
+}
+
+// strip_vlan / pop_vlan: removes the outer tag. If push_vlan put it over another tag, that one is
+// the outer tag again (a stack of two, as Open vSwitch's datapath supports; a frame that arrived
+// with two tags is parsed as one, its inner tag as the Ethertype, in both).
+void Ofproto::popVlanAction(XlateCtx& ctx) {
+    FlowKey& f = ctx.flow;
+    ctx.written.vlan_tci = 0xffff;
+    ctx.written.vlan_tpid = 0xffff;
+    if (ctx.inner_vlan_tci) {
+        commit(ctx);
+        ctx.out.push_back(dp::Action::popVlan());
+        f.vlan_tci = ctx.base.vlan_tci = ctx.inner_vlan_tci;
+        f.vlan_tpid = ctx.base.vlan_tpid = ctx.inner_vlan_tpid;
+        ctx.inner_vlan_tci = ctx.inner_vlan_tpid = 0;
+        return;
+    }
+    f.vlan_tci = 0;
+    f.vlan_tpid = 0;
+}
+
+// push_vlan:ETHERTYPE (OpenFlow 1.3 section 7.2.5): a new outer tag, VID 0 and PCP 0 until
+// set_field writes them (Open vSwitch's behaviour). On a tagged frame the current tag is first
+// committed as it stands, then the new one goes on top of it.
+void Ofproto::pushVlanAction(XlateCtx& ctx, std::uint16_t tpid) {
+    FlowKey& f = ctx.flow;
+    ctx.written.vlan_tci = 0xffff;
+    ctx.written.vlan_tpid = 0xffff;
+    if (f.vlan_tci & dp::kVlanCfi) {
+        commit(ctx);
+        ctx.inner_vlan_tci = f.vlan_tci;
+        ctx.inner_vlan_tpid = f.vlan_tpid ? f.vlan_tpid : dp::kEthTypeVlan;
+        ctx.out.push_back(dp::Action::pushVlan(dp::kVlanCfi, tpid == dp::kEthTypeQinQ ? tpid : 0));
+        ctx.base.vlan_tci = f.vlan_tci = dp::kVlanCfi;
+        ctx.base.vlan_tpid = f.vlan_tpid = tpid;
+        return;
+    }
+    f.vlan_tci = dp::kVlanCfi;
+    f.vlan_tpid = tpid;
 }
 
 // OpenFlow 1.3 section 5.12 (action set semantics are replaced by apply-actions, as ovs-ofctl does).
@@ -229,6 +309,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             bool as_received = f.in_port == ctx.in_ofport && !ctx.written.vlan_tci && !ctx.written.dl_src[0];
             if (xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks) && as_received)
                 ctx.learned = true;
+            if (cur != ctx.base.vlan_tci) ctx.base.vlan_tpid = cur ? dp::kEthTypeVlan : 0;  // NORMAL pushes C-tags
             ctx.base.vlan_tci = cur;
             for (std::size_t i = first; i < ctx.out.size(); ++i)  // NORMAL chose a flow-based tunnel's VTEP
                 if (ctx.out[i].type == dp::ActionType::kSetTunnel) {
@@ -254,14 +335,8 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         case ActionType::kDrop: break;
         case ActionType::kSetVlanVid: setVlanVid(ctx, a.value); break;
         case ActionType::kSetVlanPcp: setVlanPcp(ctx, a.value); break;
-        case ActionType::kStripVlan:
-            f.vlan_tci = 0;
-            ctx.written.vlan_tci = 0xffff;
-            break;
-        case ActionType::kPushVlan:
-            if (!(f.vlan_tci & dp::kVlanCfi)) f.vlan_tci = dp::kVlanCfi;
-            ctx.written.vlan_tci = 0xffff;
-            break;
+        case ActionType::kStripVlan: popVlanAction(ctx); break;
+        case ActionType::kPushVlan: pushVlanAction(ctx, static_cast<std::uint16_t>(a.value)); break;
         case ActionType::kSetField: setField(ctx, a); break;
         case ActionType::kDecTtl:
             ctx.wc.dl_type = 0xffff;
@@ -276,13 +351,10 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             --f.nw_ttl;
             ctx.written.nw_ttl = 0xff;
             break;
-        case ActionType::kResubmit: {
-            std::uint32_t saved = f.in_port;
-            if (a.port != kPortInPort) f.in_port = a.port;
-            xlateTable(ctx, a.table == kTableAll ? table_id : a.table);
-            f.in_port = saved;
+        case ActionType::kResubmit:
+            xlateTable(ctx, a.table == kTableAll ? table_id : a.table,
+                       a.port != kPortInPort ? std::optional<std::uint32_t>(a.port) : std::nullopt);
             break;
-        }
         case ActionType::kGotoTable: xlateTable(ctx, a.table); return;
         }
     }
