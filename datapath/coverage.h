@@ -52,7 +52,7 @@ namespace vs::dp {
     X(drop_tx_error, "transmit to a port failed")                                    \
     X(drop_tx_busy, "frames not sent: the port's transmit queue was full (EAGAIN/ENOBUFS ends the batch)") \
     X(drop_port_gone, "output to a port that no longer exists")                      \
-    X(drop_clone_exhausted, "no buffer to copy a packet that must change")           \
+    X(drop_clone_exhausted, "a packet's actions needed more than 64 copies of it: the rest were not run") \
     X(upcall, "datapath misses handed to the slow path")                             \
     X(flow_install, "megaflows installed")                                           \
     X(flow_limit_hit, "megaflow not installed: flow limit reached")                  \

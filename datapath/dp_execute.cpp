@@ -98,26 +98,35 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
         coverageAdd(Coverage::drop_no_actions);
         return;
     }
+    int clones = 0;  // copies this packet needed: bounded, so one packet cannot copy without end
+    auto change = [&]() -> bool {
+        if (pkt->tx_refs && ++clones > kMaxClonesPerPacket) {
+            coverageAdd(Coverage::drop_clone_exhausted);
+            return false;
+        }
+        pkt = writable(pkt);
+        return true;
+    };
     for (const Action& a : actions) {
         switch (a.type) {
         case ActionType::kOutput: queueTx(a.port, pkt); break;
         case ActionType::kPushVlan:
-            pkt = writable(pkt);
+            if (!change()) return;
             pushVlan(*pkt, a.vlan_tci, a.port ? static_cast<std::uint16_t>(a.port) : kEthTypeVlan);
             break;
         case ActionType::kPopVlan:
-            pkt = writable(pkt);
+            if (!change()) return;
             popVlan(*pkt);
             break;
         case ActionType::kDrop: coverageAdd(static_cast<Coverage>(a.port)); return;
         case ActionType::kUserspace: dp_.handler().slowPath(*pkt, a.value); break;
         case ActionType::kSetTunnel:
-            pkt = writable(pkt);
+            if (!change()) return;
             pkt->tun_id = a.value;
             pkt->tun_dst = a.port;
             break;
         default:  // header rewrites
-            pkt = writable(pkt);
+            if (!change()) return;
             applySet(*pkt, a);
             break;
         }

@@ -77,6 +77,7 @@ private:
     ExactMatchCache emc_;
     PacketPool rx_pool_{kBatchSize};
     std::vector<Packet*> rx_;
+    static constexpr int kMaxClonesPerPacket = 64;  // copies one packet's actions may need
     PacketPool clone_pool_{64};
     std::size_t clones_used_ = 0;
     std::vector<std::vector<Packet*>> txq_;  // by port number

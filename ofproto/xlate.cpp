@@ -169,6 +169,10 @@ void Ofproto::commit(XlateCtx& ctx) {
         if (f.nw_dst != b.nw_dst) out.push_back(dp::Action::set(T::kSetIpv4Dst, f.nw_dst));
         if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpTos, f.nw_tos));
         if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpTtl, f.nw_ttl));
+        if (ctx.written.tp_src || ctx.written.tp_dst) {  // whether the ports are rewritten at all
+            ctx.wc.nw_proto = 0xff;                        // depends on what hasPorts() reads
+            ctx.wc.nw_frag = 0xff;
+        }
         if (hasPorts(f)) {
             ctx.wc.nw_proto = 0xff;
             ctx.wc.nw_frag = 0xff;
@@ -177,6 +181,8 @@ void Ofproto::commit(XlateCtx& ctx) {
         }
     }
     if (f.tun_id != b.tun_id || f.tun_dst != b.tun_dst) {  // set_tunnel / set_field:IP->tun_dst
+        ctx.wc.tun_id = ~0ull;  // the action carries both, whichever one was written
+        ctx.wc.tun_dst = ~0u;
         dp::Action t = dp::Action::set(T::kSetTunnel, f.tun_id);
         t.port = f.tun_dst;
         out.push_back(t);

@@ -176,3 +176,51 @@ TEST(PollThreadSafety, AnExceptionInAnUpcallDropsOnePacket) {
 }
 
 }  // namespace
+
+namespace {
+
+// The clone pool (64 copies per poll thread) runs out in the middle of a batch: 32 frames whose
+// actions each need 4 copies (a rewrite after each output). Each flush of the pool sends what is
+// queued; every port must still get every frame exactly as the actions left it at its output.
+TEST_F(XlateSemantics, CopiesStayCorrectWhenTheClonePoolRunsOutMidBatch) {
+    flows({"priority=100,in_port=p1,udp,actions=output:p2,mod_dl_dst:02:00:00:00:00:0a,output:p3,"
+           "mod_dl_dst:02:00:00:00:00:0b,output:p2,mod_nw_tos:8,output:p3,mod_tp_dst:9,output:p2"});
+    for (auto& p : ports) p->clearSent();
+    for (int i = 0; i < 32; ++i) ports[0]->inject(udpFrame(1, 0x0a000001 + static_cast<std::uint32_t>(i)));
+    of->datapath().runOnce();
+    auto p2 = ports[1]->sent(), p3 = ports[2]->sent();
+    ASSERT_EQ(p2.size(), 96u);
+    ASSERT_EQ(p3.size(), 64u);
+    // Per source address (frame i), the three copies on p2 and the two on p3, in any order.
+    for (int i = 0; i < 32; ++i) {
+        std::uint8_t last = static_cast<std::uint8_t>(1 + i);
+        int original = 0, dst_b = 0, tp9 = 0, dst_a = 0, tos8 = 0;
+        for (const auto& c : p2) {
+            if (c.bytes[14 + 15] != last) continue;
+            if (c.bytes[5] == 2) ++original;
+            else if (c.bytes[5] == 0x0b && c.bytes[14 + 1] == 0) ++dst_b;
+            else if (c.bytes[14 + 1] == 8 && c.bytes[14 + 20 + 3] == 9) ++tp9;
+        }
+        for (const auto& c : p3) {
+            if (c.bytes[14 + 15] != last) continue;
+            if (c.bytes[5] == 0x0a) ++dst_a;
+            else if (c.bytes[5] == 0x0b && c.bytes[14 + 1] == 8 && c.bytes[14 + 20 + 3] == 208) ++tos8;
+        }
+        EXPECT_EQ(original + dst_b + tp9 + dst_a + tos8, 5) << "frame " << i;
+        EXPECT_EQ(original * dst_b * tp9 * dst_a * tos8, 1) << "frame " << i << ": a copy changed after its output";
+    }
+}
+
+// One packet whose actions would need more than 64 copies stops there, counted.
+TEST_F(XlateSemantics, OnePacketCannotCopyItselfWithoutEnd) {
+    std::string acts;
+    for (int i = 0; i < 100; ++i) acts += "output:p2,mod_nw_tos:" + std::to_string((i % 60 + 1) * 4) + ",";
+    flows({"priority=100,in_port=p1,udp,actions=" + acts + "output:p3"});
+    auto before = dp::coverageRead(dp::Coverage::drop_clone_exhausted);
+    auto o = send(0, udpFrame(1));
+    EXPECT_EQ(o[1].size(), 65u) << "the original and 64 copies";
+    EXPECT_TRUE(o[2].empty());
+    EXPECT_EQ(dp::coverageRead(dp::Coverage::drop_clone_exhausted), before + 1);
+}
+
+}  // namespace
