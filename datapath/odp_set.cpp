@@ -105,9 +105,36 @@ bool setIpByte(Packet& p, bool ttl, std::uint8_t val) noexcept {
     return true;
 }
 
+std::uint8_t* locateIpv6(Packet& p) noexcept;
+
+// The TCP/UDP header of an IPv6 packet that is not a later fragment, after its extension headers
+// (RFC 8200 section 4), as a view setPort() can use; false when there is none.
+bool locateIpv6L4(Packet& p, Ipv4View& v) noexcept {
+    std::uint8_t* ip = locateIpv6(p);
+    if (!ip) return false;
+    std::uint8_t* end = p.data() + p.size();
+    std::uint8_t nh = ip[6];
+    std::uint8_t* pos = ip + 40;
+    for (int hops = 0; hops < 8 && (nh == 0 || nh == 43 || nh == 60 || nh == 44); ++hops) {
+        if (end - pos < 8) return false;
+        if (nh == 44 && (ld16(pos + 2) & htons(0xfff8))) return false;  // a later fragment
+        std::size_t hlen = nh == 44 ? 8 : (pos[1] + 1u) * 8u;
+        nh = pos[0];
+        pos += hlen;
+    }
+    std::size_t need = nh == 6 ? 20 : nh == 17 ? 8 : 0;
+    if (!need || pos > end || static_cast<std::size_t>(end - pos) < need) return false;
+    v.ip = ip;
+    v.l4 = pos;
+    v.l4_off = static_cast<std::size_t>(pos - p.data());
+    v.proto = nh;
+    return true;
+}
+
+// TCP/UDP ports of IPv4 (first fragments) and IPv6; the L4 checksum covers them directly.
 bool setPort(Packet& p, bool src, std::uint16_t port) noexcept {
     Ipv4View v;
-    if (!locateIpv4(p, v) || !v.l4) return false;
+    if ((!locateIpv4(p, v) || !v.l4) && !locateIpv6L4(p, v)) return false;
     std::uint8_t* field = v.l4 + (src ? 0 : 2);
     std::uint16_t old = ld16(field), nw = htons(port);
     std::uint8_t* c = l4Csum(v);

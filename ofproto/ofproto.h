@@ -234,6 +234,7 @@ private:
     void xlateTable(XlateCtx& ctx, std::uint8_t table_id, std::optional<std::uint32_t> lookup_in_port = {});
     void xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id);
     void commit(XlateCtx& ctx);
+    static void commitIp(XlateCtx& ctx);
     void finishXlate(XlateCtx& ctx);
     static void exhaust(XlateCtx& ctx, dp::Coverage why);
     static void setField(XlateCtx& ctx, const Action& a);

@@ -58,7 +58,7 @@ std::uint64_t macBits(const std::uint8_t* m) {
     return v;
 }
 bool hasPorts(const FlowKey& f) {
-    return (f.dl_type == dp::kEthTypeIPv4) && !(f.nw_frag & dp::kFragLater) &&
+    return (f.dl_type == dp::kEthTypeIPv4 || f.dl_type == dp::kEthTypeIPv6) && !(f.nw_frag & dp::kFragLater) &&
            (f.nw_proto == 6 || f.nw_proto == 17 || f.nw_proto == 132);
 }
 }  // namespace
@@ -158,28 +158,7 @@ void Ofproto::commit(XlateCtx& ctx) {
         if (b.vlan_tci) out.push_back(dp::Action::popVlan());
         if (f.vlan_tci) out.push_back(dp::Action::pushVlan(f.vlan_tci, f.vlan_tpid == dp::kEthTypeQinQ ? dp::kEthTypeQinQ : 0));
     }
-    if (f.dl_type == dp::kEthTypeIPv6) {  // RFC 8200: traffic class and hop limit
-        ctx.wc.dl_type = 0xffff;
-        if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpv6Tclass, f.nw_tos));
-        if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpv6Hlim, f.nw_ttl));
-    }
-    if (f.dl_type == dp::kEthTypeIPv4) {
-        ctx.wc.dl_type = 0xffff;
-        if (f.nw_src != b.nw_src) out.push_back(dp::Action::set(T::kSetIpv4Src, f.nw_src));
-        if (f.nw_dst != b.nw_dst) out.push_back(dp::Action::set(T::kSetIpv4Dst, f.nw_dst));
-        if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpTos, f.nw_tos));
-        if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpTtl, f.nw_ttl));
-        if (ctx.written.tp_src || ctx.written.tp_dst) {  // whether the ports are rewritten at all
-            ctx.wc.nw_proto = 0xff;                        // depends on what hasPorts() reads
-            ctx.wc.nw_frag = 0xff;
-        }
-        if (hasPorts(f)) {
-            ctx.wc.nw_proto = 0xff;
-            ctx.wc.nw_frag = 0xff;
-            if (f.tp_src != b.tp_src) out.push_back(dp::Action::set(T::kSetTpSrc, f.tp_src));
-            if (f.tp_dst != b.tp_dst) out.push_back(dp::Action::set(T::kSetTpDst, f.tp_dst));
-        }
-    }
+    commitIp(ctx);
     if (f.tun_id != b.tun_id || f.tun_dst != b.tun_dst) {  // set_tunnel / set_field:IP->tun_dst
         ctx.wc.tun_id = ~0ull;  // the action carries both, whichever one was written
         ctx.wc.tun_dst = ~0u;
@@ -190,6 +169,35 @@ void Ofproto::commit(XlateCtx& ctx) {
     std::uint32_t dp_in = b.in_port;
     b = f;
     b.in_port = dp_in;
+}
+
+// IPv4 (RFC 791) and IPv6 (RFC 8200 section 3) header fields, then TCP/UDP/SCTP ports.
+void Ofproto::commitIp(XlateCtx& ctx) {
+    const FlowKey& f = ctx.flow;
+    const FlowKey& b = ctx.base;
+    auto& out = ctx.out;
+    using T = dp::ActionType;
+    if (f.dl_type != dp::kEthTypeIPv4 && f.dl_type != dp::kEthTypeIPv6) return;
+    ctx.wc.dl_type = 0xffff;
+    if (f.dl_type == dp::kEthTypeIPv6) {
+        if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpv6Tclass, f.nw_tos));
+        if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpv6Hlim, f.nw_ttl));
+    } else {
+        if (f.nw_src != b.nw_src) out.push_back(dp::Action::set(T::kSetIpv4Src, f.nw_src));
+        if (f.nw_dst != b.nw_dst) out.push_back(dp::Action::set(T::kSetIpv4Dst, f.nw_dst));
+        if (f.nw_tos != b.nw_tos) out.push_back(dp::Action::set(T::kSetIpTos, f.nw_tos));
+        if (f.nw_ttl != b.nw_ttl) out.push_back(dp::Action::set(T::kSetIpTtl, f.nw_ttl));
+    }
+    if (ctx.written.tp_src || ctx.written.tp_dst) {  // whether the ports are rewritten at all
+        ctx.wc.nw_proto = 0xff;                        // depends on what hasPorts() reads
+        ctx.wc.nw_frag = 0xff;
+    }
+    if (hasPorts(f)) {
+        ctx.wc.nw_proto = 0xff;
+        ctx.wc.nw_frag = 0xff;
+        if (f.tp_src != b.tp_src) out.push_back(dp::Action::set(T::kSetTpSrc, f.tp_src));
+        if (f.tp_dst != b.tp_dst) out.push_back(dp::Action::set(T::kSetTpDst, f.tp_dst));
+    }
 }
 
 void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {

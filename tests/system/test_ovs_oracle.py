@@ -121,6 +121,8 @@ FIXED = {
         "priority=30,udp,nw_dst=10.0.0.2,actions=mod_nw_src:10.9.9.9,mod_nw_dst:10.8.8.8,mod_tp_dst:5353,output:p2",
         "priority=30,tcp,actions=mod_tp_src:99,mod_nw_tos:32,output:p3",
         "priority=25,icmp,actions=mod_dl_src:02:aa:00:00:00:01,mod_dl_dst:02:bb:00:00:00:02,output:p4",
+        "priority=30,udp6,actions=mod_tp_dst:5353,mod_nw_tos:32,output:p2",
+        "priority=30,tcp6,actions=mod_tp_src:99,mod_nw_ttl:7,output:p3",
         "priority=20,ip,actions=mod_nw_ttl:9,output:p2",
         "priority=10,actions=output:p3",
     ],
