@@ -57,6 +57,7 @@ namespace vs::dp {
     X(flow_install, "megaflows installed")                                           \
     X(flow_limit_hit, "megaflow not installed: flow limit reached")                  \
     X(flow_flush_generation, "datapath caches flushed after a slow-path change")     \
+    X(flow_flush_ports, "megaflows removed by a change confined to their bridge (MAC table, flow table)") \
     X(flow_idle_expired, "megaflows removed after idling")                           \
     X(mac_learned, "new MAC table entries")                                          \
     X(mac_moved, "MAC entries that moved to another port")                           \

@@ -77,6 +77,27 @@ void Datapath::invalidate() noexcept {
     for (auto& th : threads_) th->wake();
 }
 
+void Datapath::invalidatePorts(std::vector<std::uint32_t> ports) {
+    {
+        std::lock_guard lk(partial_mu_);
+        std::uint64_t seq = partial_seq_.load(std::memory_order_relaxed) + 1;
+        partial_.emplace_back(seq, std::move(ports));
+        if (partial_.size() > kPartialKept) partial_.pop_front();
+        partial_seq_.store(seq, std::memory_order_release);
+    }
+    for (auto& th : threads_) th->wake();
+}
+
+bool Datapath::partialSince(std::uint64_t seen, std::vector<std::uint32_t>& ports, std::uint64_t& now) const {
+    std::lock_guard lk(partial_mu_);
+    now = partial_seq_.load(std::memory_order_relaxed);
+    if (now == seen) return true;
+    if (partial_.empty() || partial_.front().first > seen + 1) return false;  // some were forgotten
+    for (const auto& [seq, p] : partial_)
+        if (seq > seen) ports.insert(ports.end(), p.begin(), p.end());
+    return true;
+}
+
 DatapathStats Datapath::stats() const {
     DatapathStats s;
     auto add = [&s](const PollThread& t) {

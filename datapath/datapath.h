@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -100,6 +101,11 @@ public:
     void stop();
     // Invalidates every cached flow (before each poll thread's next batch).
     void invalidate() noexcept;
+    // Invalidates the cached flows of packets received on `ports` (datapath port numbers; every
+    // megaflow matches its in_port exactly), before each poll thread's next batch; other flows
+    // stay. For a change confined to one bridge (its MAC table, its flow tables), so that the
+    // megaflows of the other bridges stay warm. Any thread.
+    void invalidatePorts(std::vector<std::uint32_t> ports);
     void setFlowLimit(std::size_t n) noexcept { flow_limit_.store(n, std::memory_order_relaxed); }
 
     DatapathStats stats() const;
@@ -120,6 +126,10 @@ public:
     std::shared_ptr<const PortTable> portTable(std::uint64_t& version) const;
     std::uint64_t portTableVersion() const noexcept { return table_version_.load(std::memory_order_acquire); }
     std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+    std::uint64_t partialGeneration() const noexcept { return partial_seq_.load(std::memory_order_acquire); }
+    // The ports of the partial invalidations after `seen` up to `now` (which it sets); false when
+    // some were already forgotten (the caller flushes everything instead).
+    bool partialSince(std::uint64_t seen, std::vector<std::uint32_t>& ports, std::uint64_t& now) const;
     std::size_t flowLimit() const noexcept { return flow_limit_.load(std::memory_order_relaxed); }
     UpcallHandler& handler() noexcept { return handler_; }
     const DatapathConfig& config() const noexcept { return cfg_; }
@@ -133,6 +143,10 @@ private:
     std::shared_ptr<const PortTable> table_;
     std::atomic<std::uint64_t> table_version_{0};
     std::atomic<std::uint64_t> generation_{0};
+    static constexpr std::size_t kPartialKept = 256;    // partial invalidations remembered
+    mutable std::mutex partial_mu_;
+    std::deque<std::pair<std::uint64_t, std::vector<std::uint32_t>>> partial_;
+    std::atomic<std::uint64_t> partial_seq_{0};
     std::atomic<std::size_t> flow_limit_;
     std::uint32_t next_port_no_ = 1;
     std::vector<std::unique_ptr<PollThread>> threads_;

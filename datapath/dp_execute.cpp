@@ -58,6 +58,7 @@ void PollThread::processBatch(Packet** pkts, int n, Port& in, std::uint32_t in_n
 DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
     coverageAdd(Coverage::upcall);
     std::uint64_t gen_before = dp_.generation();
+    std::uint64_t partial_before = dp_.partialGeneration();
     FlowKey mask;
     mask.clear();
     ActionList actions;
@@ -76,7 +77,8 @@ DpFlow* PollThread::handleMiss(const FlowKey& key, Packet& pkt) {
     }
     // If the slow path changed meanwhile (including by this very upcall, e.g. it learned a new
     // MAC), the decision may already be stale for other packets: use it once, do not cache it.
-    bool install = dp_.generation() == gen_before && generation_ == gen_before;
+    bool install = dp_.generation() == gen_before && generation_ == gen_before &&
+                   dp_.partialGeneration() == partial_before && partial_seen_ == partial_before;
     if (install && cls_.size() >= dp_.flowLimit()) {
         coverageAdd(Coverage::flow_limit_hit);
         install = false;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 #include <system_error>
 
@@ -95,7 +96,9 @@ void PollThread::syncPorts() {
     flows.store(0, std::memory_order_relaxed);
 }
 
-void PollThread::checkGeneration() noexcept {
+void PollThread::checkGeneration() {
+    std::uint64_t p = dp_.partialGeneration();
+    if (p != partial_seen_) checkPartial();
     std::uint64_t g = dp_.generation();
     if (g == generation_) return;
     if (cls_.size()) coverageAdd(Coverage::flow_flush_generation);
@@ -103,6 +106,25 @@ void PollThread::checkGeneration() noexcept {
     cls_.clear();
     emc_.clear();
     flows.store(0, std::memory_order_relaxed);
+}
+
+// Partial invalidations (Datapath::invalidatePorts): drop the megaflows of packets received on
+// those ports only; if some were forgotten meanwhile, everything.
+void PollThread::checkPartial() {
+    std::vector<std::uint32_t> ports;
+    std::uint64_t now = partial_seen_;
+    if (!dp_.partialSince(partial_seen_, ports, now)) {
+        partial_seen_ = now;
+        generation_ = ~0ull;  // the full flush below
+        return;
+    }
+    partial_seen_ = now;
+    std::sort(ports.begin(), ports.end());
+    std::size_t removed = cls_.removeIf(
+        [&](DpFlow& f) { return std::binary_search(ports.begin(), ports.end(), f.key.in_port); });
+    emc_.clear();
+    if (removed) coverageAdd(Coverage::flow_flush_ports, removed);
+    flows.store(cls_.size(), std::memory_order_relaxed);
 }
 
 void PollThread::sweep(std::int64_t now) {

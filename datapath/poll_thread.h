@@ -49,7 +49,8 @@ private:
     std::vector<FlowDump> dumpNow() const;
     void syncPorts();
     void watch(std::uint32_t no, int want);
-    void checkGeneration() noexcept;
+    void checkGeneration();
+    void checkPartial();
     void sweep(std::int64_t now);
     // Receives and processes up to a few batches from `port`; returns the frames received.
     int pollPort(std::uint32_t port_no, Port& port);
@@ -71,6 +72,7 @@ private:
     int wakefd_ = -1;
     std::uint64_t table_version_ = ~0ull;
     std::uint64_t generation_ = ~0ull;
+    std::uint64_t partial_seen_ = 0;  // Datapath::partialGeneration() this thread has applied
     std::shared_ptr<const PortTable> table_;
     std::vector<int> polled_fds_;  // by port number; -1 when not registered
     Classifier cls_;

@@ -79,7 +79,7 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
     std::size_t n = 0;
     for (const auto& fm : mods) n += applyFlowMod(br, fm);
     flow_version_.fetch_add(1, std::memory_order_relaxed);
-    dp_->invalidate();
+    invalidateBridge(br);  // flows never cross bridges (no patch ports): the others stay cached
     return n;
 }
 
@@ -90,7 +90,7 @@ void Ofproto::replaceFlows(const std::string& bridge, const std::vector<FlowMod>
     br.tables.clear();
     for (const auto& fm : adds) applyFlowMod(br, fm);
     flow_version_.fetch_add(1, std::memory_order_relaxed);
-    dp_->invalidate();
+    invalidateBridge(br);
 }
 
 std::vector<std::shared_ptr<const Rule>> Ofproto::rules(const std::string& bridge, std::uint8_t table,

@@ -229,6 +229,7 @@ private:
     };
 
     Bridge& bridgeOrThrow(const std::string& name);
+    void invalidateBridge(const Bridge& br);  // mu_ held
     const Bridge& bridgeOrThrow(const std::string& name) const;
     // The OpenFlow pipeline (xlate.cpp).
     void xlateTable(XlateCtx& ctx, std::uint8_t table_id, std::optional<std::uint32_t> lookup_in_port = {});

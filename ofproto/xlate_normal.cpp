@@ -6,6 +6,7 @@
 // (docs/tunnels.md, "Flow-based tunnels and NORMAL").
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "datapath/coverage.h"
 #include "datapath/flow_key.h"
@@ -79,7 +80,7 @@ bool Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
     }
     if (learn) {
         LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now, from);
-        if (lr == LearnResult::kNew || lr == LearnResult::kMoved) dp_->invalidate();
+        if (lr == LearnResult::kNew || lr == LearnResult::kMoved) invalidateBridge(br);
     }
 
     std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
@@ -184,7 +185,7 @@ void Ofproto::floodToVteps(const Bundle& out, const Bundle& in, const Bridge& br
 void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
     std::lock_guard lk(mu_);
     std::int64_t now = clock_();
-    bool changed = false;
+    std::set<const Bridge*> changed;
     for (const auto& [key, mask] : flows) {
         // Only megaflows whose translation reached NORMAL and learned ask to be reported
         // (report_used), so there is nothing to guess from the mask.
@@ -204,9 +205,18 @@ void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
         // Behind a flow-based tunnel port, only megaflows that matched the remote VTEP/VNI tell it.
         if ((in.tunnel.remote_flow && mask.tun_src != ~0u) || (in.tunnel.key_flow && mask.tun_id != ~0ull)) continue;
         LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now, tunnelSource(in, key, nullptr));
-        changed |= lr == LearnResult::kNew || lr == LearnResult::kMoved;
+        if (lr == LearnResult::kNew || lr == LearnResult::kMoved) changed.insert(&br);
     }
-    if (changed) dp_->invalidate();
+    for (const Bridge* br : changed) invalidateBridge(*br);
+}
+
+// The megaflows of packets received on the bridge's ports (one MAC learned or moved, a flow_mod):
+// only those depend on its state, since no translation leaves the bridge.
+void Ofproto::invalidateBridge(const Bridge& br) {
+    std::vector<std::uint32_t> ports;
+    ports.reserve(br.ports.size());
+    for (const auto& [ofport, bp] : br.ports) ports.push_back(bp.dp_port);
+    dp_->invalidatePorts(std::move(ports));
 }
 
 }  // namespace vs::ofproto

@@ -224,3 +224,55 @@ TEST_F(XlateSemantics, OnePacketCannotCopyItselfWithoutEnd) {
 }
 
 }  // namespace
+
+namespace {
+
+// A MAC learned on one bridge, or a flow_mod on it, invalidates that bridge's megaflows only: the
+// other bridge's packets keep hitting the cache (issue #14: one move flushed every bridge's cache).
+TEST(BridgeInvalidation, AChangeOnOneBridgeLeavesTheOthersCacheWarm) {
+    std::int64_t now = 5000000;
+    Ofproto of(dp::DatapathConfig{}, [&] { return now; });
+    std::array<std::shared_ptr<dp::DummyPort>, 4> p;
+    for (int i = 0; i < 4; ++i) p[i] = std::make_shared<dp::DummyPort>("p" + std::to_string(i + 1));
+    of.addBridge("brA");
+    of.addBridge("brB");
+    of.addPort("brA", "p1", 1, p[0]);
+    of.addPort("brA", "p2", 2, p[1]);
+    of.addPort("brB", "p3", 1, p[2]);
+    of.addPort("brB", "p4", 2, p[3]);
+    auto frame = [](std::uint8_t src, std::uint8_t dst) { return eth(mac(dst), mac(src), 0x0800, ipv4(17, 1, 2, udp(1, 2))); };
+    auto once = [&](int port, const Bytes& f) {
+        p[port]->inject(f);
+        of.datapath().runOnce();
+    };
+    // Both bridges learn both hosts, then B's conversation is cached.
+    for (int round = 0; round < 2; ++round) {
+        once(0, frame(1, 2)); once(1, frame(2, 1));
+        once(2, frame(3, 4)); once(3, frame(4, 3));
+    }
+    once(2, frame(3, 4));
+    auto s0 = of.datapath().stats();
+    once(2, frame(3, 4));
+    auto s1 = of.datapath().stats();
+    ASSERT_EQ(s1.hit, s0.hit + 1) << "B's flow is cached";
+    // A new MAC on bridge A.
+    once(0, frame(9, 2));
+    auto s2 = of.datapath().stats();
+    once(2, frame(3, 4));
+    auto s3 = of.datapath().stats();
+    EXPECT_EQ(s3.hit, s2.hit + 1) << "a MAC learned on brA flushed brB's megaflow";
+    EXPECT_EQ(s3.missed, s2.missed);
+    // A flow_mod on bridge A: the same.
+    FlowMod fm;
+    fm.priority = 10;
+    fm.actions = {Action{ActionType::kNormal}};
+    of.applyFlowMods("brA", {fm});
+    once(2, frame(3, 4));
+    auto s4 = of.datapath().stats();
+    EXPECT_EQ(s4.hit, s3.hit + 1) << "a flow_mod on brA flushed brB's megaflow";
+    // While bridge A's own megaflow is gone (its decision may have changed).
+    once(0, frame(1, 2));
+    EXPECT_EQ(of.datapath().stats().missed, s4.missed + 1) << "brA's megaflow survived its own flow_mod";
+}
+
+}  // namespace
