@@ -42,6 +42,17 @@ Rule* OfTable::lookup(const dp::FlowKey& flow, std::uint64_t metadata, dp::FlowK
     return best;
 }
 
+void OfTable::reserve(const Match& m, std::size_t more) {
+    Subtable* st = findSubtable(m);
+    if (!st) {
+        subtables_.push_back(std::make_unique<Subtable>());
+        st = subtables_.back().get();
+        st->mask = m.mask;
+        st->metadata_mask = m.metadata_mask;
+    }
+    st->rules.reserve(st->rules.size() + more);
+}
+
 std::shared_ptr<Rule> OfTable::insert(std::shared_ptr<Rule> r) {
     Subtable* st = findSubtable(r->match);
     if (!st) {

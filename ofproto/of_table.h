@@ -47,6 +47,9 @@ public:
     // Adds `r`; a rule with the same match and priority is replaced (returned so that the caller
     // can report it). OpenFlow 1.3 section 6.4.
     std::shared_ptr<Rule> insert(std::shared_ptr<Rule> r);
+    // Makes room for `more` rules with the mask of `m` (creating their subtable), so that inserting
+    // them does not rehash a large subtable in the middle of a batch (tens of ms at 100,000 rules).
+    void reserve(const Match& m, std::size_t more);
     void remove(const Rule* r);
     // Rules whose match is at least as specific as `filter` (non-strict) or identical to it with
     // the same priority (strict). OpenFlow 1.3 section 6.4 "modify/delete".

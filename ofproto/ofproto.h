@@ -246,7 +246,7 @@ private:
     void pushVlanAction(XlateCtx& ctx, std::uint16_t tpid);
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
     // Flow table edits (flow_mods.cpp).
-    void validateFlowMod(const Bridge& br, const FlowMod& fm) const;
+    static void validateFlowMod(const FlowMod& fm);  // reads no switch state
     std::size_t applyFlowMod(Bridge& br, const FlowMod& fm);
     bool expireRules(std::int64_t now);
     void noteRemoved(const Bridge& br, std::shared_ptr<const Rule> r, RemovedReason why);  // mu_ held
