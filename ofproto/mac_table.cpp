@@ -38,6 +38,16 @@ LearnResult MacTable::learn(const MacAddr& mac, std::uint16_t vlan, std::uint32_
     return LearnResult::kNew;
 }
 
+void MacTable::lockGratuitousArp(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) {
+    auto it = index_.find({mac.toU64(), vlan});
+    if (it != index_.end()) it->second.it->grat_arp_lock_until_ms = now_ms + kGratArpLockMs;
+}
+
+bool MacTable::gratuitousArpLocked(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const {
+    auto it = index_.find({mac.toU64(), vlan});
+    return it != index_.end() && now_ms < it->second.it->grat_arp_lock_until_ms;
+}
+
 std::optional<std::uint32_t> MacTable::lookup(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const {
     auto e = lookupEntry(mac, vlan, now_ms);
     if (!e) return std::nullopt;

@@ -38,6 +38,7 @@ struct MacEntry {
     std::uint32_t port = 0;  // ofport
     std::int64_t used_ms = 0;
     TunnelDest remote;       // behind a flow-based tunnel port; else {0, 0}
+    std::int64_t grat_arp_lock_until_ms = 0;  // see lockGratuitousArp
 };
 
 enum class LearnResult { kUnchanged, kRefreshed, kNew, kMoved };
@@ -55,6 +56,14 @@ public:
     // timestamp updated. Multicast source addresses are never learned (kUnchanged).
     LearnResult learn(const MacAddr& mac, std::uint16_t vlan, std::uint32_t port, std::int64_t now_ms,
                       TunnelDest remote = {});
+    // Open vSwitch's damping of a MAC that bounces back over a bond: an entry learned from a
+    // gratuitous ARP on a port that is not a bond is locked for kGratArpLockMs, and while locked a
+    // bond may not move it (the switch on the bond's other side floods the announcement back to
+    // us over another bond member). lockGratuitousArp: locks an existing entry; gratuitousArpLocked:
+    // whether (mac, vlan) is locked at `now_ms`.
+    static constexpr std::int64_t kGratArpLockMs = 5000;
+    void lockGratuitousArp(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms);
+    bool gratuitousArpLocked(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const;
     // Port behind (mac, vlan), if known and not expired at `now_ms`.
     std::optional<std::uint32_t> lookup(const MacAddr& mac, std::uint16_t vlan, std::int64_t now_ms) const;
     // The whole entry for (mac, vlan), if known and not expired at `now_ms`.

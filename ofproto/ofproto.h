@@ -265,6 +265,8 @@ private:
                      dp::StatsSinks* sinks = nullptr);
     struct NormalOut;
     void forward(Bridge& br, const Bundle& in, const MacAddr& dst, NormalOut& o);
+    bool learnSource(Bridge& br, const Bundle& in, const dp::FlowKey& key, dp::FlowKey* mask, std::uint16_t vlan,
+                     const TunnelDest& from, std::int64_t now);
     void flood(const Bridge& br, const Bundle& in, NormalOut& o) const;
     static bool outputTo(const Bundle& out, const Bridge& br, NormalOut& o);
     // Flow-based tunnel ports (remote_ip=flow / key=flow, docs/tunnels.md), in xlate_normal.cpp.

@@ -78,15 +78,42 @@ bool Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
             return false;
         }
     }
-    if (learn) {
-        LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now, from);
-        if (lr == LearnResult::kNew || lr == LearnResult::kMoved) invalidateBridge(br);
-    }
+    if (learn) learn = learnSource(br, in, key, &mask, *vlan, from, now);
 
     std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
     NormalOut o{key, mask, actions, *vlan, cur, pcp, sinks, now};
     forward(br, in, dst, o);
     return learn;
+}
+
+namespace {
+// An ARP announcement (Open vSwitch's is_gratuitous_arp): broadcast, and a reply or a request for
+// the sender's own address. With `mask`, the megaflow matches every field this reads.
+bool isGratuitousArp(const FlowKey& key, FlowKey* mask) {
+    if (mask) mask->dl_type = 0xffff;
+    if (key.dl_type != dp::kEthTypeArp) return false;
+    if (mask) std::memset(mask->dl_dst, 0xff, 6);
+    if (!key.dlDst().isBroadcast()) return false;
+    if (mask) mask->nw_proto = 0xff;
+    if (key.nw_proto == 2) return true;  // reply
+    if (key.nw_proto != 1) return false;
+    if (mask) mask->nw_src = mask->nw_dst = ~0u;
+    return key.nw_src == key.nw_dst;
+}
+}  // namespace
+
+// Learns the frame's source behind `in` (IEEE 802.1Q section 8.7), damping a MAC that a
+// gratuitous ARP put on a plain port against a move back through a bond. Returns true: the
+// megaflow asks to be reported while used (flowsUsed applies the same lock, so a flow cached
+// during the lock learns once it is over).
+bool Ofproto::learnSource(Bridge& br, const Bundle& in, const FlowKey& key, FlowKey* mask, std::uint16_t vlan,
+                          const TunnelDest& from, std::int64_t now) {
+    bool grat = isGratuitousArp(key, mask);
+    if (grat && in.bond && br.macs.gratuitousArpLocked(key.dlSrc(), vlan, now)) return true;
+    LearnResult lr = br.macs.learn(key.dlSrc(), vlan, in.id, now, from);
+    if (grat && !in.bond) br.macs.lockGratuitousArp(key.dlSrc(), vlan, now);
+    if (lr == LearnResult::kNew || lr == LearnResult::kMoved) invalidateBridge(br);
+    return true;
 }
 
 // The forwarding half of NORMAL: flood, or the learned port (IEEE 802.1Q section 8.8).
@@ -204,6 +231,7 @@ void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
         if (in.bond && !bondAdmits(br, in, it->second.ofport, key, *vlan, nullptr, now, why)) continue;  // a drop
         // Behind a flow-based tunnel port, only megaflows that matched the remote VTEP/VNI tell it.
         if ((in.tunnel.remote_flow && mask.tun_src != ~0u) || (in.tunnel.key_flow && mask.tun_id != ~0ull)) continue;
+        if (isGratuitousArp(key, nullptr) && in.bond && br.macs.gratuitousArpLocked(key.dlSrc(), *vlan, now)) continue;
         LearnResult lr = br.macs.learn(key.dlSrc(), *vlan, in.id, now, tunnelSource(in, key, nullptr));
         if (lr == LearnResult::kNew || lr == LearnResult::kMoved) changed.insert(&br);
     }

@@ -445,3 +445,30 @@ TEST_F(BondBridgeTest, MembersComeAndGoAndThePortStays) {
 }
 
 }  // namespace
+
+namespace {
+
+// Open vSwitch's damping of a MAC bouncing back over a bond: host 1's gratuitous ARP, learned on
+// its plain port, is flooded out of the bond; the switch beyond floods it back in through the
+// bond. For 5 s that reflection may not move host 1's entry to the bond; afterwards a real move
+// through the bond is learned again.
+TEST_F(BondBridgeTest, GratuitousArpFromAPlainPortLocksTheEntryAgainstTheBond) {
+    addBond(mode(BondMode::kActiveBackup));
+    Bytes arp = {0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1};
+    Bytes grat = eth(kBcast, mac(1), 0x0806, arp);  // request for its own address (spa == tpa)
+    host->inject(grat);
+    run();
+    ASSERT_EQ(of->fdb("br0")[0].port_name, "h1");
+    m[0]->inject(grat);  // the reflection, on the active member
+    run();
+    auto fdb = of->fdb("br0");
+    ASSERT_EQ(fdb.size(), 1u);
+    EXPECT_EQ(fdb[0].port_name, "h1") << "the reflected announcement moved the MAC to the bond";
+    now += ofproto::MacTable::kGratArpLockMs + 1;
+    m[0]->inject(grat);  // hits the megaflow cached during the lock
+    run();
+    of->datapath().sweepForTest();  // the used-flow report learns it now
+    EXPECT_EQ(of->fdb("br0")[0].port_name, "bond0") << "after the lock a move through the bond is learned";
+}
+
+}  // namespace
