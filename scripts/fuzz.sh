@@ -3,7 +3,7 @@
 # (-max_total_time=SECONDS, and a hard timeout of SECONDS + 300 s around each target).
 #   sudo scripts/fuzz.sh [SECONDS]        # default 30 s per target
 # Environment:
-#   FUZZ_TARGETS   space-separated subset (default: all nine, see below)
+#   FUZZ_TARGETS   space-separated subset (default: all ten, see below)
 #   BUILD_DIR      build tree (default build-fuzz)
 #   FUZZ_ARGS      extra libFuzzer flags (e.g. "-jobs=2 -workers=2", "-seed=1")
 # Per target T, the growing corpus is BUILD_DIR/fuzz-corpus/T (seeded from tests/fuzz/corpus/T),
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SECONDS_EACH=${1:-30}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-fuzz}
-ALL_TARGETS="flow_extract vxlan_decap vnet_offload lacpdu flow_parse jsonrpc ofmsg config_load mgmt_methods"
+ALL_TARGETS="flow_extract vxlan_decap vnet_offload lacpdu flow_parse cache_fresh jsonrpc ofmsg config_load mgmt_methods"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 case "$SECONDS_EACH" in ''|*[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;; esac
 
@@ -45,6 +45,7 @@ max_len() {
     vnet_offload) echo 1024 ;;
     lacpdu) echo 256 ;;
     flow_parse) echo 512 ;;
+    cache_fresh) echo 4096 ;;
     config_load) echo 8192 ;;
     *) echo 4096 ;;
   esac

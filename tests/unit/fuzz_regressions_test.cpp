@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "tests/fuzz/targets/cache_fresh.h"
 #include "tests/fuzz/targets/config_load.h"
 #include "tests/fuzz/targets/flow_extract.h"
 #include "tests/fuzz/targets/flow_parse.h"
@@ -86,6 +87,7 @@ TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }
 TEST(FuzzRegressions, ConfigLoad) { replayTarget("config_load", vs::fuzz::configLoad); }
 TEST(FuzzRegressions, Lacpdu) { replayTarget("lacpdu", vs::fuzz::lacpdu); }
 TEST(FuzzRegressions, OfMsg) { replayTarget("ofmsg", vs::fuzz::ofMsg); }
+TEST(FuzzRegressions, CacheFresh) { replayTarget("cache_fresh", vs::fuzz::cacheFresh); }
 
 // The management methods run a real daemon core in a private network namespace: in a child
 // process (a death-test fork), so this process keeps its namespace. Needs root, as the system tests.
