@@ -10,35 +10,20 @@ packet metadata are put back at offset 12, so frames read as they were on the wi
 {"results": [{"ours": {"1": [hex, ...], ...}, "ovs": {...}}, ...]} with each port's frames in
 arrival order.
 
-Standard library only: it starts fast in any namespace.
+Standard library only (and vlansniff.py's tag restoration): it starts fast in any namespace.
 """
 import json
+import os
 import select
 import socket
-import struct
 import sys
 import time
 
-ETH_P_ALL = 0x0003
-SOL_PACKET = 263
-PACKET_AUXDATA = 8
-PACKET_OUTGOING = 4
-TP_STATUS_VLAN_VALID = 0x10
-TP_STATUS_VLAN_TPID_VALID = 0x40
-AUXDATA = struct.Struct("=IIIHHHH")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # vlansniff.py, beside this file
+
+from vlansniff import ETH_P_ALL, PACKET_AUXDATA, PACKET_OUTGOING, SOL_PACKET, with_tag  # noqa: E402
+
 QUIET, MIN_WAIT, MAX_WAIT = 0.08, 0.15, 1.0
-
-
-def with_tag(data, ancdata):
-    for level, kind, cdata in ancdata:
-        if level != SOL_PACKET or kind != PACKET_AUXDATA or len(cdata) < AUXDATA.size:
-            continue
-        status, _len, _snap, _mac, _net, tci, tpid = AUXDATA.unpack(cdata[:AUXDATA.size])
-        if status & TP_STATUS_VLAN_VALID or tci:
-            if not status & TP_STATUS_VLAN_TPID_VALID:
-                tpid = 0x8100
-            return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
-    return data
 
 
 def open_socket(ifname):
