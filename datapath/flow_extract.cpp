@@ -79,25 +79,11 @@ bool parseIPv6(Cursor c, FlowKey& key, HeaderOffsets& ofs, Coverage& why) noexce
     key.nw_ttl = p[7];
     std::memcpy(key.ipv6_src, p + 8, 16);
     std::memcpy(key.ipv6_dst, p + 24, 16);
-    std::uint8_t nh = p[6];
-    c.pos += 40;
-    for (int hops = 0; hops < 8; ++hops) {  // RFC 8200 section 4: extension header chain
-        if (nh == 0 || nh == 43 || nh == 60) {  // hop-by-hop, routing, destination options
-            if (!c.has(8)) { why = Coverage::drop_truncated_ip; return false; }
-            std::size_t hlen = (c.at()[1] + 1u) * 8u;
-            if (!c.has(hlen)) { why = Coverage::drop_truncated_ip; return false; }
-            nh = c.at()[0];
-            c.pos += hlen;
-        } else if (nh == 44) {  // fragment header
-            if (!c.has(8)) { why = Coverage::drop_truncated_ip; return false; }
-            std::uint16_t off = rd16(c.at() + 2);
-            key.nw_frag = kFragAny | ((off & 0xfff8) ? kFragLater : 0);
-            nh = c.at()[0];
-            c.pos += 8;
-        } else {
-            break;
-        }
-    }
+    Ipv6Upper up;  // RFC 8200 section 4: extension header chain
+    if (!ipv6Upper(c.base, c.len, c.pos, up)) { why = Coverage::drop_truncated_ip; return false; }
+    if (up.fragment) key.nw_frag = kFragAny | (up.later_fragment ? kFragLater : 0);
+    std::uint8_t nh = up.proto;
+    c.pos = up.off;
     key.nw_proto = nh;
     if (key.nw_frag & kFragLater) return true;
     return parseL4(c, nh, key, ofs, why);
@@ -149,6 +135,38 @@ bool extractFlow(const std::uint8_t* data, std::size_t len, std::uint32_t in_por
     case kEthTypeArp: return parseArp(c, key, ofs, why);
     default: return true;
     }
+}
+
+std::size_t l3Start(const std::uint8_t* data, std::size_t len, std::uint16_t& type) noexcept {
+    std::size_t off = 12;
+    for (int tags = 0; tags < 3; ++tags) {
+        if (len < off + 2) return 0;
+        type = rd16(data + off);
+        if (type != kEthTypeVlan && type != kEthTypeQinQ) return off + 2;
+        off += 4;
+    }
+    return 0;
+}
+
+bool ipv6Upper(const std::uint8_t* data, std::size_t len, std::size_t ip, Ipv6Upper& out) noexcept {
+    if (len < ip + 40) return false;
+    out = {};
+    std::uint8_t nh = data[ip + 6];
+    std::size_t pos = ip + 40;
+    for (int hops = 0; hops < 8 && (nh == 0 || nh == 43 || nh == 60 || nh == 44); ++hops) {
+        if (len < pos + 8) return false;
+        if (nh == 44) {
+            out.fragment = true;
+            out.later_fragment |= (rd16(data + pos + 2) & 0xfff8) != 0;
+        }
+        std::size_t hlen = nh == 44 ? 8 : (data[pos + 1] + 1u) * 8u;
+        nh = data[pos];
+        pos += hlen;
+    }
+    if (pos > len) return false;
+    out.off = pos;
+    out.proto = nh;
+    return true;
 }
 
 FlowKey exactMask() noexcept {

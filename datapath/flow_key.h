@@ -105,4 +105,22 @@ struct HeaderOffsets {
 bool extractFlow(const std::uint8_t* data, std::size_t len, std::uint32_t in_port, FlowKey& key,
                  HeaderOffsets& ofs, Coverage& why) noexcept;
 
+// Header walkers shared by the per-packet code that must find a header without a full parse
+// (virtio-net header checks, software segmentation, header rewrites). Pure; bounds-checked.
+//
+// Offset of the L3 header after up to two IEEE 802.1Q/802.1ad tags, with its Ethertype in `type`;
+// 0 when the frame ends first or carries a third tag.
+std::size_t l3Start(const std::uint8_t* data, std::size_t len, std::uint16_t& type) noexcept;
+
+// The upper-layer header of the IPv6 packet whose header starts at `ip` (RFC 8200 section 4:
+// hop-by-hop, routing, destination-options and fragment headers, at most 8 of them).
+struct Ipv6Upper {
+    std::size_t off = 0;          // where the upper-layer header starts (may equal len)
+    std::uint8_t proto = 0;       // its Next Header value
+    bool fragment = false;        // a fragment header was seen
+    bool later_fragment = false;  // ...with a non-zero offset: no upper-layer header here
+};
+// False when the 40-byte header or an extension header ends past `len`.
+bool ipv6Upper(const std::uint8_t* data, std::size_t len, std::size_t ip, Ipv6Upper& out) noexcept;
+
 }  // namespace vs::dp

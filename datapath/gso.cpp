@@ -27,19 +27,6 @@ namespace {
 inline void put16(std::uint8_t* p, std::uint16_t v) { p[0] = static_cast<std::uint8_t>(v >> 8); p[1] = static_cast<std::uint8_t>(v); }
 inline std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 
-// Offset of the L3 header and its Ethertype, after up to two tags; 0 if not IP.
-std::size_t l3Offset(const Packet& p, std::uint16_t& type) {
-    const std::uint8_t* d = p.data();
-    std::size_t off = 12;
-    for (int tags = 0; tags < 3; ++tags) {
-        if (p.size() < off + 2) return 0;
-        type = get16(d + off);
-        if (type != kEthTypeVlan && type != kEthTypeQinQ) return off + 2;
-        off += 4;
-    }
-    return 0;
-}
-
 OffloadResult completeChecksum(const Packet& p, std::vector<WireFrame>& out) {
     std::size_t start = p.vnet.csum_start, field = start + p.vnet.csum_offset;
     if (start < 14 || field + 2 > p.size() || field + 2 > WireFrame::kMaxHdr) return OffloadResult::kMalformed;
@@ -88,7 +75,7 @@ void emitSegment(const Packet& p, std::size_t l3, std::size_t l4, std::size_t hl
 
 OffloadResult segmentTcp(const Packet& p, std::vector<WireFrame>& out) {
     std::uint16_t type = 0;
-    std::size_t l3 = l3Offset(p, type);
+    std::size_t l3 = l3Start(p.data(), p.size(), type);
     bool v4 = (p.vnet.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4;
     if (!l3 || type != (v4 ? kEthTypeIPv4 : kEthTypeIPv6)) return OffloadResult::kMalformed;
     std::size_t l4 = p.vnet.csum_start;

@@ -25,21 +25,6 @@ std::uint16_t update32(std::uint16_t hc, std::uint32_t m, std::uint32_t m2) noex
 std::uint16_t ld16(const std::uint8_t* p) noexcept { std::uint16_t v; std::memcpy(&v, p, 2); return v; }
 void st16(std::uint8_t* p, std::uint16_t v) noexcept { std::memcpy(p, &v, 2); }
 
-// The Ethertype after up to two tags (a tag pushed on a tagged frame makes two) and, in `off`, the
-// offset of the L3 header; 0 when the frame ends first.
-std::uint16_t l3Type(const Packet& p, std::size_t& off) noexcept {
-    const std::uint8_t* d = p.data();
-    off = 12;
-    for (int tags = 0; tags <= 2; ++tags) {
-        if (p.size() < off + 2) return 0;
-        std::uint16_t type = static_cast<std::uint16_t>(d[off] << 8 | d[off + 1]);
-        off += 2;
-        if ((type != kEthTypeVlan && type != kEthTypeQinQ) || tags == 2) return type;
-        off += 2;
-    }
-    return 0;
-}
-
 struct Ipv4View {
     std::uint8_t* ip = nullptr;  // IPv4 header
     std::uint8_t* l4 = nullptr;  // TCP/UDP header of a first fragment, else nullptr
@@ -51,9 +36,10 @@ struct Ipv4View {
 // the header, the L4 header.
 bool locateIpv4(Packet& p, Ipv4View& v) noexcept {
     std::uint8_t* d = p.data();
-    std::size_t len = p.size(), off = 0;
-    std::uint16_t type = l3Type(p, off);
-    if (type != kEthTypeIPv4 || len < off + 20) return false;
+    std::size_t len = p.size();
+    std::uint16_t type = 0;
+    std::size_t off = l3Start(d, len, type);  // up to two tags: a push_vlan on a tagged frame makes two
+    if (!off || type != kEthTypeIPv4 || len < off + 20) return false;
     v.ip = d + off;
     std::size_t ihl = (v.ip[0] & 0x0f) * 4u;
     if (ihl < 20 || len < off + ihl) return false;
@@ -111,23 +97,15 @@ std::uint8_t* locateIpv6(Packet& p) noexcept;
 // (RFC 8200 section 4), as a view setPort() can use; false when there is none.
 bool locateIpv6L4(Packet& p, Ipv4View& v) noexcept {
     std::uint8_t* ip = locateIpv6(p);
-    if (!ip) return false;
-    std::uint8_t* end = p.data() + p.size();
-    std::uint8_t nh = ip[6];
-    std::uint8_t* pos = ip + 40;
-    for (int hops = 0; hops < 8 && (nh == 0 || nh == 43 || nh == 60 || nh == 44); ++hops) {
-        if (end - pos < 8) return false;
-        if (nh == 44 && (ld16(pos + 2) & htons(0xfff8))) return false;  // a later fragment
-        std::size_t hlen = nh == 44 ? 8 : (pos[1] + 1u) * 8u;
-        nh = pos[0];
-        pos += hlen;
-    }
-    std::size_t need = nh == 6 ? 20 : nh == 17 ? 8 : 0;
-    if (!need || pos > end || static_cast<std::size_t>(end - pos) < need) return false;
+    Ipv6Upper up;
+    if (!ip || !ipv6Upper(p.data(), p.size(), static_cast<std::size_t>(ip - p.data()), up) || up.later_fragment)
+        return false;
+    std::size_t need = up.proto == 6 ? 20 : up.proto == 17 ? 8 : 0;
+    if (!need || p.size() < up.off + need) return false;
     v.ip = ip;
-    v.l4 = pos;
-    v.l4_off = static_cast<std::size_t>(pos - p.data());
-    v.proto = nh;
+    v.l4 = p.data() + up.off;
+    v.l4_off = up.off;
+    v.proto = up.proto;
     return true;
 }
 
@@ -146,9 +124,10 @@ bool setPort(Packet& p, bool src, std::uint16_t port) noexcept {
 // The IPv6 header (after up to two tags), or nullptr.
 std::uint8_t* locateIpv6(Packet& p) noexcept {
     std::uint8_t* d = p.data();
-    std::size_t len = p.size(), off = 0;
-    std::uint16_t type = l3Type(p, off);
-    if (type != kEthTypeIPv6 || len < off + 40 || (d[off] >> 4) != 6) return nullptr;
+    std::size_t len = p.size();
+    std::uint16_t type = 0;
+    std::size_t off = l3Start(d, len, type);
+    if (!off || type != kEthTypeIPv6 || len < off + 40 || (d[off] >> 4) != 6) return nullptr;
     return d + off;
 }
 

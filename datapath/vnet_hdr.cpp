@@ -24,15 +24,9 @@ struct L4Loc {
 // IPv4 (RFC 791) or IPv6 (RFC 8200, with its extension-header chain) after up to two tags.
 // False if the frame is neither or its IP header does not fit.
 bool locateL4(const std::uint8_t* d, std::size_t size, L4Loc& loc) noexcept {
-    std::size_t off = 12;
     std::uint16_t type = 0;
-    for (int tags = 0;; ++tags) {
-        if (off + 2 > size || tags > 2) return false;
-        type = rd16(d + off);
-        off += 2;
-        if (type != kEthTypeVlan && type != kEthTypeQinQ) break;
-        off += 2;
-    }
+    std::size_t off = l3Start(d, size, type);
+    if (!off) return false;
     if (type == kEthTypeIPv4) {
         if (off + 20 > size || (d[off] >> 4) != 4) return false;
         std::size_t ihl = (d[off] & 0x0f) * 4u;
@@ -40,19 +34,9 @@ bool locateL4(const std::uint8_t* d, std::size_t size, L4Loc& loc) noexcept {
         loc = {off + ihl, d[off + 9], true, (rd16(d + off + 6) & 0x3fff) != 0};
         return true;
     }
-    if (type != kEthTypeIPv6 || off + 40 > size || (d[off] >> 4) != 6) return false;
-    std::uint8_t nh = d[off + 6];
-    std::size_t pos = off + 40;
-    bool fragment = false;
-    for (int hops = 0; hops < 8 && (nh == 0 || nh == 43 || nh == 60 || nh == 44); ++hops) {
-        if (pos + 8 > size) return false;
-        std::size_t hlen = nh == 44 ? 8 : (d[pos + 1] + 1u) * 8u;
-        fragment |= nh == 44;
-        nh = d[pos];
-        pos += hlen;
-    }
-    if (pos > size) return false;
-    loc = {pos, nh, false, fragment};
+    Ipv6Upper up;
+    if (type != kEthTypeIPv6 || off + 40 > size || (d[off] >> 4) != 6 || !ipv6Upper(d, size, off, up)) return false;
+    loc = {up.off, up.proto, false, up.fragment};
     return true;
 }
 

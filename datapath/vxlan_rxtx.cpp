@@ -230,15 +230,21 @@ void VxlanPort::sendGso(std::uint32_t dst, std::size_t sock, std::size_t segment
     c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
     std::memcpy(CMSG_DATA(c), &gso_segment_, sizeof gso_segment_);
     const std::size_t total = gso_buf_.size(), chunk = kUdpGsoMaxSegs * gso_segment_;
-    std::size_t failed = 0, busy = 0;
+    std::size_t failed = 0, busy = 0, sent_bytes = 0;  // sent_bytes: inner frames, without VXLAN headers
+    auto inner = [&](std::size_t len) { return len - (len + gso_segment_ - 1) / gso_segment_ * kVxlanHdr; };
     for (std::size_t base = 0; base < total && !busy; base += chunk) {
         iov = {gso_buf_.data() + base, std::min(chunk, total - base)};
-        if (::sendmsg(gso_fds_[sock], &mh, MSG_DONTWAIT) >= 0) continue;
+        if (::sendmsg(gso_fds_[sock], &mh, MSG_DONTWAIT) >= 0) {
+            sent_bytes += inner(iov.iov_len);
+            continue;
+        }
         for (std::size_t off = base; off < base + iov.iov_len; off += gso_segment_) {
             std::size_t len = std::min<std::size_t>(gso_segment_, total - off);
             if (::sendto(gso_fds_[sock], gso_buf_.data() + off, len, MSG_DONTWAIT,
-                         reinterpret_cast<sockaddr*>(&to), sizeof to) >= 0)
+                         reinterpret_cast<sockaddr*>(&to), sizeof to) >= 0) {
+                sent_bytes += len - kVxlanHdr;
                 continue;
+            }
             if (txQueueFull(errno)) {
                 busy = (total - off + gso_segment_ - 1) / gso_segment_;
                 break;
@@ -249,7 +255,7 @@ void VxlanPort::sendGso(std::uint32_t dst, std::size_t sock, std::size_t segment
     }
     if (busy) coverageAdd(Coverage::drop_tx_busy, busy);
     PortStats::add(stats().tx_packets, segments - failed - busy);
-    PortStats::add(stats().tx_bytes, total - segments * kVxlanHdr);
+    PortStats::add(stats().tx_bytes, sent_bytes);
     PortStats::add(stats().tx_dropped, failed + busy);
 }
 

@@ -103,15 +103,16 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
         for (const auto& [key, e] : adds) br.table(key.first).reserve(*e.first, e.second);
     }
     std::size_t n = 0;
-    for (std::size_t first = 0; first < mods.size() || first == 0; first += kApplyChunk) {
+    std::size_t first = 0;
+    do {  // at least once: an empty batch still bumps the version, as it always did
         std::lock_guard lk(mu_);
         Bridge& br = bridgeOrThrow(bridge);
         std::size_t last = std::min(mods.size(), first + kApplyChunk);
         for (std::size_t i = first; i < last; ++i) n += applyFlowMod(br, mods[i]);
         flow_version_.fetch_add(1, std::memory_order_relaxed);
         invalidateBridge(br);  // flows never cross bridges (no patch ports): the others stay cached
-        if (mods.empty()) break;
-    }
+        first = last;
+    } while (first < mods.size());
     return n;
 }
 

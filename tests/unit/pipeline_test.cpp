@@ -5,6 +5,7 @@
 
 #include "datapath/dummy_port.h"
 #include "ofproto/ofproto.h"
+#include "tests/unit/dummy_bridge.h"
 #include "tests/unit/frame_builder.h"
 
 using namespace vs;
@@ -44,11 +45,7 @@ class PipelineTest : public ::testing::Test {
 protected:
     void SetUp() override {
         of = std::make_unique<Ofproto>(dp::DatapathConfig{}, [this] { return now; });
-        of->addBridge("br0");
-        for (int i = 0; i < 3; ++i) {
-            ports[i] = std::make_shared<dp::DummyPort>("p" + std::to_string(i + 1));
-            of->addPort("br0", ports[i]->name(), i + 1, ports[i]);
-        }
+        ports = addDummyBridge<3>(*of);
     }
     std::array<std::vector<Bytes>, 3> send(int in, const Bytes& f) {
         for (auto& p : ports) p->clearSent();

@@ -9,6 +9,7 @@
 #include "datapath/dummy_port.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofproto.h"
+#include "tests/unit/dummy_bridge.h"
 #include "tests/unit/frame_builder.h"
 
 using namespace vs;
@@ -21,11 +22,7 @@ class XlateSemantics : public ::testing::Test {
 protected:
     void SetUp() override {
         of = std::make_unique<Ofproto>(dp::DatapathConfig{}, [this] { return now; });
-        of->addBridge("br0");
-        for (int i = 0; i < 3; ++i) {
-            ports[i] = std::make_shared<dp::DummyPort>("p" + std::to_string(i + 1));
-            of->addPort("br0", ports[i]->name(), i + 1, ports[i]);
-        }
+        ports = addDummyBridge<3>(*of);
     }
     // Adds flows in ovs-ofctl syntax (p1..p3 are ofports 1..3).
     void flows(std::initializer_list<std::string_view> lines) {
