@@ -81,7 +81,7 @@ std::size_t Ofproto::applyFlowMod(Bridge& br, const FlowMod& fm) {
 // of the batch, as with ovs-ofctl, which sends the flows one by one; each chunk invalidates the
 // megaflows computed before it. Only the control thread changes rules and bridges, so nothing
 // else changes the bridge between chunks.
-std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods) {
+std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods, FlowLog log) {
     constexpr std::size_t kApplyChunk = 256;
     {
         std::lock_guard lk(mu_);
@@ -108,7 +108,10 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
         std::lock_guard lk(mu_);
         Bridge& br = bridgeOrThrow(bridge);
         std::size_t last = std::min(mods.size(), first + kApplyChunk);
-        for (std::size_t i = first; i < last; ++i) n += applyFlowMod(br, mods[i]);
+        for (std::size_t i = first; i < last; ++i) {
+            n += applyFlowMod(br, mods[i]);
+            if (log == FlowLog::kOn) flow_log_.push_back(LoggedFlowMod{bridge, mods[i]});
+        }
         flow_version_.fetch_add(1, std::memory_order_relaxed);
         invalidateBridge(br);  // flows never cross bridges (no patch ports): the others stay cached
         first = last;
@@ -178,6 +181,13 @@ std::vector<std::shared_ptr<const Rule>> Ofproto::takeExpired() {
     return out;
 }
 
+std::vector<Ofproto::LoggedFlowMod> Ofproto::takeFlowLog() {
+    std::lock_guard lk(mu_);
+    std::vector<LoggedFlowMod> out;
+    out.swap(flow_log_);
+    return out;
+}
+
 std::vector<RemovedRule> Ofproto::takeRemoved() {
     std::lock_guard lk(mu_);
     std::vector<RemovedRule> out;
@@ -203,6 +213,12 @@ bool Ofproto::expireRules(std::int64_t now) {
                 bool hard = r->hard_timeout && now - r->created_ms >= r->hard_timeout * 1000ll;
                 bool idle = r->idle_timeout && now - r->usedMs() >= r->idle_timeout * 1000ll;
                 if (!hard && !idle) continue;
+                FlowMod gone;  // the persisted tables lose it too
+                gone.command = FlowMod::Command::kDeleteStrict;
+                gone.table = r->table;
+                gone.priority = r->priority;
+                gone.match = r->match;
+                flow_log_.push_back(LoggedFlowMod{name, std::move(gone)});
                 t->remove(r.get());
                 noteRemoved(*br, r, hard ? RemovedReason::kHardTimeout : RemovedReason::kIdleTimeout);
                 any = true;

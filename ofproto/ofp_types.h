@@ -106,4 +106,12 @@ struct FlowMod {
     bool operator==(const FlowMod&) const = default;
 };
 
+// Open vSwitch's default pipeline, the one rule a new bridge has: table 0, priority 0, NORMAL.
+inline FlowMod defaultNormalRule() {
+    FlowMod normal;
+    normal.priority = 0;
+    normal.actions.push_back(Action{ActionType::kNormal});
+    return normal;
+}
+
 }  // namespace vs::ofproto

@@ -33,11 +33,7 @@ void Ofproto::addBridge(const std::string& name) {
     if (bridges_.count(name)) return;
     auto br = std::make_unique<Bridge>();
     br->name = name;
-    // Open vSwitch's default pipeline: table 0, priority 0, actions=NORMAL.
-    FlowMod normal;
-    normal.priority = 0;
-    normal.actions.push_back(Action{ActionType::kNormal});
-    applyFlowMod(*br, normal);
+    applyFlowMod(*br, defaultNormalRule());
     bridges_.emplace(name, std::move(br));
     flow_version_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -129,8 +129,21 @@ public:
 
     // Flow tables (OpenFlow 1.3 section 6.4). Applies `mods` in order, all or nothing: each is
     // validated first (table range, goto_table forward only). Throws std::invalid_argument naming
-    // the problem. Returns the number of rules added, modified or deleted.
-    std::size_t applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods);
+    // the problem. Returns the number of rules added, modified or deleted. With FlowLog::kOn the
+    // mods are also appended to the flow log (takeFlowLog), for a caller that persists them after
+    // the fact (a controller's flow_mods); kOff for one that persisted them first.
+    enum class FlowLog { kOff, kOn };
+    std::size_t applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods,
+                              FlowLog log = FlowLog::kOff);
+    // Checks one flow_mod as applyFlowMods does, without switch state: std::invalid_argument.
+    static void validateFlowMod(const FlowMod& fm);
+    // Flow changes not yet persisted, in the order applied: FlowLog::kOn mods, and a delete_strict
+    // for each rule removed by a timeout. Emptied by the call.
+    struct LoggedFlowMod {
+        std::string bridge;
+        FlowMod mod;
+    };
+    std::vector<LoggedFlowMod> takeFlowLog();
     // Replaces every rule of the bridge by `adds` (restoring persisted rules at start).
     void replaceFlows(const std::string& bridge, const std::vector<FlowMod>& adds);
     // Rules of table `table` (kTableAll: every table) covered by `filter`, highest priority first.
@@ -246,7 +259,6 @@ private:
     void pushVlanAction(XlateCtx& ctx, std::uint16_t tpid);
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
     // Flow table edits (flow_mods.cpp).
-    static void validateFlowMod(const FlowMod& fm);  // reads no switch state
     std::size_t applyFlowMod(Bridge& br, const FlowMod& fm);
     bool expireRules(std::int64_t now);
     void noteRemoved(const Bridge& br, std::shared_ptr<const Rule> r, RemovedReason why);  // mu_ held
@@ -298,6 +310,7 @@ private:
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;
     std::map<std::uint32_t, DpPortRef> by_dp_port_;
     std::vector<RemovedRule> removed_;
+    std::vector<LoggedFlowMod> flow_log_;
     std::vector<PacketInContext> pin_contexts_;            // by index (userdata argument)
     std::map<PacketInContext, std::uint32_t> pin_index_;
     std::atomic<std::uint64_t> flow_version_{0};

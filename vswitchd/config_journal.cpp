@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,7 +22,8 @@ ConfigJournal::~ConfigJournal() {
 }
 
 ConfigJournal::ConfigJournal(ConfigJournal&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), end_(o.end_), allocated_(o.allocated_), records_(o.records_) {
+    : path_(std::move(o.path_)), fd_(o.fd_), end_(o.end_), allocated_(o.allocated_), records_(o.records_),
+      dirty_end_(o.dirty_end_) {
     o.fd_ = -1;
 }
 
@@ -77,13 +79,29 @@ std::optional<std::string> ConfigJournal::ensureOpen(std::size_t need) {
     return std::nullopt;
 }
 
+// A write or fdatasync that fails may still have put some or all of the record's bytes into the
+// page cache, and the kernel may write them out later: a complete line that was never
+// acknowledged. The next append starts at the same offset, and a shorter record would leave the
+// failed one's tail after it, a "record" that does not parse, and the daemon would refuse to
+// start. So the bytes a failed append may have left are zeroed in the same durable write as the
+// next record (and at once, best effort).
 std::optional<std::string> ConfigJournal::append(const std::string& record) {
     std::string line = record + "\n";
+    std::size_t stale = dirty_end_ > end_ + line.size() ? dirty_end_ - end_ - line.size() : 0;
+    line.append(stale, '\0');
     if (auto e = ensureOpen(line.size())) return e;
+    auto fail = [&](const char* what) {
+        std::string problem = err(what, path_);
+        dirty_end_ = std::max(dirty_end_, end_ + line.size());
+        std::string zeros(dirty_end_ - end_, '\0');
+        (void)!::pwrite(fd_, zeros.data(), zeros.size(), static_cast<off_t>(end_));
+        return problem;
+    };
     if (::pwrite(fd_, line.data(), line.size(), static_cast<off_t>(end_)) != static_cast<ssize_t>(line.size()))
-        return err("cannot write", path_);
-    if (::fdatasync(fd_) != 0) return err("cannot fdatasync", path_);
-    end_ += line.size();
+        return fail("cannot write");
+    if (::fdatasync(fd_) != 0) return fail("cannot fdatasync");
+    end_ += line.size() - stale;
+    dirty_end_ = 0;
     ++records_;
     return std::nullopt;
 }
@@ -92,7 +110,7 @@ std::optional<std::string> ConfigJournal::reset() {
     if (fd_ < 0 && end_ == 0) return std::nullopt;
     if (auto e = ensureOpen(0)) return e;
     if (::ftruncate(fd_, 0) != 0) return err("cannot truncate", path_);
-    allocated_ = end_ = records_ = 0;
+    allocated_ = end_ = records_ = dirty_end_ = 0;
     return ensureOpen(1);
 }
 

@@ -1,5 +1,6 @@
-// Write-ahead journal of the config store: each committed transaction is appended as one line,
-// {"seq":N,"ops":[...]}, to PATH.journal and made durable with fdatasync before it is
+// Write-ahead journal of the store (config_store.h): each committed config transaction or batch
+// of flow_mods is appended as one line, {"seq":N,"ops":[...]} or {"flow_seq":M,"mods":[...]},
+// to PATH.journal and made durable with fdatasync before it is
 // acknowledged. The file is preallocated, so a commit writes a few hundred bytes into space that
 // already exists and fdatasync has no file-size change to record: about 0.5 ms here, against
 // about 22 ms for rewriting and fsyncing the whole config file and its directory (measured on this
@@ -9,7 +10,8 @@
 //
 // Crash safety: a record is either complete (ends with '\n') and was durable before its
 // transaction was acknowledged, or it is the torn tail of a commit that was never acknowledged,
-// which open() ignores (and zeroes). A complete record that does not parse or apply is corruption:
+// which open() ignores (and zeroes); a failed append's bytes are zeroed by the next append (a
+// failed fdatasync may still have written them). A complete record that does not parse or apply is corruption:
 // the daemon refuses to start and leaves both files in place.
 //
 // Thread-safety: none; owned by the config store on the control thread.
@@ -49,6 +51,7 @@ private:
     std::size_t end_ = 0;        // offset after the last complete record
     std::size_t allocated_ = 0;  // preallocated size
     std::size_t records_ = 0;
+    std::size_t dirty_end_ = 0;  // after a failed append: the end of the bytes it may have left
 };
 
 }  // namespace vs::vswitchd

@@ -112,7 +112,12 @@ RpcError TransactError::toRpcError() const {
 }
 
 ConfigStore::ConfigStore(fs::path path, Config cfg)
-    : path_(std::move(path)), cfg_(std::move(cfg)), journal_(fs::path(path_.string() + ".journal")) {}
+    : path_(std::move(path)), cfg_(std::move(cfg)), journal_(fs::path(path_.string() + ".journal")),
+      flow_store_(fs::path(path_.string() + ".flows")) {}
+
+bool isFlowCommandName(const std::string& name) {
+    return name == "add" || name == "modify" || name == "modify_strict" || name == "delete" || name == "delete_strict";
+}
 
 // The config path must be a regular file (or not exist yet) that nobody but its owner and group
 // can write, in a directory others cannot write either: replacing it by rename would otherwise
@@ -152,6 +157,8 @@ ConfigStore ConfigStore::open(const fs::path& path) {
     }
     ConfigStore store(abs, std::move(cfg));
     store.snapshot_exists_ = text.has_value();
+    store.restored_flows_ = store.flow_store_.load();
+    store.flow_seq_ = store.flow_snapshot_seq_ = store.restored_flows_.flow_seq;
     store.replayJournal();
     if (text) log::info("loaded config file {} (seq {}, {} bridges)", abs.string(), store.cfg_.seq, store.cfg_.bridges.size());
     return store;
@@ -170,10 +177,23 @@ void ConfigStore::replayJournal() {
         if (auto deep = protocol::checkJsonDepth(line)) throw corrupt(*deep);  // RapidJSON recurses
         rapidjson::Document d;
         d.Parse(line.c_str(), line.size());
+        if (!d.HasParseError() && d.IsObject() && d.HasMember("flow_seq")) {
+            replayFlowRecord(d, corrupt);
+            continue;
+        }
         if (d.HasParseError() || !d.IsObject() || !d.HasMember("seq") || !d["seq"].IsUint64() || !d.HasMember("ops") ||
             !d["ops"].IsArray())
             throw corrupt("not a {\"seq\":N,\"ops\":[...]} record");
         std::uint64_t seq = d["seq"].GetUint64();
+        // The resets count from the flows file's cursor, which may be ahead of the config file's.
+        if (auto r = d.FindMember("flow_resets"); r != d.MemberEnd() && seq > restored_flows_.config_seq) {
+            if (!r->value.IsObject()) throw corrupt("flow_resets: expected an object");
+            for (const auto& m : r->value.GetObject()) {
+                if (!m.value.IsBool()) throw corrupt("flow_resets: expected booleans");
+                restored_events_.push_back(
+                    FlowEvent{FlowEvent::Kind::kReset, m.name.GetString(), m.value.GetBool(), {}, {}});
+            }
+        }
         if (seq <= cfg_.seq) continue;
         if (seq != cfg_.seq + 1) throw corrupt("seq " + std::to_string(seq) + " does not follow " + std::to_string(cfg_.seq));
         try {
@@ -186,6 +206,56 @@ void ConfigStore::replayJournal() {
     if (n) log::info("replayed {} journal records from {} (seq {})", n, journal_.path().string(), cfg_.seq);
 }
 
+// {"flow_seq":M,"mods":[[bridge,command,text],...]}: events after the flows file's cursor.
+void ConfigStore::replayFlowRecord(const rapidjson::Document& d,
+                                   const std::function<ConfigError(const std::string&)>& corrupt) {
+    const auto& fs = d["flow_seq"];
+    if (!fs.IsUint64() || !d.HasMember("mods") || !d["mods"].IsArray())
+        throw corrupt("not a {\"flow_seq\":M,\"mods\":[...]} record");
+    std::uint64_t seq = fs.GetUint64();
+    if (seq <= restored_flows_.flow_seq) return;  // the flows file holds it
+    if (seq != flow_seq_ + 1)
+        throw corrupt("flow_seq " + std::to_string(seq) + " does not follow " + std::to_string(flow_seq_));
+    for (const auto& m : d["mods"].GetArray()) {
+        if (!m.IsArray() || m.Size() != 3 || !m[0].IsString() || !m[1].IsString() || !m[2].IsString() ||
+            !isFlowCommandName(m[1].GetString()))
+            throw corrupt("mods: expected [bridge, command, text] with a known command");
+        restored_events_.push_back(FlowEvent{FlowEvent::Kind::kMod, m[0].GetString(), false, m[1].GetString(),
+                                             std::string(m[2].GetString(), m[2].GetStringLength())});
+    }
+    flow_seq_ = seq;
+}
+
+void ConfigStore::dropRestoredFlows() {
+    restored_flows_.bridges.clear();
+    restored_events_.clear();
+    restored_events_.shrink_to_fit();
+}
+
+std::optional<std::string> ConfigStore::appendFlowMods(const std::vector<JournaledFlowMod>& mods) {
+    if (mods.empty()) return std::nullopt;
+    rapidjson::Document rec(rapidjson::kObjectType);
+    auto& a = rec.GetAllocator();
+    rec.AddMember("flow_seq", flow_seq_ + 1, a);
+    rapidjson::Value arr(rapidjson::kArrayType);
+    arr.Reserve(static_cast<rapidjson::SizeType>(mods.size()), a);
+    for (const auto& m : mods) {
+        rapidjson::Value one(rapidjson::kArrayType);
+        one.PushBack(rapidjson::Value(m.bridge.c_str(), static_cast<rapidjson::SizeType>(m.bridge.size()), a), a);
+        one.PushBack(rapidjson::Value(m.command.c_str(), static_cast<rapidjson::SizeType>(m.command.size()), a), a);
+        one.PushBack(rapidjson::Value(m.text.c_str(), static_cast<rapidjson::SizeType>(m.text.size()), a), a);
+        arr.PushBack(one, a);
+    }
+    rec.AddMember("mods", arr, a);
+    if (auto problem = journal_.append(protocol::toJson(rec))) {
+        log::err("flow change {} failed: {}", flow_seq_ + 1, *problem);
+        return problem;
+    }
+    ++flow_seq_;
+    if (!hooks_.snapshot) compactIfDue();
+    return std::nullopt;
+}
+
 TransactResult ConfigStore::transact(const rapidjson::Value& ops) {
     Config next = cfg_;
     try {
@@ -195,16 +265,31 @@ TransactResult ConfigStore::transact(const rapidjson::Value& ops) {
     }
     next.seq = cfg_.seq;
     if (next == cfg_) return TransactResult{std::nullopt, cfg_.seq, false};
-    if (!snapshot_exists_) return commit(std::move(next));  // the first commit creates the file
-    return commitJournaled(std::move(next), ops);
+    FlowResets resets = hooks_.resets ? hooks_.resets(cfg_, next) : FlowResets{};
+    if (!snapshot_exists_ && resets.empty()) return commit(std::move(next));  // the first commit creates the file
+    if (!snapshot_exists_) {  // the resets need a journal record: start from an empty snapshot
+        if (auto problem = writeFileDurably(path_, configToFileText(cfg_)))
+            return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
+                                                "could not save the configuration: " + *problem + "; nothing changed"},
+                                  cfg_.seq, false};
+        snapshot_exists_ = true;
+    }
+    return commitJournaled(std::move(next), ops, resets);
 }
 
-TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value& ops) {
+TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value& ops, const FlowResets& resets) {
     next.seq = cfg_.seq + 1;
     rapidjson::Document rec(rapidjson::kObjectType);
     rec.AddMember("seq", next.seq, rec.GetAllocator());
     rapidjson::Value copy(ops, rec.GetAllocator());
     rec.AddMember("ops", copy, rec.GetAllocator());
+    if (!resets.empty()) {
+        rapidjson::Value r(rapidjson::kObjectType);
+        for (const auto& [bridge, keep_normal] : resets)
+            r.AddMember(rapidjson::Value(bridge.c_str(), rec.GetAllocator()), rapidjson::Value(keep_normal),
+                        rec.GetAllocator());
+        rec.AddMember("flow_resets", r, rec.GetAllocator());
+    }
     if (auto problem = journal_.append(protocol::toJson(rec))) {
         log::err("commit of seq {} failed: {}", next.seq, *problem);
         return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
@@ -212,7 +297,7 @@ TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value&
                               cfg_.seq, false};
     }
     cfg_ = std::move(next);
-    compactIfDue();
+    if (!hooks_.snapshot) compactIfDue();
     return TransactResult{std::nullopt, cfg_.seq, true};
 }
 
@@ -220,6 +305,20 @@ TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value&
 // A failure here loses nothing: the journal still holds every commit.
 void ConfigStore::compactIfDue() {
     if (journal_.records() < 256 && journal_.bytes() < (2u << 20)) return;
+    compact();
+}
+
+// The flows file first, then the config file, then the journal (see the header).
+void ConfigStore::compact() {
+    if (hooks_.snapshot) {
+        if (auto problem = flow_store_.save(FlowSnapshot{hooks_.snapshot(), cfg_.seq, flow_seq_})) {
+            log::err("snapshot of the flow tables failed (the journal keeps them): {}", *problem);
+            return;
+        }
+        flow_snapshot_seq_ = flow_seq_;
+    } else if (flow_seq_ != flow_snapshot_seq_) {
+        return;  // flow records that no flows file holds: only a hook can write one
+    }
     if (auto problem = writeFileDurably(path_, configToFileText(cfg_))) {
         log::err("snapshot of seq {} failed (the journal keeps it): {}", cfg_.seq, *problem);
         return;
@@ -249,6 +348,7 @@ TransactResult ConfigStore::commit(Config next) {
     }
     cfg_ = std::move(next);
     snapshot_exists_ = true;
+    if (flow_seq_ != flow_snapshot_seq_) return TransactResult{std::nullopt, cfg_.seq, true};  // keep them
     if (auto problem = journal_.reset()) log::err("could not reset {}: {}", journal_.path().string(), *problem);
     return TransactResult{std::nullopt, cfg_.seq, true};
 }

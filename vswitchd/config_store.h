@@ -2,6 +2,18 @@
 // transactions (docs/protocol.md "transact"), each made durable in the config file before it is
 // acknowledged.
 //
+// The store also keeps the flow tables (issue #14 item 4: one durable store for config and rules):
+// a batch of flow_mods is one journal record, {"flow_seq":M,"mods":[[bridge,command,text],...]},
+// in the same journal as the config's transactions, so a flow change costs O(change) and one
+// fdatasync, and the journal's order is the order the switch saw. A config record carries the flow
+// tables it resets ("flow_resets": a deleted bridge, a fail-mode or controller change that flushes),
+// so a bridge's deletion and its rules' deletion are one durable change: no crash or failed write
+// can bring back a deleted bridge's rules on its namesake. The snapshot is the config file plus
+// the flows file (flow_store.h), whose cursors (config_seq, flow_seq) say which records it holds;
+// compaction writes the flows file first, then the config file, then empties the journal, so a
+// crash between any two steps replays nothing twice. A restart restores the flows file and then
+// replays restoredFlowEvents() in order (vswitchd/flow_journal.h).
+//
 // Durability and crash safety. Commits made with ops (transact) are appended to a write-ahead
 // journal, PATH.journal, and made durable there before they are acknowledged (config_journal.h);
 // the config file is the snapshot the journal applies to, rewritten every few hundred commits and
@@ -31,14 +43,17 @@
 #pragma once
 
 #include "vswitchd/config_journal.h"
+#include "vswitchd/flow_store.h"
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -71,6 +86,32 @@ struct TransactResult {
     bool ok() const { return !error; }
 };
 
+// One flow_mod as the journal keeps it: its bridge, its command (flowCommandName()) and its
+// ovs-ofctl text with ports by number.
+struct JournaledFlowMod {
+    std::string bridge, command, text;
+};
+
+// What a restart does to the flow tables after restoring the flows file, in journal order.
+struct FlowEvent {
+    enum class Kind { kReset, kMod };
+    Kind kind = Kind::kMod;
+    std::string bridge;
+    bool keep_normal = false;   // kReset: the tables end with only the default NORMAL rule (else empty)
+    std::string command, text;  // kMod
+};
+
+// Bridge -> its flow tables are reset by a config transaction; true: to the default NORMAL rule.
+using FlowResets = std::map<std::string, bool>;
+
+struct FlowHooks {
+    // The flow tables a transaction from `old` to `next` resets (deleted bridges; Open vSwitch's
+    // flush on a change of controllers or fail mode). Must be what applying `next` does.
+    std::function<FlowResets(const Config& old, const Config& next)> resets;
+    // Every bridge's rules as they are now (the flows file's content, for compaction).
+    std::function<FlowLines()> snapshot;
+};
+
 class ConfigStore {
 public:
     // Loads the config file at `path` (made absolute). A missing file means an empty config with
@@ -94,18 +135,43 @@ public:
     // Commits appended to PATH.journal since the last snapshot.
     std::size_t journalRecords() const { return journal_.records(); }
 
+    // Flow tables. With hooks set, transactions record their resets, and compaction (which needs
+    // the tables as they are after the caller applied a change) happens only in compactIfDue().
+    void setFlowHooks(FlowHooks hooks) { hooks_ = std::move(hooks); }
+    // Appends one record of `mods` durably (one fdatasync). On failure returns the problem and
+    // nothing was recorded; the caller must not apply them.
+    std::optional<std::string> appendFlowMods(const std::vector<JournaledFlowMod>& mods);
+    // The flows file as loaded at open(), and the journal's flow events after it, in order.
+    const FlowSnapshot& restoredFlows() const { return restored_flows_; }
+    const std::vector<FlowEvent>& restoredFlowEvents() const { return restored_events_; }
+    void dropRestoredFlows();
+    // Folds the journal into the snapshot once it holds 256 records or 2 MiB. Failures are logged
+    // and lose nothing (the journal keeps every record).
+    void compactIfDue();
+
 private:
     ConfigStore(std::filesystem::path path, Config cfg);
     TransactResult commit(Config next);
-    TransactResult commitJournaled(Config next, const rapidjson::Value& ops);
+    TransactResult commitJournaled(Config next, const rapidjson::Value& ops, const FlowResets& resets);
     void replayJournal();
-    void compactIfDue();
+    void replayFlowRecord(const rapidjson::Document& d, const std::function<ConfigError(const std::string&)>& corrupt);
+    void compact();
 
     std::filesystem::path path_;
     Config cfg_;
     ConfigJournal journal_;
     bool snapshot_exists_ = false;
+    FlowStore flow_store_;
+    FlowHooks hooks_;
+    std::uint64_t flow_seq_ = 0;           // last flow record's flow_seq
+    std::uint64_t flow_snapshot_seq_ = 0;  // flow_seq the flows file holds
+    FlowSnapshot restored_flows_;
+    std::vector<FlowEvent> restored_events_;
 };
+
+// The journal's names of flow_mod commands: "add", "modify", "modify_strict", "delete",
+// "delete_strict" (ofproto::FlowMod::Command in that order).
+bool isFlowCommandName(const std::string& name);
 
 // Writes `text` to `path` durably and atomically (PATH.tmp, fsync, rename, fsync(dir)), creating
 // the directory if needed. Returns an error message, or nullopt on success.

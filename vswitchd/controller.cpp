@@ -83,22 +83,35 @@ bool ControllerManager::applyBridge(const std::string& name, const BridgeConfig&
 
 // Open vSwitch's connmgr_set_controllers / connmgr_set_fail_mode: flush on a change of "has
 // controllers" (or of the fail mode without controllers), then the default NORMAL rule for a
-// standalone bridge without controllers.
+// standalone bridge without controllers. A new bridge has the default rule add-br gave it.
+std::optional<bool> ControllerManager::flushPolicy(bool had, bool was_secure, bool has, bool secure, bool is_new) {
+    bool flush = is_new ? (has || secure) : (has != had || (!has && secure != was_secure));
+    if (!flush) return std::nullopt;
+    return !has && !secure;
+}
+
+FlowResets ControllerManager::flowResets(const Config& old, const Config& next) {
+    FlowResets out;
+    for (const auto& [name, bc] : old.bridges)
+        if (!next.bridges.count(name)) out[name] = true;  // deleted: a namesake starts from add-br's rule
+    for (const auto& [name, bc] : next.bridges) {
+        auto o = old.bridges.find(name);
+        bool is_new = o == old.bridges.end();
+        auto keep = flushPolicy(!is_new && !o->second.controllers.empty(), !is_new && isSecure(o->second),
+                                !bc.controllers.empty(), isSecure(bc), is_new);
+        if (keep) out[name] = *keep;
+    }
+    return out;
+}
+
 bool ControllerManager::applyFlowPolicy(const std::string& name, BridgeState& st, bool has, bool secure, bool is_new) {
-    bool flush;
-    if (is_new) flush = !initial_ && (has || secure);  // a new bridge has the default rule add-br gave it
-    else flush = has != st.has_controllers || (!has && secure != st.secure);
-    if (!flush) return false;
+    auto keep_normal = initial_ ? std::nullopt : flushPolicy(st.has_controllers, st.secure, has, secure, is_new);
+    if (!keep_normal) return false;
     ofproto::FlowMod del;
     del.command = ofproto::FlowMod::Command::kDelete;
     del.table = ofproto::kTableAll;
     std::vector<ofproto::FlowMod> mods{del};
-    if (!has && !secure) {
-        ofproto::FlowMod normal;
-        normal.priority = 0;
-        normal.actions.push_back(ofproto::Action{ofproto::ActionType::kNormal});
-        mods.push_back(normal);
-    }
+    if (*keep_normal) mods.push_back(ofproto::defaultNormalRule());
     of_.applyFlowMods(name, mods);
     log::info("bridge {}: flow tables flushed ({}, fail mode {}){}", name, has ? "controllers configured" : "no controller",
               secure ? "secure" : "standalone", !has && !secure ? "; default NORMAL rule added" : "");

@@ -29,6 +29,7 @@
 #include "ofproto/connmgr.h"
 #include "ofproto/ofproto.h"
 #include "vswitchd/config_model.h"
+#include "vswitchd/config_store.h"
 #include "vswitchd/controller_endpoint.h"
 #include "vswitchd/controller_handler.h"
 
@@ -48,6 +49,10 @@ public:
     // rules above. Returns true when it changed flow tables (flushed, default rule added).
     bool apply(const Config& cfg);
 
+    // What apply() does to flow tables for a config change, as the store's journal records it
+    // (FlowHooks::resets): bridge -> reset, true for "only the default NORMAL rule".
+    static FlowResets flowResets(const Config& old, const Config& next);
+
     // The Controller record's status columns; nullopt for an unknown bridge/target.
     std::optional<ControllerStatus> status(const std::string& bridge, const std::string& target) const;
     // True while the bridge is fail open (standalone, no controller).
@@ -65,6 +70,8 @@ private:
     };
 
     bool applyBridge(const std::string& name, const BridgeConfig& bc, bool is_new);
+    // Flush on this change? nullopt: no; else whether the default NORMAL rule follows.
+    static std::optional<bool> flushPolicy(bool had, bool was_secure, bool has, bool secure, bool is_new);
     bool applyFlowPolicy(const std::string& name, BridgeState& st, bool has, bool secure, bool is_new);
     void applyEndpoints(const std::string& name, BridgeState& st, const BridgeConfig& bc);
     void applyTls(const std::optional<SslConfig>& ssl);

@@ -99,7 +99,7 @@ std::optional<Message> OfRequestHandler::flowMod(const std::string& bridge, cons
     auto parsed = ofproto::parseFlowMod(fm.flow, command(fm.command), resolver);
     if (auto* e = std::get_if<ofproto::ParseError>(&parsed)) refuse("flow_mod_failed", "bad_flow", "flow: " + e->message);
     try {
-        of_.applyFlowMods(bridge, {std::get<ofproto::FlowMod>(parsed)});
+        of_.applyFlowMods(bridge, {std::get<ofproto::FlowMod>(parsed)}, ofproto::Ofproto::FlowLog::kOn);
     } catch (const std::invalid_argument& e) {
         std::string what = e.what();
         refuse("flow_mod_failed", what.find("table") != std::string::npos ? "bad_table_id" : "unknown", what);

@@ -9,6 +9,7 @@
 #include "datapath/netdev_linux.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
+#include "vswitchd/flow_journal.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
@@ -37,10 +38,12 @@ void releaseFreedHeap() {
 
 Daemon::Daemon(boost::asio::io_context& io, DaemonOptions opts)
     : io_(io), opts_(std::move(opts)), store_(ConfigStore::open(opts_.config)),
-      flow_store_(opts_.config.string() + ".flows"), persisted_flows_(flow_store_.load()),
       ofproto_(std::make_unique<ofproto::Ofproto>(datapathConfig(opts_))),
       reconciler_(std::make_unique<Reconciler>(*ofproto_)),
-      controllers_(std::make_unique<ControllerManager>(io, *ofproto_)), timer_(io) {}
+      controllers_(std::make_unique<ControllerManager>(io, *ofproto_)), timer_(io) {
+    store_.setFlowHooks(FlowHooks{&ControllerManager::flowResets,
+                                  [this] { return exportFlowTables(*ofproto_, store_.config()); }});
+}
 
 Daemon::~Daemon() { shutdown(); }
 
@@ -53,7 +56,8 @@ void Daemon::start() {
         log::warnRl(rl, "{}", what);
     });
     reconciler_->apply(store_.config());
-    restoreFlows();
+    restoreFlowTables(*ofproto_, store_);
+    store_.dropRestoredFlows();
     controllers_->apply(store_.config());
     ofproto_->start();
     auto table = std::make_shared<MethodTable>();
@@ -98,49 +102,47 @@ void Daemon::armTimer() {
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         ofproto_->runPeriodic();
-        saveFlowsIfChanged();  // timeouts, controllers' flow_mods
+        if (auto problem = persistFlowLog()) {  // timeouts, controllers' flow_mods
+            static log::RateLimiter rl(1, 10);
+            log::warnRl(rl, "flow changes not yet saved (retrying every second): {}", *problem);
+        }
+        store_.compactIfDue();
         armTimer();
     });
 }
 
-// Rules saved by an earlier run replace each bridge's default rule (ports are named by number in
-// the file, and ofports are stable across restarts).
-void Daemon::restoreFlows() {
-    for (const auto& [bridge, lines] : persisted_flows_) {
-        if (!ofproto_->hasBridge(bridge)) continue;
-        auto parsed = ofproto::parseFlowLines(lines, ofproto::FlowMod::Command::kAdd, {});
-        if (auto* e = std::get_if<ofproto::ParseError>(&parsed))
-            throw ConfigError("flows file " + flow_store_.path().string() + " is corrupt: bridge " + bridge + ": " +
-                              e->message + "; refusing to start (the file is left in place)");
-        ofproto_->replaceFlows(bridge, std::get<std::vector<ofproto::FlowMod>>(parsed));
-        log::info("restored {} rules on bridge {}", lines.size(), bridge);
-    }
-    saved_flow_version_ = ofproto_->flowTableVersion();
+std::optional<std::string> Daemon::persistFlowLog() {
+    for (auto& l : ofproto_->takeFlowLog()) unpersisted_.push_back(journaledFlowMod(l.bridge, l.mod));
+    if (unpersisted_.empty()) return std::nullopt;
+    if (auto problem = store_.appendFlowMods(unpersisted_)) return problem;
+    unpersisted_.clear();
+    return std::nullopt;
 }
 
-std::optional<std::string> Daemon::saveFlows() {
-    std::uint64_t version = ofproto_->flowTableVersion();
-    FlowLines all;
-    for (const auto& [bridge, bc] : store_.config().bridges) {
-        if (!ofproto_->hasBridge(bridge)) continue;
-        auto& lines = all[bridge];
-        for (const auto& fm : ofproto_->exportFlows(bridge)) lines.push_back(ofproto::formatFlowMod(fm, {}));
+std::size_t Daemon::commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods) {
+    try {
+        for (const auto& fm : mods) ofproto::Ofproto::validateFlowMod(fm);
+    } catch (const std::invalid_argument& e) {
+        throw RpcError(protocol::ErrorCode::kInvalidValue, e.what());
     }
-    auto err = flow_store_.save(all);
-    if (err) log::err("could not save flows to {}: {}", flow_store_.path().string(), *err);
-    else saved_flow_version_ = version;
-    return err;
-}
-
-std::optional<std::string> Daemon::saveFlowsIfChanged() {
-    if (!ofproto_ || ofproto_->flowTableVersion() == saved_flow_version_) return std::nullopt;
-    return saveFlows();
+    std::vector<JournaledFlowMod> record;
+    record.reserve(mods.size());
+    for (const auto& fm : mods) record.push_back(journaledFlowMod(bridge, fm));
+    auto problem = persistFlowLog();
+    if (!problem) problem = store_.appendFlowMods(record);
+    if (problem)
+        throw RpcError(protocol::ErrorCode::kPersistFailed, "could not save the flows: " + *problem + "; nothing changed");
+    std::size_t n = ofproto_->applyFlowMods(bridge, mods);
+    store_.compactIfDue();
+    return n;
 }
 
 void Daemon::shutdown() {
     timer_.cancel();
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
-    saveFlowsIfChanged();
+    if (ofproto_) {
+        if (auto problem = persistFlowLog()) log::err("flow changes lost at exit: {}", *problem);
+    }
     if (server_) server_->close();
     server_.reset();
     links_.reset();

@@ -22,7 +22,6 @@
 #include "vswitchd/bond_driver.h"
 #include "vswitchd/config_store.h"
 #include "vswitchd/controller.h"
-#include "vswitchd/flow_store.h"
 #include "vswitchd/link_monitor.h"
 #include "vswitchd/mgmt_server.h"
 #include "vswitchd/reconciler.h"
@@ -47,10 +46,13 @@ public:
     void shutdown();
 
     ConfigStore& store() { return store_; }
-    // Writes every bridge's rules to the flows file; returns the problem on failure.
-    std::optional<std::string> saveFlows();
-    // saveFlows() if a flow table changed (rules, or a bridge added or removed) since the last save.
-    std::optional<std::string> saveFlowsIfChanged();
+    // Journals the flow changes applied but not yet persisted (a controller's flow_mods, rule
+    // timeouts), in one record; returns the problem on failure (they are kept for the next try).
+    // Called before every other journal record, so the journal keeps the order the switch saw.
+    std::optional<std::string> persistFlowLog();
+    // A management client's flow_mods on `bridge`: validated, journaled (one fdatasync), then
+    // applied, all or nothing. Throws RpcError (invalid value, persist failed: nothing changed).
+    std::size_t commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods);
     ofproto::Ofproto& ofproto() { return *ofproto_; }
     Reconciler& reconciler() { return *reconciler_; }
     ControllerManager& controllers() { return *controllers_; }
@@ -58,14 +60,11 @@ public:
 private:
     void armTimer();
     void linksLost();
-    void restoreFlows();
 
     boost::asio::io_context& io_;
     DaemonOptions opts_;
     ConfigStore store_;
-    FlowStore flow_store_;
-    FlowLines persisted_flows_;
-    std::uint64_t saved_flow_version_ = 0;
+    std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;

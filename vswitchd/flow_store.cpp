@@ -13,7 +13,7 @@
 
 namespace vs::vswitchd {
 
-FlowLines FlowStore::load() const {
+FlowSnapshot FlowStore::load() const {
     std::ifstream in(path_, std::ios::binary);
     if (!in) return {};
     std::stringstream ss;
@@ -34,14 +34,20 @@ FlowLines FlowStore::load() const {
     if (!d.IsObject() || !d.HasMember("format") || !d["format"].IsString() ||
         std::string(d["format"].GetString()) != "vswitch-flows")
         throw corrupt("$.format: expected \"vswitch-flows\"");
-    if (!d.HasMember("version") || !d["version"].IsInt() || d["version"].GetInt() != 1)
-        throw corrupt("$.version: expected 1");
+    if (!d.HasMember("version") || !d["version"].IsInt() || (d["version"].GetInt() != 1 && d["version"].GetInt() != 2))
+        throw corrupt("$.version: expected 1 or 2");
     if (!d.HasMember("bridges") || !d["bridges"].IsObject()) throw corrupt("$.bridges: expected an object");
-    FlowLines out;
+    FlowSnapshot out;
+    if (d["version"].GetInt() == 2) {
+        for (const char* key : {"config_seq", "flow_seq"})
+            if (!d.HasMember(key) || !d[key].IsUint64()) throw corrupt(std::string("$.") + key + ": expected a number");
+        out.config_seq = d["config_seq"].GetUint64();
+        out.flow_seq = d["flow_seq"].GetUint64();
+    }
     for (const auto& b : d["bridges"].GetObject()) {
         std::string name = b.name.GetString();
         if (!b.value.IsArray()) throw corrupt("$.bridges." + name + ": expected an array of strings");
-        auto& lines = out[name];
+        auto& lines = out.bridges[name];
         for (const auto& l : b.value.GetArray()) {
             if (!l.IsString()) throw corrupt("$.bridges." + name + ": expected an array of strings");
             lines.emplace_back(l.GetString(), l.GetStringLength());
@@ -50,16 +56,18 @@ FlowLines FlowStore::load() const {
     return out;
 }
 
-std::optional<std::string> FlowStore::save(const FlowLines& lines) const {
+std::optional<std::string> FlowStore::save(const FlowSnapshot& s) const {
     rapidjson::StringBuffer sb;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
     w.SetIndent(' ', 1);
     w.StartObject();
     w.Key("format"); w.String("vswitch-flows");
-    w.Key("version"); w.Int(1);
+    w.Key("version"); w.Int(2);
+    w.Key("config_seq"); w.Uint64(s.config_seq);
+    w.Key("flow_seq"); w.Uint64(s.flow_seq);
     w.Key("bridges");
     w.StartObject();
-    for (const auto& [br, ls] : lines) {
+    for (const auto& [br, ls] : s.bridges) {
         w.Key(br.c_str());
         w.StartArray();
         for (const auto& l : ls) w.String(l.c_str(), static_cast<rapidjson::SizeType>(l.size()));

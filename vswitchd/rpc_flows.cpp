@@ -45,21 +45,9 @@ ofproto::PortNamer namer(Daemon& d, const std::string& br) {
     throw RpcError(ErrorCode::kInvalidValue, e.message, data);
 }
 
-// Applies `mods` all or nothing and makes them durable before answering; on a failed write the
-// rules go back to what they were.
+// Applies `mods` all or nothing, durable before the answer (Daemon::commitFlowMods).
 std::size_t commitFlows(Daemon& d, const std::string& br, const std::vector<FlowMod>& mods) {
-    auto before = d.ofproto().exportFlows(br);
-    std::size_t n;
-    try {
-        n = d.ofproto().applyFlowMods(br, mods);
-    } catch (const std::invalid_argument& e) {
-        throw RpcError(ErrorCode::kInvalidValue, e.what());
-    }
-    if (auto err = d.saveFlows()) {
-        d.ofproto().replaceFlows(br, before);
-        throw RpcError(ErrorCode::kPersistFailed, "could not save the flows: " + *err + "; nothing changed");
-    }
-    return n;
+    return d.commitFlowMods(br, mods);
 }
 
 std::vector<std::string> linesParam(const rapidjson::Value& p) {

@@ -122,16 +122,17 @@ void methodTransact(Daemon& d, const protocol::Request& req, rapidjson::Document
         data->AddMember("op_index", bad->first, data->GetAllocator());
         throw RpcError(ErrorCode::kInvalidValue, bad->second, data);
     }
+    if (auto problem = d.persistFlowLog())  // the journal keeps the order the switch saw
+        throw RpcError(ErrorCode::kPersistFailed, "could not save the configuration: " + *problem + "; nothing changed");
     TransactResult r = d.store().transact(req.params["ops"]);
     if (!r.ok()) throw r.error->toRpcError();
     if (r.changed) d.reconciler().apply(d.store().config());
     if (r.changed) d.controllers().apply(d.store().config());
-    // A fail mode or controller change may flush the flow tables, and a bridge deleted (maybe
-    // re-created under its name, maybe in this same transaction) has lost its rules: make that
-    // durable before the acknowledgement, so that a crash cannot bring back rules (a secure
-    // bridge's NORMAL rule, a deleted bridge's rules on its namesake) the bridge no longer has.
-    // Only transactions that changed a flow table pay for the write (add-port does not).
-    if (r.changed) d.saveFlowsIfChanged();
+    // The flow tables this transaction reset (a deleted bridge, a flush on a fail mode or
+    // controller change) are in its journal record (ControllerManager::flowResets): no separate
+    // write, and no crash can bring back rules the bridge no longer has. Snapshots wait until the
+    // change is applied, so that the flows file shows the tables as they now are.
+    if (r.changed) d.store().compactIfDue();
     auto& a = res.GetAllocator();
     res.SetObject();
     res.AddMember("seq", r.seq, a);

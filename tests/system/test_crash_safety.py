@@ -117,6 +117,7 @@ class Stream:
         self.model = model
         self.d = d
         self.n_port = 0
+        self.deleted: list[str] = []
 
     def next(self):
         m, rng = self.model, self.rng
@@ -127,11 +128,15 @@ class Stream:
                   ["set-pext"] * (2 if m.ports() else 0) + ["add-flow"] * 4 + ["del-flow"] * 2 + ["mod-flow"] * 2
         kind = rng.choice(choices)
         if kind == "add-br":
-            br = names.unique(names.KIND_BRIDGE)   # never reused: see test_deleted_bridge_rules_stay_deleted
+            # Half the time the name of a deleted bridge: its rules must never come back (one
+            # durable store: the deletion's journal record resets them).
+            gone = [b for b in self.deleted if b not in m.bridges()]
+            br = rng.choice(gone) if gone and rng.random() < 0.5 else names.unique(names.KIND_BRIDGE)
             Model.add_br(st, br)
             return kind, ["vsctl", "add-br", br], st
         if kind == "del-br":
             br = rng.choice(extra)
+            self.deleted.append(br)
             Model.del_br(st, br)
             return kind, ["vsctl", "del-br", br], st
         if kind == "add-port":
@@ -315,8 +320,8 @@ def test_deleted_bridge_rules_stay_deleted(lan):
     """del-br, then add-br of the same name, then kill -9 at once: the new bridge must start
     with the default rule only, not with the rules of the bridge that was deleted. (The flows file
     used to be written by flow requests and a 1 s timer only: a crash within that second restored
-    the deleted bridge's rules onto its namesake. Now a transaction that changes a flow table
-    writes it before it is acknowledged.) `del-br B -- add-br B` in one transaction is no change
+    the deleted bridge's rules onto its namesake. Now the deletion's journal record carries the
+    reset of its flow tables: one durable change.) `del-br B -- add-br B` in one transaction is no change
     at all to the config (bridges are named, not numbered), so that bridge keeps its rules."""
     net = lan(0)
     d = net.daemon

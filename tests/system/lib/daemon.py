@@ -83,6 +83,7 @@ class Vswitchd:
         self.detached = False
         self.returncode: int | None = None
         self.extra_args: list[str] = []   # more vswitchd options, e.g. ["--poll-threads", "1"]
+        self.extra_env: dict[str, str] = {}  # more environment, e.g. LD_PRELOAD of a fault shim
 
     @classmethod
     def create(cls) -> "Vswitchd":
@@ -101,7 +102,7 @@ class Vswitchd:
         self.returncode = None
         ACTIVE.append(self)
         if detach:
-            r = run(self.argv(True, log_level), timeout=timeout)
+            r = run(self.argv(True, log_level), timeout=timeout, env=self._env())
             with open(self.output_file, "a") as f:
                 f.write(r.out + r.err)
             if r.rc != 0:
@@ -114,11 +115,15 @@ class Vswitchd:
             out = open(self.output_file, "ab")
             self.proc = subprocess.Popen(self.argv(False, log_level), stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=subprocess.STDOUT,
-                                         preexec_fn=_die_with_parent, start_new_session=True)
+                                         preexec_fn=_die_with_parent, start_new_session=True,
+                                         env=self._env())
             out.close()
             self.pid = self.proc.pid
             self.detached = False
         self.wait_ready(timeout)
+
+    def _env(self) -> dict | None:
+        return {**os.environ, **self.extra_env} if self.extra_env else None
 
     def _read_pidfile(self, timeout: float) -> int | None:
         deadline = time.monotonic() + timeout
