@@ -16,7 +16,7 @@ from lib.doctest_md import DocRunner, Block, Step, expects_failure, output_match
 
 REPO = daemon_mod.REPO
 DOCS = [REPO / "README.md"] + [REPO / "docs" / f"{n}.md" for n in (
-    "vsctl", "vsofctl", "containers", "qemu", "tunnels", "controller", "bonds", "protocol")]
+    "vsctl", "vsofctl", "containers", "qemu", "tunnels", "controller", "bonds", "protocol", "cni")]
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
