@@ -10,6 +10,8 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include "utilities/cli_getopt.h"
+
 namespace vs::utilities {
 namespace {
 
@@ -40,34 +42,28 @@ const KnownCommand* findKnown(std::string_view name) {
     return nullptr;
 }
 
-// If args[i] is `name` or `name=VALUE`, returns VALUE (consuming args[i+1] for the first form).
-std::optional<std::string> optionValue(const std::vector<std::string>& args, std::size_t& i, std::string_view name) {
-    const std::string& a = args[i];
-    if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') {
-        ++i;
-        return a.substr(name.size() + 1);
-    }
-    if (a != name) return std::nullopt;
-    if (i + 1 >= args.size()) throw CliError("option '" + a + "' requires an argument");
-    i += 2;
-    return args[i - 1];
-}
+enum OptionId { kVerbose, kHelp, kVersion, kSocket, kTimeout, kFormat };
 
-// Consumes the option at args[i]; throws on an unknown one.
-void parseOption(const std::vector<std::string>& args, std::size_t& i, AppctlInvocation& inv) {
-    const std::string& a = args[i];
-    if (a == "-v" || a == "--verbose") inv.common.verbose = true;
-    else if (a == "-h" || a == "--help") inv.help = true;
-    else if (a == "-V" || a == "--version") inv.version = true;
-    else if (auto v = optionValue(args, i, "--socket")) return void(inv.common.socket = *v);
-    else if (auto v = optionValue(args, i, "--target")) return void(inv.common.socket = *v);
-    else if (auto v = optionValue(args, i, "-t")) return void(inv.common.socket = *v);
-    else if (auto v = optionValue(args, i, "--timeout")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
-    else if (auto v = optionValue(args, i, "-T")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
-    else if (auto v = optionValue(args, i, "--format")) return void(inv.common.format = parseFormat(*v));
-    else if (auto v = optionValue(args, i, "-f")) return void(inv.common.format = parseFormat(*v));
-    else throw CliError("unrecognized option '" + a + "'; use --help for help");
-    ++i;
+// ovs-appctl's spellings: -t/--target name the daemon's socket, -T/--timeout is the timeout.
+constexpr OptionDef kOptions[] = {
+    {"verbose", 'v', OptionDef::kNone, kVerbose},
+    {"help", 'h', OptionDef::kNone, kHelp},
+    {"version", 'V', OptionDef::kNone, kVersion},
+    {"socket", 0, OptionDef::kRequired, kSocket},
+    {"target", 't', OptionDef::kRequired, kSocket},
+    {"timeout", 'T', OptionDef::kRequired, kTimeout},
+    {"format", 'f', OptionDef::kRequired, kFormat},
+};
+
+void applyOption(const ParsedOption& o, AppctlInvocation& inv) {
+    switch (o.id) {
+    case kVerbose: inv.common.verbose = true; break;
+    case kHelp: inv.help = true; break;
+    case kVersion: inv.version = true; break;
+    case kSocket: inv.common.socket = *o.value; break;
+    case kTimeout: inv.common.timeoutSeconds = parseTimeout(*o.value); break;
+    case kFormat: inv.common.format = parseFormat(*o.value); break;
+    }
 }
 
 const Value* find(const Value& obj, const char* name) {
@@ -296,21 +292,19 @@ std::string formatGeneric(const Value& result) {
 
 AppctlInvocation parseAppctlArgs(const std::vector<std::string>& args) {
     AppctlInvocation inv;
-    std::size_t i = 0;
-    while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
-        if (args[i] == "--") {
-            ++i;
-            break;
-        }
-        parseOption(args, i, inv);
-    }
+    // Options may follow the words of the commands vsappctl knows (none of their arguments starts
+    // with '-'); after any other command word everything is that command's, verbatim, as in
+    // ovs-appctl (its arguments may be options of its own or negative numbers).
+    const ParsedArgs parsed = parseCommandLine(
+        args, kOptions, [](const std::string& word, std::size_t index) { return index == 0 && !findKnown(word); });
+    for (const auto& o : parsed.options) applyOption(o, inv);
     if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
-    if (i == args.size()) {
+    if (parsed.words.empty()) {
         if (inv.help || inv.version) return inv;
         throw CliError("missing command name (use --help for help)");
     }
-    inv.command = args[i];
-    inv.args.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+    inv.command = parsed.words[0];
+    inv.args.assign(parsed.words.begin() + 1, parsed.words.end());
     if (const KnownCommand* k = findKnown(inv.command)) {
         const int n = static_cast<int>(inv.args.size());
         if (n < k->minArgs || n > k->maxArgs)
@@ -372,12 +366,17 @@ Commands:
   other/command ARG...  sent as method "other/command" with params {"args": [ARG...]}
 
 Options:
-  --socket PATH, -t PATH  management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
+  -t, --target, --socket PATH
+                          management socket (default: $VSWITCH_SOCKET or
+                          /run/vswitch/vswitchd.sock); -t is the target, as in ovs-appctl
   -T, --timeout SECS      give up after SECS seconds (default 0: wait forever)
   -f, --format FMT        text (default) or json (the daemon's result, unchanged)
   -v, --verbose           log the JSON-RPC requests and replies on stderr
   -h, --help              print this help
   -V, --version           print the version
+Options may come before the command, or after the command and its arguments when the command
+is one listed above (vsappctl fdb/show br0 --format=json); the arguments of any other command
+are passed on verbatim, so they may start with '-' (as with ovs-appctl). "--" ends the options.
 Exit status: 0 success, 1 error (including an error reply from the daemon).
 )";
 }

@@ -5,6 +5,7 @@
 // the switch as a JSON line on stdout.
 #include <signal.h>
 
+#include <charconv>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -23,6 +24,8 @@
 #include "protocol/ofchannel.h"
 #include "protocol/ofmsg.h"
 #include "protocol/oftarget.h"
+#include "utilities/cli_getopt.h"
+#include "utilities/vsctl_cli.h"
 #include "utilities/vs-controller-app.h"
 
 namespace {
@@ -64,28 +67,53 @@ struct Options {
     bool verbose = false;
 };
 
+enum OptionId { kLearning, kScript, kIdleTimeout, kPrivateKey, kCertificate, kCaCert, kVerbose, kHelp, kVersion };
+
+constexpr vs::utilities::OptionDef kOptions[] = {
+    {"learning", 0, vs::utilities::OptionDef::kNone, kLearning},
+    {"script", 0, vs::utilities::OptionDef::kRequired, kScript},
+    {"idle-timeout", 0, vs::utilities::OptionDef::kRequired, kIdleTimeout},
+    {"private-key", 'p', vs::utilities::OptionDef::kRequired, kPrivateKey},
+    {"certificate", 'c', vs::utilities::OptionDef::kRequired, kCertificate},
+    {"ca-cert", 'C', vs::utilities::OptionDef::kRequired, kCaCert},
+    {"verbose", 'v', vs::utilities::OptionDef::kNone, kVerbose},
+    {"help", 'h', vs::utilities::OptionDef::kNone, kHelp},
+    {"version", 'V', vs::utilities::OptionDef::kNone, kVersion},
+};
+
+int parseIdleTimeout(const std::string& v) {
+    int n = -1;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 65535)
+        throw std::invalid_argument("invalid --idle-timeout '" + v + "' (expected seconds, 0..65535)");
+    return n;
+}
+
+// Options anywhere (getopt_long, cli_getopt.h); at most one TARGET.
 std::optional<Options> parseOptions(int argc, char** argv) {
     Options o;
-    bool have_target = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&](const std::string& name) {
-            if (i + 1 >= argc) throw std::invalid_argument("option " + name + " requires an argument");
-            return std::string(argv[++i]);
-        };
-        if (a == "-h" || a == "--help") { std::cout << kUsage; return std::nullopt; }
-        if (a == "-V" || a == "--version") { std::cout << "vs-controller (vswitch) " << VSWITCH_VERSION << "\n"; return std::nullopt; }
-        if (a == "--learning") o.script.clear();
-        else if (a == "--script") o.script = value(a);
-        else if (a == "--idle-timeout") o.idle_timeout = std::stoi(value(a));
-        else if (a == "-p" || a == "--private-key") o.tls.private_key = value(a);
-        else if (a == "-c" || a == "--certificate") o.tls.certificate = value(a);
-        else if (a == "-C" || a == "--ca-cert") o.tls.ca_cert = value(a);
-        else if (a == "-v" || a == "--verbose") o.verbose = true;
-        else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option '" + a + "' (see --help)");
-        else if (have_target) throw std::invalid_argument("only one TARGET may be given");
-        else o.target = a, have_target = true;
+    vs::utilities::ParsedArgs parsed;
+    try {
+        parsed = vs::utilities::parseCommandLine(std::vector<std::string>(argv + 1, argv + argc), kOptions);
+    } catch (const vs::utilities::CliError& e) {
+        throw std::invalid_argument(e.what());
     }
+    for (const auto& opt : parsed.options) {
+        const std::string v = opt.value.value_or("");
+        switch (opt.id) {
+        case kHelp: std::cout << kUsage; return std::nullopt;
+        case kVersion: std::cout << "vs-controller (vswitch) " << VSWITCH_VERSION << "\n"; return std::nullopt;
+        case kLearning: o.script.clear(); break;
+        case kScript: o.script = v; break;
+        case kIdleTimeout: o.idle_timeout = parseIdleTimeout(v); break;
+        case kPrivateKey: o.tls.private_key = v; break;
+        case kCertificate: o.tls.certificate = v; break;
+        case kCaCert: o.tls.ca_cert = v; break;
+        case kVerbose: o.verbose = true; break;
+        }
+    }
+    if (parsed.words.size() > 1) throw std::invalid_argument("only one TARGET may be given");
+    if (!parsed.words.empty()) o.target = parsed.words[0];
     return o;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "utilities/cli_getopt.h"
 #include "utilities/vsctl_value.h"
 
 namespace vs::utilities {
@@ -63,57 +64,73 @@ std::string plural(int n, std::string_view word) {
     return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
 }
 
+// Global options, and the per-command options the first command may take among them (as
+// ovs-vsctl accepts "vsctl --may-exist --timeout 5 add-br br0"). -T is not ovs-vsctl's but keeps
+// the three tools alike (vsappctl's -t names the socket, as ovs-appctl's does).
+enum OptionId { kSocket, kTimeout, kFormat, kVerbose, kHelp, kVersion, kNoWait, kMayExist, kIfExists, kColumns };
+
+constexpr OptionDef kOptions[] = {
+    {"socket", 0, OptionDef::kRequired, kSocket},
+    {"timeout", 't', OptionDef::kRequired, kTimeout},
+    {nullptr, 'T', OptionDef::kRequired, kTimeout},
+    {"format", 'f', OptionDef::kRequired, kFormat},
+    {"verbose", 'v', OptionDef::kNone, kVerbose},
+    {"help", 'h', OptionDef::kNone, kHelp},
+    {"version", 'V', OptionDef::kNone, kVersion},
+    {"no-wait", 0, OptionDef::kNone, kNoWait},  // accepted for ovs-vsctl scripts; transact always waits
+    {"may-exist", 0, OptionDef::kNone, kMayExist},
+    {"if-exists", 0, OptionDef::kNone, kIfExists},
+    {"columns", 0, OptionDef::kRequired, kColumns},
+};
+
+// A global option misplaced after the first command (for the message).
 bool isGlobalOption(std::string_view a) {
-    static const std::string_view names[] = {"--socket", "--timeout", "-t", "--format", "-f", "-v",
-                                             "--verbose", "-h", "--help", "-V", "--version", "--no-wait"};
     std::string_view base = a.substr(0, a.find('='));
-    return std::find(std::begin(names), std::end(names), base) != std::end(names);
-}
-
-// If seg[i] is `name` or `name=VALUE`, returns VALUE (consuming seg[i+1] for the first form).
-std::optional<std::string> optionValue(const std::vector<std::string>& seg, std::size_t& i, std::string_view name) {
-    const std::string& a = seg[i];
-    if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') {
-        ++i;
-        return a.substr(name.size() + 1);
+    for (const auto& d : kOptions) {
+        if (d.id == kMayExist || d.id == kIfExists || d.id == kColumns) continue;
+        if ((d.longName && base == std::string("--") + d.longName) ||
+            (d.shortName && base == std::string{'-', d.shortName}))
+            return true;
     }
-    if (a != name) return std::nullopt;
-    if (i + 1 >= seg.size()) throw CliError("option '" + a + "' requires an argument");
-    i += 2;
-    return seg[i - 1];
+    return false;
 }
 
-// Consumes one global option at seg[i]; returns false if seg[i] is not one.
-bool parseGlobal(const std::vector<std::string>& seg, std::size_t& i, VsctlInvocation& inv) {
-    const std::string& a = seg[i];
-    if (a == "-v" || a == "--verbose") inv.common.verbose = true;
-    else if (a == "-h" || a == "--help") inv.help = true;
-    else if (a == "-V" || a == "--version") inv.version = true;
-    else if (a == "--no-wait") {}  // accepted for ovs-vsctl scripts; transact always waits
-    else if (auto v = optionValue(seg, i, "--socket")) return inv.common.socket = *v, true;
-    else if (auto v = optionValue(seg, i, "--timeout")) return inv.common.timeoutSeconds = parseTimeout(*v), true;
-    else if (auto v = optionValue(seg, i, "-t")) return inv.common.timeoutSeconds = parseTimeout(*v), true;
-    else if (auto v = optionValue(seg, i, "--format")) return inv.common.format = parseFormat(*v), true;
-    else if (auto v = optionValue(seg, i, "-f")) return inv.common.format = parseFormat(*v), true;
-    else return false;
-    ++i;
-    return true;
+// --columns=a,b (`text` is the option as written, for the message).
+void parseColumns(const std::string& text, const std::string& list, CommandOptions& opts) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        std::size_t comma = std::min(list.find(',', start), list.size());
+        std::string col = list.substr(start, comma - start);
+        if (col.empty()) throw CliError("'" + text + "': empty column name");
+        opts.columns.push_back(col);
+        start = comma + 1;
+    }
 }
 
-// Consumes a per-command option; returns its name ("--may-exist") or nullopt if not one.
+// Applies one option getopt found before the first command; per-command ones go to `first`
+// and their names to `given`.
+void applyOption(const ParsedOption& o, VsctlInvocation& inv, CommandOptions& first, std::vector<std::string>& given) {
+    switch (o.id) {
+    case kSocket: inv.common.socket = *o.value; break;
+    case kTimeout: inv.common.timeoutSeconds = parseTimeout(*o.value); break;
+    case kFormat: inv.common.format = parseFormat(*o.value); break;
+    case kVerbose: inv.common.verbose = true; break;
+    case kHelp: inv.help = true; break;
+    case kVersion: inv.version = true; break;
+    case kNoWait: break;
+    case kMayExist: first.mayExist = true; given.push_back(o.spelling); break;
+    case kIfExists: first.ifExists = true; given.push_back(o.spelling); break;
+    case kColumns: parseColumns(o.spelling + "=" + *o.value, *o.value, first); given.push_back(o.spelling); break;
+    }
+}
+
+// Consumes a per-command option of a later command (after "--"); returns its name
+// ("--may-exist") or nullopt if not one. As in ovs-vsctl, these take values only as --name=VALUE.
 std::optional<std::string> parsePerCommand(const std::string& a, CommandOptions& opts) {
     if (a == "--may-exist") return opts.mayExist = true, a;
     if (a == "--if-exists") return opts.ifExists = true, a;
     if (a.starts_with("--columns=")) {
-        std::string list = a.substr(10);
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            std::size_t comma = std::min(list.find(',', start), list.size());
-            std::string col = list.substr(start, comma - start);
-            if (col.empty()) throw CliError("'" + a + "': empty column name");
-            opts.columns.push_back(col);
-            start = comma + 1;
-        }
+        parseColumns(a, a.substr(10), opts);
         return std::string("--columns");
     }
     return std::nullopt;
@@ -173,14 +190,27 @@ std::string Command::text() const {
 
 VsctlInvocation parseVsctlArgs(const std::vector<std::string>& args) {
     VsctlInvocation inv;
-    const auto segments = splitSegments(args);
+    // Global options end at the first command word, as in ovs-vsctl (getopt in POSIX order):
+    // from there on every word belongs to the commands, so their arguments may start with '-'
+    // ("--" separates commands; "--may-exist" before a later command is that command's).
+    const ParsedArgs parsed =
+        parseCommandLine(args, kOptions, [](const std::string&, std::size_t) { return true; });
+    Command first;
+    std::vector<std::string> firstGiven;
+    for (const auto& o : parsed.options) applyOption(o, inv, first.options, firstGiven);
+    auto segments = splitSegments(parsed.words);
+    // A "--" that getopt consumed ended an empty first segment: the words start a later one.
+    if (parsed.dashDashAfter) segments.insert(segments.begin(), std::vector<std::string>{});
     for (std::size_t s = 0; s < segments.size(); ++s) {
         const auto& seg = segments[s];
         std::size_t i = 0;
         Command cmd;
         std::vector<std::string> given;
-        while (i < seg.size() && isOption(seg[i])) {
-            if (s == 0 && parseGlobal(seg, i, inv)) continue;
+        if (s == 0) {
+            cmd = std::move(first);
+            given = std::move(firstGiven);
+        }
+        while (i < seg.size() && isOption(seg[i])) {  // getopt took the first segment's options
             if (auto name = parsePerCommand(seg[i], cmd.options)) {
                 given.push_back(*name);
                 ++i;
@@ -198,6 +228,11 @@ VsctlInvocation parseVsctlArgs(const std::vector<std::string>& args) {
         const CommandSpec* spec = findSpec(cmd.name);
         if (!spec) throw CliError("unknown command '" + cmd.name + "'; use --help for help");
         checkOptions(*spec, given);
+        // "vsctl show --format=json": say where the option belongs (no bridge, port, column or
+        // key is sensibly named "--format=json"; short forms such as "-v" stay arguments).
+        for (const auto& a : cmd.args)
+            if (a.starts_with("--") && isGlobalOption(a))
+                throw CliError("option '" + a + "' must come before the first command");
         checkArgCount(*spec, static_cast<int>(cmd.args.size()));
         cmd.modifies = spec->modifies;
         validateRead(cmd);
@@ -272,11 +307,16 @@ Values: strings bare or "quoted"; maps {key=value,key2=value2}; e.g.
 
 Options:
   --socket PATH       management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
-  -t, --timeout SECS  give up after SECS seconds (default 0: wait forever)
+  -t, -T, --timeout SECS
+                      give up after SECS seconds (default 0: wait forever)
   -f, --format FMT    output format for read commands: text (default) or json
   -v, --verbose       log the JSON-RPC requests and replies on stderr
   -h, --help          print this help
   -V, --version       print the version
+OPTIONS MUST COME BEFORE THE FIRST COMMAND (as with ovs-vsctl): everything after the first
+command word belongs to the commands, so that their arguments may start with '-' and "--" can
+separate them; "vsctl list-br --format=json" is an error, "vsctl --format=json list-br" is right.
+A command's own options (--may-exist, --if-exists, --columns=) come right before its word.
 Commands joined by -- run as one all-or-nothing transaction.
 Exit status: 0 success, 1 error, 2 br-exists found no such bridge.
 )";

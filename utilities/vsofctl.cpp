@@ -10,6 +10,8 @@
 #include <optional>
 #include <ostream>
 
+#include "utilities/cli_getopt.h"
+
 namespace vs::utilities {
 namespace {
 
@@ -40,44 +42,44 @@ const CommandSpec& spec(std::string_view name) {
     throw CliError("unknown command '" + std::string(name) + "'; use --help for help");
 }
 
-// If args[i] is `name` or `name=VALUE`, returns VALUE (consuming args[i+1] for the first form).
-std::optional<std::string> optionValue(const std::vector<std::string>& args, std::size_t& i, std::string_view name) {
-    const std::string& a = args[i];
-    if (a.size() > name.size() && a.starts_with(name) && a[name.size()] == '=') {
-        ++i;
-        return a.substr(name.size() + 1);
+enum OptionId { kVerbose, kHelp, kVersion, kStrict, kNoStats, kSort, kRsort, kSocket, kTimeout, kFormat, kProtocols };
+
+// ovs-ofctl's spellings; -T and --target are not ovs-ofctl's but keep the three tools alike
+// (vsappctl: -t is the socket, as in ovs-appctl; -T and --timeout the timeout everywhere).
+constexpr OptionDef kOptions[] = {
+    {"verbose", 'v', OptionDef::kNone, kVerbose},
+    {"help", 'h', OptionDef::kNone, kHelp},
+    {"version", 'V', OptionDef::kNone, kVersion},
+    {"strict", 0, OptionDef::kNone, kStrict},
+    {"no-stats", 0, OptionDef::kNone, kNoStats},
+    {"sort", 0, OptionDef::kOptional, kSort},
+    {"rsort", 0, OptionDef::kOptional, kRsort},
+    {"socket", 0, OptionDef::kRequired, kSocket},
+    {"timeout", 't', OptionDef::kRequired, kTimeout},
+    {nullptr, 'T', OptionDef::kRequired, kTimeout},
+    {"format", 'f', OptionDef::kRequired, kFormat},
+    {"protocols", 'O', OptionDef::kRequired, kProtocols},
+};
+
+SortOrder parseSort(const ParsedOption& o) {
+    if (o.value && *o.value != "priority")
+        throw CliError("'" + o.spelling + "=" + *o.value + "': only sorting by priority is supported (--sort or --rsort)");
+    return o.id == kRsort ? SortOrder::kDescending : SortOrder::kAscending;
+}
+
+void applyOption(const ParsedOption& o, OfctlInvocation& inv) {
+    switch (o.id) {
+    case kVerbose: inv.common.verbose = true; break;
+    case kHelp: inv.help = true; break;
+    case kVersion: inv.version = true; break;
+    case kStrict: inv.strict = true; break;
+    case kNoStats: inv.noStats = true; break;
+    case kSort: case kRsort: inv.sort = parseSort(o); break;
+    case kSocket: inv.common.socket = *o.value; break;
+    case kTimeout: inv.common.timeoutSeconds = parseTimeout(*o.value); break;
+    case kFormat: inv.common.format = parseFormat(*o.value); break;
+    case kProtocols: break;  // accepted for ovs-ofctl scripts (-O OpenFlow13), ignored
     }
-    if (a != name) return std::nullopt;
-    if (i + 1 >= args.size()) throw CliError("option '" + a + "' requires an argument");
-    i += 2;
-    return args[i - 1];
-}
-
-SortOrder parseSort(const std::string& a) {
-    const bool reverse = a.starts_with("--rsort");
-    const std::string_view rest = std::string_view(a).substr(reverse ? 7 : 6);
-    if (!rest.empty() && rest != "=priority")
-        throw CliError("'" + a + "': only sorting by priority is supported (--sort or --rsort)");
-    return reverse ? SortOrder::kDescending : SortOrder::kAscending;
-}
-
-// Consumes the option at args[i]; throws on an unknown one.
-void parseOption(const std::vector<std::string>& args, std::size_t& i, OfctlInvocation& inv) {
-    const std::string& a = args[i];
-    if (a == "-v" || a == "--verbose") inv.common.verbose = true;
-    else if (a == "-h" || a == "--help") inv.help = true;
-    else if (a == "-V" || a == "--version") inv.version = true;
-    else if (a == "--strict") inv.strict = true;
-    else if (a == "--no-stats") inv.noStats = true;
-    else if (a.starts_with("--sort") || a.starts_with("--rsort")) inv.sort = parseSort(a);
-    else if (auto v = optionValue(args, i, "--socket")) return void(inv.common.socket = *v);
-    else if (auto v = optionValue(args, i, "--timeout")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
-    else if (auto v = optionValue(args, i, "-t")) return void(inv.common.timeoutSeconds = parseTimeout(*v));
-    else if (auto v = optionValue(args, i, "--format")) return void(inv.common.format = parseFormat(*v));
-    else if (auto v = optionValue(args, i, "-f")) return void(inv.common.format = parseFormat(*v));
-    else if (optionValue(args, i, "--protocols") || optionValue(args, i, "-O")) return;  // accepted, ignored
-    else throw CliError("unrecognized option '" + a + "'; use --help for help");
-    ++i;
 }
 
 void checkOptions(const OfctlInvocation& inv) {
@@ -128,20 +130,9 @@ std::string resultText(const OfctlInvocation& inv, const Value& result) {
 
 OfctlInvocation parseOfctlArgs(const std::vector<std::string>& args) {
     OfctlInvocation inv;
-    std::vector<std::string> positional;
-    bool optionsEnded = false;
-    for (std::size_t i = 0; i < args.size();) {
-        const std::string& a = args[i];
-        if (!optionsEnded && a == "--") {
-            optionsEnded = true;
-            ++i;
-        } else if (!optionsEnded && a.size() > 1 && a[0] == '-') {
-            parseOption(args, i, inv);
-        } else {
-            positional.push_back(a);
-            ++i;
-        }
-    }
+    const ParsedArgs parsed = parseCommandLine(args, kOptions);  // options anywhere, as ovs-ofctl
+    for (const auto& o : parsed.options) applyOption(o, inv);
+    const std::vector<std::string>& positional = parsed.words;
     if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
     if (positional.empty()) {
         if (inv.help || inv.version) return inv;
@@ -266,7 +257,7 @@ Commands:
 
 Options:
   --socket PATH            management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
-  -t, --timeout SECS       give up after SECS seconds (default 0: wait forever)
+  -t, -T, --timeout SECS   give up after SECS seconds (default 0: wait forever)
   -f, --format FMT         text (default) or json (the daemon's result, unchanged)
   --strict                 mod-flows / del-flows: match exactly, priority included
   --no-stats               dump-flows: omit cookie, duration, table 0 and counters
@@ -275,6 +266,8 @@ Options:
   -v, --verbose            log the JSON-RPC requests and replies on stderr
   -h, --help               print this help
   -V, --version            print the version
+Options may come before or after the command and its arguments (as with ovs-ofctl); "--" ends
+them, so that an argument may start with '-'. Long options may be abbreviated (--no-s).
 Flow syntax: docs/vsofctl.md. Exit status: 0 success, 1 error.
 )";
 }

@@ -1,5 +1,6 @@
 // vswitchd: the switch daemon. See docs/operations.md and `vswitchd --help`.
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -46,7 +47,8 @@ const char* kUsage =
     "  --rx-ring-min-pps PPS  receive rate (frames/s) that earns a port a ring, 1..10000000\n"
     "                     (default 20000)\n"
     "  --detach           run in the background once ready\n"
-    "  --help, --version\n";
+    "  -h, --help, --version\n"
+    "Options may be given as --name VALUE or --name=VALUE, and abbreviated (--log-l).\n";
 
 unsigned parseCount(const std::string& flag, const std::string& v, unsigned lo, unsigned hi) {
     unsigned n = 0;
@@ -71,32 +73,67 @@ gid_t groupId(const std::string& name) {
     return found->gr_gid;
 }
 
+enum OptionId {
+    kHelp = 0x100, kVersion, kDetach, kConfig, kSocket, kSocketGroup, kPidfile, kLogFile, kLogLevel, kPollThreads,
+    kBusyPollUs, kRxRingMb, kRxRingMinPps,
+};
+
+constexpr option kOptions[] = {
+    {"help", no_argument, nullptr, kHelp},
+    {"version", no_argument, nullptr, kVersion},
+    {"detach", no_argument, nullptr, kDetach},
+    {"config", required_argument, nullptr, kConfig},
+    {"socket", required_argument, nullptr, kSocket},
+    {"socket-group", required_argument, nullptr, kSocketGroup},
+    {"pidfile", required_argument, nullptr, kPidfile},
+    {"log-file", required_argument, nullptr, kLogFile},
+    {"log-level", required_argument, nullptr, kLogLevel},
+    {"poll-threads", required_argument, nullptr, kPollThreads},
+    {"busy-poll-us", required_argument, nullptr, kBusyPollUs},
+    {"rx-ring-mb", required_argument, nullptr, kRxRingMb},
+    {"rx-ring-min-pps", required_argument, nullptr, kRxRingMinPps},
+    {nullptr, 0, nullptr, 0},
+};
+
+std::string optionName(int id) {
+    for (const option& o : kOptions)
+        if (o.name && o.val == id) return std::string("--") + o.name;
+    return "?";
+}
+
+// Options by getopt_long (options only, no operands; long names may be abbreviated). Returns
+// nullopt after printing --help or --version.
 std::optional<Args> parseArgs(int argc, char** argv) {
     Args a;
-    for (int i = 1; i < argc; ++i) {
-        std::string s = argv[i];
-        auto value = [&](const char* flag) -> std::string {
-            std::string f = flag;
-            if (s.rfind(f + "=", 0) == 0) return s.substr(f.size() + 1);
-            if (i + 1 >= argc) throw std::invalid_argument(f + " needs a value");
-            return argv[++i];
-        };
-        auto is = [&](const char* flag) { return s == flag || s.rfind(std::string(flag) + "=", 0) == 0; };
-        if (s == "--help" || s == "-h") { std::cout << kUsage; return std::nullopt; }
-        if (s == "--version") { std::cout << "vswitchd " << VSWITCH_VERSION << "\n"; return std::nullopt; }
-        if (s == "--detach") a.detach = true;
-        else if (is("--config")) a.opts.config = value("--config");
-        else if (is("--socket-group")) a.opts.socket_group = groupId(value("--socket-group"));
-        else if (is("--socket")) a.opts.socket = value("--socket");
-        else if (is("--pidfile")) a.pidfile = value("--pidfile");
-        else if (is("--log-file")) a.log_file = value("--log-file");
-        else if (is("--log-level")) a.log_level = value("--log-level");
-        else if (is("--poll-threads")) a.opts.poll_threads = parseCount("--poll-threads", value("--poll-threads"), 1, 16);
-        else if (is("--busy-poll-us")) a.opts.busy_poll_us = parseCount("--busy-poll-us", value("--busy-poll-us"), 0, 1000);
-        else if (is("--rx-ring-mb")) a.opts.rx_ring_mb = parseCount("--rx-ring-mb", value("--rx-ring-mb"), 0, 4096);
-        else if (is("--rx-ring-min-pps"))
-            a.opts.rx_ring_min_pps = parseCount("--rx-ring-min-pps", value("--rx-ring-min-pps"), 1, 10000000);
-        else throw std::invalid_argument("unknown option '" + s + "' (see --help)");
+    optind = 0;
+    opterr = 0;  // the messages below name the option and say what is wrong
+    for (;;) {
+        int c = ::getopt_long(argc, argv, "-:h", kOptions, nullptr);
+        if (c == -1) break;
+        const std::string v = optarg ? optarg : "";
+        switch (c) {
+        case 1: throw std::invalid_argument("unexpected argument '" + v + "' (vswitchd takes options only; see --help)");
+        case ':': throw std::invalid_argument(optionName(optopt) + " needs a value");
+        case '?':
+            if (optopt >= kHelp) throw std::invalid_argument(optionName(optopt) + " takes no value");
+            if (optopt) throw std::invalid_argument(std::string("unknown option '-") + static_cast<char>(optopt) + "' (see --help)");
+            throw std::invalid_argument("unknown option '" + std::string(argv[optind - 1]).substr(0, std::string(argv[optind - 1]).find('=')) +
+                                        "' (see --help; an abbreviation must be unambiguous)");
+        case 'h': case kHelp: std::cout << kUsage; return std::nullopt;
+        case kVersion: std::cout << "vswitchd " << VSWITCH_VERSION << "\n"; return std::nullopt;
+        case kDetach: a.detach = true; break;
+        case kConfig: a.opts.config = v; break;
+        case kSocket: a.opts.socket = v; break;
+        case kSocketGroup: a.opts.socket_group = groupId(v); break;
+        case kPidfile: a.pidfile = v; break;
+        case kLogFile: a.log_file = v; break;
+        case kLogLevel: a.log_level = v; break;
+        case kPollThreads: a.opts.poll_threads = parseCount("--poll-threads", v, 1, 16); break;
+        case kBusyPollUs: a.opts.busy_poll_us = parseCount("--busy-poll-us", v, 0, 1000); break;
+        case kRxRingMb: a.opts.rx_ring_mb = parseCount("--rx-ring-mb", v, 0, 4096); break;
+        case kRxRingMinPps: a.opts.rx_ring_min_pps = parseCount("--rx-ring-min-pps", v, 1, 10000000); break;
+        default: throw std::invalid_argument("internal error: option " + std::to_string(c) + " not handled");
+        }
     }
     if (!vs::log::parseLevel(a.log_level)) throw std::invalid_argument("bad --log-level '" + a.log_level + "'");
     return a;
