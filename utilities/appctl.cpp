@@ -6,6 +6,8 @@
 #include <optional>
 #include <cstdio>
 #include <ostream>
+#include <string_view>
+#include <vector>
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -99,21 +101,62 @@ std::string format(const char* fmt, auto... args) {
     return std::string(buf, static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(sizeof(buf)) - 1)));
 }
 
-std::string formatFdb(const Value& result) {
-    std::string out = " port  VLAN  MAC                Age\n";
-    const Value* entries = array(result, "entries");
-    if (!entries) return out;
-    for (const auto& e : entries->GetArray()) {
-        std::string port = str(e, "port");
-        if (port.empty()) port = std::to_string(u64(e, "ofport"));
-        const Value* age = find(e, "age");
-        std::string ageText = age && age->IsNumber() ? std::to_string(u64(e, "age")) : std::string("?");
-        std::string remote;  // behind a flow-based tunnel port
-        if (!str(e, "remote_vtep").empty()) remote += "  remote_vtep=" + str(e, "remote_vtep");
-        if (const Value* vni = find(e, "vni"); vni && vni->IsNumber()) remote += "  vni=" + std::to_string(u64(e, "vni"));
-        out += format("%5s  %4" PRIu64 "  %-17s  %3s%s\n", port.c_str(), u64(e, "vlan"), str(e, "mac").c_str(),
-                      ageText.c_str(), remote.c_str());
+// "p2" < "p10": digit runs compare as numbers, the rest as bytes.
+bool naturalLess(const std::string& a, const std::string& b) {
+    std::size_t i = 0, j = 0;
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    while (i < a.size() && j < b.size()) {
+        if (digit(a[i]) && digit(b[j])) {
+            std::size_t ei = i, ej = j;
+            while (ei < a.size() && digit(a[ei])) ++ei;
+            while (ej < b.size() && digit(b[ej])) ++ej;
+            std::string_view na = std::string_view(a).substr(i, ei - i), nb = std::string_view(b).substr(j, ej - j);
+            while (na.size() > 1 && na[0] == '0') na.remove_prefix(1);
+            while (nb.size() > 1 && nb[0] == '0') nb.remove_prefix(1);
+            if (na.size() != nb.size()) return na.size() < nb.size();
+            if (na != nb) return na < nb;
+            i = ei;
+            j = ej;
+        } else {
+            if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+            ++i;
+            ++j;
+        }
     }
+    return a.size() - i < b.size() - j || (a.size() - i == b.size() - j && a < b);
+}
+
+// Open vSwitch's layout (" port  VLAN  MAC                Age", "%5s  %4d  MAC  %3d"), with the
+// port column as wide as the longest name (OVS prints numbers; we print names, up to 15
+// characters), rows sorted by port (p2 before p10), VLAN, then MAC (OVS lists them in LRU order,
+// which a reader cannot search).
+std::string formatFdb(const Value& result) {
+    struct Row {
+        std::string port;
+        std::uint64_t vlan;
+        std::string mac, age, remote;
+    };
+    std::vector<Row> rows;
+    if (const Value* entries = array(result, "entries"))
+        for (const auto& e : entries->GetArray()) {
+            Row r{str(e, "port"), u64(e, "vlan"), str(e, "mac"), "?", ""};
+            if (r.port.empty()) r.port = std::to_string(u64(e, "ofport"));
+            if (const Value* age = find(e, "age"); age && age->IsNumber()) r.age = std::to_string(u64(e, "age"));
+            if (!str(e, "remote_vtep").empty()) r.remote += "  remote_vtep=" + str(e, "remote_vtep");  // flow-based tunnel
+            if (const Value* vni = find(e, "vni"); vni && vni->IsNumber()) r.remote += "  vni=" + std::to_string(u64(e, "vni"));
+            rows.push_back(std::move(r));
+        }
+    std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+        if (a.port != b.port) return naturalLess(a.port, b.port);
+        if (a.vlan != b.vlan) return a.vlan < b.vlan;
+        return a.mac < b.mac;
+    });
+    int width = 5;
+    for (const auto& r : rows) width = std::max(width, static_cast<int>(r.port.size()));
+    std::string out = format("%*s  VLAN  MAC                Age\n", width, "port");
+    for (const auto& r : rows)
+        out += format("%*s  %4" PRIu64 "  %-17s  %3s%s\n", width, r.port.c_str(), r.vlan, r.mac.c_str(), r.age.c_str(),
+                      r.remote.c_str());
     return out;
 }
 

@@ -1,8 +1,11 @@
 """The MAC table (FDB): what was learned where, aging, flushing."""
+import re
 import time
 
 import pytest
 
+from lib import names
+from lib.proc import check
 from lib.traffic import ping
 
 
@@ -31,6 +34,52 @@ def test_fdb_show_lists_each_host_on_its_port(lan):
         assert 0 <= e["age"] < 30, e
     text = d.vsappctl("fdb/show", net.bridge)
     assert text.rc == 0 and all(h.mac in text.out.lower() for h in net.hosts), text
+
+
+def _long_name() -> str:
+    """A 15-character (IFNAMSIZ - 1) link name that lib/names still recognises as this run's."""
+    base = names.unique(names.KIND_SWITCH_LINK)          # vsw<pid>x<n>
+    name = base.replace("x", "x" + "0" * (15 - len(base)), 1)
+    assert len(name) == 15 and names.ours(name), name
+    return name
+
+
+def _natural(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def test_fdb_show_text_aligns_long_port_names_and_sorts_rows(lan):
+    """With a 15-character port name the columns of `vsappctl fdb/show` still line up under
+    the header (" port  VLAN  MAC                Age", as Open vSwitch prints it, widened to the
+    longest name), and the rows are sorted by port, VLAN, then MAC."""
+    net = lan(0)
+    d, topo = net.daemon, net.topo
+    hosts = [topo.add_host(f"10.231.0.{i}") for i in (1, 2, 3)]
+    long = _long_name()
+    old = hosts[2].sw_port
+    check(["ip", "link", "set", "dev", old, "down"])
+    check(["ip", "link", "set", "dev", old, "name", long])
+    topo._links.append(long)  # removed with the others, whatever happens below
+    check(["ip", "link", "set", "dev", long, "up"])
+    hosts[2].sw_port = long
+    for h in hosts:
+        d.vsctl_ok("add-port", net.bridge, h.sw_port)
+    assert ping(hosts[2], hosts[0].ip).rc == 0
+    assert ping(hosts[1], hosts[0].ip).rc == 0
+    r = d.vsappctl("fdb/show", net.bridge)
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    header, rows = lines[0], lines[1:]
+    assert header == " " * 11 + "port  VLAN  MAC                Age", f"header not widened to 15:\n{r.out}"
+    assert len(rows) >= 3 and any(line.split()[0] == long for line in rows), r.out
+    for line in rows:
+        port, vlan, mac = line.split()[:3]
+        assert line.index(port) + len(port) == 15, f"port column not right-aligned at 15:\n{r.out}"
+        assert line.index(mac) == header.index("MAC"), f"MAC column does not line up:\n{r.out}"
+        assert line[:line.index(mac)].rstrip().endswith(vlan) and \
+            line.index(mac) - 2 == header.index("VLAN") + 4, f"VLAN column does not line up:\n{r.out}"
+    keys = [(_natural(line.split()[0]), int(line.split()[1]), line.split()[2]) for line in rows]
+    assert keys == sorted(keys), f"rows not sorted by port, VLAN, MAC:\n{r.out}"
 
 
 def test_fdb_show_unknown_bridge_fails(vswitchd):
