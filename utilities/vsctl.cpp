@@ -1,6 +1,7 @@
 #include "utilities/vsctl.h"
 
 #include <ostream>
+#include <set>
 
 #include "utilities/vsctl_read.h"
 
@@ -60,22 +61,60 @@ std::string transactFailure(const VsctlPlan& plan, const protocol::Response& res
     return msg;
 }
 
-// Sends the transaction; prints setup errors of watched interfaces. Returns the exit status.
+void reportSetupError(const std::string& iface, const rapidjson::Value& error, std::ostream& err) {
+    std::string message = error.IsString() ? error.GetString() : protocol::toJson(error);
+    while (!message.empty() && message.back() == '.') message.pop_back();
+    err << "vsctl: Error detected while setting up '" << iface << "': " << message << ".\n";
+}
+
+// The interfaces of a recheck record (an Interface, or a Port's interfaces) in `snap`.
+std::vector<std::string> recheckInterfaces(const Snapshot& snap, const std::string& table, const std::string& name) {
+    if (table == "Interface") return {name};
+    rapidjson::Document port;
+    std::vector<std::string> names;
+    if (!snap.record("Port", name, port)) return names;
+    auto it = port.FindMember("interfaces");
+    if (it != port.MemberEnd() && it->value.IsArray())
+        for (const auto& i : it->value.GetArray())
+            if (i.IsString()) names.emplace_back(i.GetString());
+    return names;
+}
+
+// Sends the transaction; prints setup errors of watched interfaces: those in the reply (which
+// lists the interfaces the transaction changed), then, after one `get`, those the transaction
+// touched without changing them (a repeated `set`) whose `error` column still holds a failure.
+// Returns the exit status.
 int transact(const VsctlPlan& plan, RpcCaller& rpc, std::ostream& err) {
     protocol::Response response = rpc.call("transact", plan.transact.params);
     if (!response.ok) throw CliError(transactFailure(plan, response));
     int status = kExitOk;
-    if (!response.result.IsObject()) return status;
-    auto errors = response.result.FindMember("errors");
-    if (errors == response.result.MemberEnd() || !errors->value.IsObject()) return status;
-    for (const auto& e : errors->value.GetObject()) {
-        std::string iface = e.name.GetString();
-        if (!plan.transact.watchedInterfaces.count(iface)) continue;
-        std::string message = e.value.IsString() ? e.value.GetString() : protocol::toJson(e.value);
-        while (!message.empty() && message.back() == '.') message.pop_back();
-        err << "vsctl: Error detected while setting up '" << iface << "': " << message << ".\n";
-        status = kExitError;
+    std::set<std::string> reported;
+    if (response.result.IsObject()) {
+        auto errors = response.result.FindMember("errors");
+        if (errors != response.result.MemberEnd() && errors->value.IsObject())
+            for (const auto& e : errors->value.GetObject()) {
+                std::string iface = e.name.GetString();
+                if (!plan.transact.watchedInterfaces.count(iface)) continue;
+                reportSetupError(iface, e.value, err);
+                reported.insert(iface);
+                status = kExitError;
+            }
     }
+    if (plan.transact.recheckRecords.empty()) return status;
+    Snapshot snap;
+    snap.setGet(callOrThrow(rpc, "get"));
+    for (const auto& [table, name] : plan.transact.recheckRecords)
+        for (const auto& iface : recheckInterfaces(snap, table, name)) {
+            rapidjson::Document rec;
+            if (reported.count(iface) || !snap.record("Interface", iface, rec)) continue;
+            auto e = rec.FindMember("error");
+            if (e == rec.MemberEnd() || e->value.IsNull() || (e->value.IsString() && e->value.GetStringLength() == 0) ||
+                (e->value.IsArray() && e->value.Empty()))
+                continue;
+            reportSetupError(iface, e->value, err);
+            reported.insert(iface);
+            status = kExitError;
+        }
     return status;
 }
 

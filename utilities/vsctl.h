@@ -8,10 +8,13 @@
 //   2. all modifying commands go in ONE `transact` (all-or-nothing);
 //   3. read commands placed after a modifying command are evaluated against a snapshot taken
 //      after the transaction;
-//   4. outputs are printed in command order; interface setup errors reported by the daemon for
-//      interfaces this invocation added or reconfigured are printed as
+//   4. outputs are printed in command order; interface setup errors of the interfaces this
+//      invocation added or reconfigured are printed as
 //      "vsctl: Error detected while setting up 'IFACE': MESSAGE." and make the exit status 1
-//      (the configuration stays committed, as in Open vSwitch).
+//      (the configuration stays committed, as in Open vSwitch). The transact reply holds the
+//      errors of interfaces it changed; for records that set/clear/remove (or an add with
+//      --may-exist) touched without creating them, one `get` after the transaction reads their
+//      `error` column, so a repeated `set` on a failed interface is not silent.
 // Exit status: 0 ok, 1 error, 2 br-exists found no such bridge.
 //
 // Thread-safety: functions are reentrant; they share no state.

@@ -11,8 +11,8 @@ using Alloc = rapidjson::Document::AllocatorType;
 
 class OpBuilder {
 public:
-    OpBuilder(TransactPlan& plan, std::size_t command)
-        : plan_(plan), command_(command), alloc_(plan.params.GetAllocator()) {}
+    OpBuilder(TransactPlan& plan, std::size_t command, std::set<std::string>& created)
+        : plan_(plan), command_(command), alloc_(plan.params.GetAllocator()), created_(created) {}
 
     rapidjson::Value str(std::string_view s) {
         return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc_);
@@ -36,12 +36,19 @@ public:
         plan_.opCommand.push_back(command_);
     }
     void watch(std::string_view iface) { plan_.watchedInterfaces.emplace(iface); }
+    // An Interface or Port record whose interfaces' errors must be read after the transaction.
+    void recheck(std::string_view table, std::string_view record) {
+        plan_.recheckRecords.emplace(std::string(table), std::string(record));
+    }
+    // A bridge, port or interface this invocation creates (the reply reports its errors).
+    void created(std::string_view name) { created_.emplace(name); }
     Alloc& alloc() { return alloc_; }
 
 private:
     TransactPlan& plan_;
     std::size_t command_;
     Alloc& alloc_;
+    std::set<std::string>& created_;
 };
 
 void checkWritable(std::string_view table, std::string_view column) {
@@ -68,7 +75,10 @@ void addSetOp(OpBuilder& b, std::string_view command, const std::string& table, 
     if (col.key) b.member(op, "key", *col.key);
     b.member(op, "value", value);
     b.push(op);
-    if (table == "Interface" || table == "Port") b.watch(record);
+    if (table == "Interface" || table == "Port") {
+        b.watch(record);
+        b.recheck(table, record);
+    }
 }
 
 void addBr(OpBuilder& b, const Command& c) {
@@ -77,6 +87,8 @@ void addBr(OpBuilder& b, const Command& c) {
     b.flag(op, "may_exist", c.options.mayExist);
     b.push(op);
     b.watch(c.args[0]);
+    if (c.options.mayExist) b.recheck("Interface", c.args[0]);
+    else b.created(c.args[0]);
 }
 
 void delBr(OpBuilder& b, const Command& c) {
@@ -90,10 +102,12 @@ void delBr(OpBuilder& b, const Command& c) {
 void addPortOrBond(OpBuilder& b, const Command& c, bool bond) {
     std::size_t i = 2;
     rapidjson::Value ifaces(rapidjson::kArrayType);
+    std::vector<std::string> names{c.args[1]};  // the port and its interfaces
     if (bond) {
         for (; i < c.args.size() && c.args[i].find('=') == std::string::npos; ++i) {
             ifaces.PushBack(b.str(c.args[i]), b.alloc());
             b.watch(c.args[i]);
+            names.push_back(c.args[i]);
         }
         if (ifaces.Size() < 2)
             throw CliError("'add-bond' requires at least 2 interfaces, but only " + std::to_string(ifaces.Size()) +
@@ -107,6 +121,11 @@ void addPortOrBond(OpBuilder& b, const Command& c, bool bond) {
     if (bond) b.member(op, "interfaces", ifaces);
     b.flag(op, "may_exist", c.options.mayExist);
     b.push(op);
+    if (c.options.mayExist) {
+        b.recheck("Port", c.args[1]);
+    } else {
+        for (const auto& n : names) b.created(n);
+    }
     for (; i < c.args.size(); ++i) addSetOp(b, c.name, "Port", c.args[1], c.args[i]);
 }
 
@@ -126,6 +145,8 @@ void addBondIface(OpBuilder& b, const Command& c) {
     b.flag(op, "may_exist", c.options.mayExist);
     b.push(op);
     b.watch(c.args[1]);
+    if (c.options.mayExist) b.recheck("Interface", c.args[1]);
+    else b.created(c.args[1]);
 }
 
 // del-bond-iface [BOND] IFACE
@@ -183,7 +204,10 @@ void clearCmd(OpBuilder& b, const Command& c) {
         b.member(op, "column", col.column);
         b.push(op);
     }
-    if (table == "Interface" || table == "Port") b.watch(c.args[1]);
+    if (table == "Interface" || table == "Port") {
+        b.watch(c.args[1]);
+        b.recheck(table, c.args[1]);
+    }
 }
 
 void removeCmd(OpBuilder& b, const Command& c) {
@@ -204,7 +228,10 @@ void removeCmd(OpBuilder& b, const Command& c) {
         b.member(op, "key", parseAtom(arg));
         b.push(op);
     }
-    if (table == "Interface" || table == "Port") b.watch(c.args[1]);
+    if (table == "Interface" || table == "Port") {
+        b.watch(c.args[1]);
+        b.recheck(table, c.args[1]);
+    }
 }
 
 void buildOps(OpBuilder& b, const Command& c) {
@@ -231,11 +258,15 @@ TransactPlan planTransact(const std::vector<Command>& commands) {
     TransactPlan plan;
     plan.params.SetObject();
     plan.params.AddMember("ops", rapidjson::Value(rapidjson::kArrayType), plan.params.GetAllocator());
+    std::set<std::string> created;
     for (std::size_t i = 0; i < commands.size(); ++i) {
         if (!commands[i].modifies) continue;
-        OpBuilder builder(plan, i);
+        OpBuilder builder(plan, i, created);
         buildOps(builder, commands[i]);
     }
+    // What this invocation creates is new to the daemon: the reply's `errors` covers it, and
+    // `add-port br0 p1 tag=10` need not cost another round trip.
+    std::erase_if(plan.recheckRecords, [&created](const auto& r) { return created.count(r.second) > 0; });
     if (plan.opCommand.empty()) plan.params.SetNull();
     return plan;
 }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -23,6 +24,12 @@ struct TransactPlan {
     // Interfaces this invocation creates or reconfigures: their entries in the reply's `errors`
     // map are reported (as ovs-vsctl reports errors of the interfaces it added).
     std::set<std::string> watchedInterfaces;
+    // Records ({"Interface"|"Port", name}) that set/clear/remove touched, or that an add with
+    // --may-exist may have found in place, and that this invocation did not create. The reply's
+    // `errors` holds only interfaces whose configuration the transaction changed, so a repeated
+    // `set` on an interface that failed would pass in silence: after the transaction vsctl reads
+    // these records' interfaces' `error` column and reports what is still there.
+    std::set<std::pair<std::string, std::string>> recheckRecords;
 
     bool empty() const { return opCommand.empty(); }
 };

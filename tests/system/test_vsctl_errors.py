@@ -138,3 +138,27 @@ def test_daemon_not_running_fails_fast(binaries, tool, how):
     assert r.rc not in (0, 124), f"{tool} without a daemon: {r}"
     assert elapsed < 3, f"{tool} took {elapsed:.1f}s to notice that no daemon is running"
     assert path in r.err, f"{tool}'s error does not name the socket {path}:\n{r}"
+
+
+def test_repeated_set_on_a_failed_interface_reports_its_error(lan):
+    """The daemon keeps an interface that could not be set up, with its `error` column. Every
+    vsctl command that touches it again (a `set` that changes nothing, a Port column, --may-exist
+    add-port) prints that error and exits 1, not only the command that created it; a healthy
+    interface's `set` stays silent."""
+    net = lan(1)
+    d = net.daemon
+    ghost = names.unique(names.KIND_MISSING)
+    expected = (f"vsctl: Error detected while setting up '{ghost}': could not open network "
+                f"device {ghost} (No such device).")
+    assert d.vsctl("add-port", net.bridge, ghost).rc == 1
+    for argv in (["set", "interface", ghost, "other_config:x=1"],
+                 ["set", "interface", ghost, "other_config:x=1"],   # again: nothing changes
+                 ["set", "port", ghost, "tag=10"],
+                 ["--may-exist", "add-port", net.bridge, ghost]):
+        r = d.vsctl(*argv)
+        assert r.rc == 1 and expected in r.err, f"vsctl {' '.join(argv)} must report the error:\n{r}"
+    assert d.vsctl_ok("get", "port", ghost, "tag").strip() == "10", "the change itself is kept"
+    healthy = net.hosts[0].sw_port
+    r = d.vsctl("set", "interface", healthy, "other_config:x=1")
+    assert r.rc == 0 and r.err == "", r
+

@@ -555,6 +555,44 @@ TEST(VsctlRun, InterfaceSetupErrorsOfThisInvocationFailIt) {
     EXPECT_EQ(other.err, "");
 }
 
+TEST(VsctlRun, RepeatedSetOnAFailedInterfaceStillReportsItsError) {
+    // The daemon's reply lists only interfaces the transaction changed: a `set` that changes
+    // nothing (or only a Port column) has no errors in it, yet e1 still fails (kGetResult).
+    FakeRpc rpc;
+    rpc.results["transact"] = R"J({"seq":5,"errors":{}})J";
+    RunResult r = run({"set", "Interface", "e1", "type=system"}, rpc);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "vsctl: Error detected while setting up 'e1': could not open network device e1 (No such device).\n");
+    ASSERT_EQ(rpc.calls.size(), 2u);
+    EXPECT_TRUE(rpc.calls[1].starts_with("get "));
+
+    RunResult port = run({"set", "Port", "bond0", "tag=7"}, rpc);  // a Port: its interfaces
+    EXPECT_EQ(port.status, 1);
+    EXPECT_EQ(port.err, r.err);
+    RunResult mayExist = run({"--may-exist", "add-port", "br0", "bond0"}, rpc);
+    EXPECT_EQ(mayExist.status, 1);
+    EXPECT_EQ(mayExist.err, r.err);
+    RunResult ok = run({"set", "Interface", "p1", "other_config:a=b"}, rpc);
+    EXPECT_EQ(ok.status, 0);
+    EXPECT_EQ(ok.err, "");
+}
+
+TEST(VsctlRun, ErrorsInTheReplyAreReportedOnce) {
+    FakeRpc rpc;
+    rpc.results["transact"] = R"J({"seq":5,"errors":{"e1":"could not open network device e1 (No such device)"}})J";
+    RunResult r = run({"set", "Interface", "e1", "type=system"}, rpc);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "vsctl: Error detected while setting up 'e1': could not open network device e1 (No such device).\n");
+}
+
+TEST(VsctlRun, NewPortsNeedNoSecondRoundTrip) {
+    FakeRpc rpc;
+    rpc.results["transact"] = R"J({"seq":5,"errors":{}})J";
+    RunResult r = run({"add-port", "br0", "p5", "tag=3", "--", "set", "Interface", "p5", "type=internal"}, rpc);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(rpc.calls.size(), 1u) << "what the invocation creates is covered by the reply's errors";
+}
+
 TEST(VsctlRun, ServerErrorOnGet) {
     FakeRpc rpc;
     rpc.errors["get"] = R"({"code":-32603,"message":"internal error: boom"})";
