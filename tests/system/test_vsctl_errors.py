@@ -162,3 +162,21 @@ def test_repeated_set_on_a_failed_interface_reports_its_error(lan):
     r = d.vsctl("set", "interface", healthy, "other_config:x=1")
     assert r.rc == 0 and r.err == "", r
 
+
+@pytest.mark.parametrize("setting,ok", [
+    ("tag=0", True), ("tag=4095", True), ("trunks=0,4095", True),   # Open vSwitch's range, 0..4095
+    ("tag=4096", False), ("trunks=1,4096", False), ("tag=-1", False),
+])
+def test_vlan_ids_follow_open_vswitch_range(lan, setting, ok):
+    """Port tag and trunks take 0..4095, as ovs-vsctl's schema and ovs-vswitchd (bridge.c) do."""
+    net = lan(1)
+    d = net.daemon
+    port = net.hosts[0].sw_port
+    r = d.vsctl("set", "port", port, setting)
+    if ok:
+        assert r.rc == 0, r
+        col, value = setting.split("=")
+        got = d.vsctl_ok("get", "port", port, col).strip()
+        assert got == (value if col == "tag" else f"[{value.replace(',', ', ')}]"), got
+    else:
+        assert r.rc == 1 and "0..4095" in r.err, r
