@@ -1,6 +1,8 @@
 // Switch introspection for vsofctl and vsappctl: ofproto/show, port/stats, table/stats,
 // ofproto/trace (docs/protocol.md "Flow table methods").
+#include <charconv>
 #include <cstdio>
+#include <map>
 
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
@@ -84,8 +86,31 @@ void tableStats(Daemon& d, const protocol::Request& req, rapidjson::Document& re
     res.AddMember("tables", tables, a);
 }
 
-// ofproto/trace BR FLOW: the tables and rules a packet with these fields meets, and the datapath
-// actions that result. The MAC table is read, not changed.
+// The datapath actions of a trace ("2,push_vlan(vid=10,pcp=0),3") with each output's datapath
+// port number replaced by its interface name, as every other trace line names ports. Outputs are
+// the bare numbers at the top level (dp::formatActions); numbers inside (...) are values.
+std::string namedDatapathActions(const std::string& actions, const std::map<std::uint32_t, std::string>& dpNames) {
+    std::string out;
+    std::size_t start = 0;
+    int depth = 0;
+    for (std::size_t i = 0; i <= actions.size(); ++i) {
+        if (i < actions.size() && actions[i] == '(') ++depth;
+        if (i < actions.size() && actions[i] == ')') --depth;
+        if (i < actions.size() && (actions[i] != ',' || depth > 0)) continue;
+        std::string token = actions.substr(start, i - start);
+        std::uint32_t n = 0;
+        auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), n);
+        if (!token.empty() && ec == std::errc() && end == token.data() + token.size())
+            if (auto it = dpNames.find(n); it != dpNames.end()) token = it->second;
+        out += (start ? "," : "") + token;
+        start = i + 1;
+    }
+    return out;
+}
+
+// ofproto/trace BR FLOW: "Flow: FLOW" (the flow as parsed, ports by name), then the tables and
+// rules a packet with these fields meets, and the datapath actions that result (ports by name),
+// as ovs-appctl ofproto/trace prints them. The MAC table is read, not changed.
 void trace(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
     std::string br = bridgeParam(d, req.params);
     auto flow = param(req.params, "flow", 1);
@@ -97,8 +122,11 @@ void trace(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
     if (!m.mask.in_port) throw RpcError(ErrorCode::kInvalidValue, "the flow must give in_port");
     // Names come from a snapshot: the describe callback runs under ofproto's mutex, so it must not
     // call back into ofproto (portName() would lock it again and deadlock the daemon).
-    std::map<std::uint32_t, std::string> names;
-    for (const auto& p : d.ofproto().ports(br)) names[p.ofport] = p.name;
+    std::map<std::uint32_t, std::string> names, dpNames;
+    for (const auto& p : d.ofproto().ports(br)) {
+        names[p.ofport] = p.name;
+        dpNames[p.dp_port] = p.name;
+    }
     ofproto::PortNamer name = [names](std::uint32_t n) {
         auto it = names.find(n);
         return it == names.end() ? std::to_string(n) : it->second;
@@ -109,6 +137,10 @@ void trace(Daemon& d, const protocol::Request& req, rapidjson::Document& res) {
                " actions=" + ofproto::formatActions(r.actions, name);
     };
     auto lines = d.ofproto().trace(br, m.key, describe);
+    const std::string kDpActions = "Datapath actions: ";
+    for (auto& l : lines)
+        if (l.starts_with(kDpActions)) l = kDpActions + namedDatapathActions(l.substr(kDpActions.size()), dpNames);
+    lines.insert(lines.begin(), "Flow: " + ofproto::formatMatch(m, name));
     auto& a = res.GetAllocator();
     rapidjson::Value arr(rapidjson::kArrayType);
     for (const auto& l : lines) arr.PushBack(str(l, a), a);

@@ -513,13 +513,13 @@ def test_flow_file_with_bad_line_installs_nothing(net, bad_line, line_no, token)
 
 # -- introspection ---------------------------------------------------------------------------------
 def test_trace_names_rule_and_actions(net):
-    """ofproto/trace of an ICMP packet from h1 to h2 names the matching rule (priority, match,
-    actions) and the datapath actions (TOS set, output to h2's datapath port); a packet to h3
-    ends at the NORMAL rule."""
+    """ofproto/trace of an ICMP packet from h1 to h2 starts with the flow it traces
+    ("Flow: ...", ports by name, as ovs-appctl prints it), names the matching rule (priority,
+    match, actions) and the datapath actions (TOS set, output to h2 by name, not its datapath
+    port number); a packet to h3 ends at the NORMAL rule."""
     d, br, h1, h2, h3 = net.d, net.br, net.h1, net.h2, net.h3
     add_flow(d, br, f"priority=123,icmp,in_port={h1.sw_port},nw_dst={h2.ip},"
                     f"actions=mod_nw_tos:16,output:{h2.sw_port}")
-    ports = dp_ports(d)
     base = f"in_port={h1.sw_port},dl_src={h1.mac},dl_dst={h2.mac},icmp,nw_src={h1.ip}"
     r = d.vsappctl("ofproto/trace", br, f"{base},nw_dst={h2.ip}", timeout=10)
     if r.rc != 0:
@@ -528,9 +528,14 @@ def test_trace_names_rule_and_actions(net):
                     f"\n{r}", pytrace=False)
     assert "priority=123" in r.out and "mod_nw_tos:16" in r.out and f"output:{h2.sw_port}" in r.out, \
         f"trace does not name the rule and its actions:\n{r.out}"
-    dp_line = [line for line in r.out.splitlines() if line.startswith("Datapath actions:")]
-    assert dp_line and "set(ipv4_tos=16)" in dp_line[0] and re.search(rf"\b{ports[h2.sw_port]}\b", dp_line[0]), \
-        f"datapath actions should set the TOS and output to port {ports[h2.sw_port]}:\n{r.out}"
+    lines = r.out.splitlines()
+    assert lines[0].startswith("Flow: ") and f"in_port={h1.sw_port}" in lines[0] \
+        and f"nw_dst={h2.ip}" in lines[0], f"the trace must start with 'Flow: ' and the flow, ports by name:\n{r.out}"
+    dp_line = [line for line in lines if line.startswith("Datapath actions:")]
+    acts = dp_line[0].removeprefix("Datapath actions: ") if dp_line else ""
+    assert "set(ipv4_tos=16)" in acts and re.search(rf"(^|,){h2.sw_port}(,|$)", acts) \
+        and not re.search(r"(^|,)\d+(,|$)", acts), \
+        f"datapath actions should set the TOS and output to {h2.sw_port}, by name:\n{r.out}"
 
     r = d.vsappctl("ofproto/trace", br, f"{base},nw_dst={h3.ip}", timeout=10)
     assert r.rc == 0, f"ofproto/trace failed:\n{r}"
