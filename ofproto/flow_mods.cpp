@@ -75,39 +75,29 @@ std::size_t Ofproto::applyFlowMod(Bridge& br, const FlowMod& fm) {
 }
 
 // All or nothing: every mod is validated before any is applied (validation reads no switch state,
-// so it runs without the lock). A large batch is applied kApplyChunk mods per hold of the lock, so
-// the poll threads' upcalls wait at most one chunk, not the whole batch (bench/fastpath/
-// upcall_latency.cpp: 100,000 rules held them ~150 ms). Packets translated meanwhile may see part
-// of the batch, as with ovs-ofctl, which sends the flows one by one; each chunk invalidates the
-// megaflows computed before it. Only the control thread changes rules and bridges, so nothing
-// else changes the bridge between chunks.
+// so it runs without the lock). The mods are applied kApplyChunk per hold of the lock, and poll
+// threads waiting for it go first (priority_mutex.h), so an upcall waits for one chunk at most,
+// not for the batch (bench/fastpath/upcall_latency.cpp: 100,000 rules in one hold kept them
+// waiting ~150 ms). A subtable that a chunk would make rehash is grown before the lock is taken
+// (OfTable::prepareGrowth). Packets translated meanwhile may see part of the batch, as with
+// ovs-ofctl, which sends the flows one by one; each chunk invalidates the megaflows computed
+// before it. Only the control thread changes rules and bridges, so nothing else changes the
+// bridge between chunks, and it may read them without the lock.
 std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<FlowMod>& mods, FlowLog log) {
-    constexpr std::size_t kApplyChunk = 256;
+    constexpr std::size_t kApplyChunk = 64;
     {
         std::lock_guard lk(mu_);
         bridgeOrThrow(bridge);
     }
     for (const auto& fm : mods) validateFlowMod(fm);
-    if (mods.size() > kApplyChunk) {  // room for the adds first: no rehash of a big subtable mid-batch
-        std::map<std::pair<std::uint8_t, std::string>, std::pair<const Match*, std::size_t>> adds;
-        for (const auto& fm : mods) {
-            if (fm.command != FlowMod::Command::kAdd) continue;
-            std::string mask(reinterpret_cast<const char*>(&fm.match.mask), sizeof fm.match.mask);
-            mask.append(reinterpret_cast<const char*>(&fm.match.metadata_mask), sizeof fm.match.metadata_mask);
-            auto& e = adds[{fm.table, mask}];
-            e.first = &fm.match;
-            ++e.second;
-        }
-        std::lock_guard lk(mu_);
-        Bridge& br = bridgeOrThrow(bridge);
-        for (const auto& [key, e] : adds) br.table(key.first).reserve(*e.first, e.second);
-    }
     std::size_t n = 0;
     std::size_t first = 0;
     do {  // at least once: an empty batch still bumps the version, as it always did
+        std::size_t last = std::min(mods.size(), first + kApplyChunk);
+        std::vector<std::pair<OfTable*, OfTable::Growth>> growths = prepareGrowths(bridge, mods, first, last);
         std::lock_guard lk(mu_);
         Bridge& br = bridgeOrThrow(bridge);
-        std::size_t last = std::min(mods.size(), first + kApplyChunk);
+        for (auto& [table, g] : growths) table->adopt(g);
         for (std::size_t i = first; i < last; ++i) {
             n += applyFlowMod(br, mods[i]);
             if (log == FlowLog::kOn) flow_log_.push_back(LoggedFlowMod{bridge, mods[i]});
@@ -115,8 +105,34 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
         flow_version_.fetch_add(1, std::memory_order_relaxed);
         invalidateBridge(br);  // flows never cross bridges (no patch ports): the others stay cached
         first = last;
-    } while (first < mods.size());
+    } while (first < mods.size());  // (the old maps of `growths` are freed before the next lock)
     return n;
+}
+
+// Control thread, without the lock (the only writer of tables; see applyFlowMods).
+std::vector<std::pair<OfTable*, OfTable::Growth>> Ofproto::prepareGrowths(const std::string& bridge,
+                                                                          const std::vector<FlowMod>& mods,
+                                                                          std::size_t first, std::size_t last) const {
+    std::vector<std::pair<OfTable*, OfTable::Growth>> out;
+    auto b = bridges_.find(bridge);
+    if (b == bridges_.end()) return out;
+    std::map<std::pair<std::uint8_t, std::string>, std::pair<const Match*, std::size_t>> adds;
+    for (std::size_t i = first; i < last; ++i) {
+        const FlowMod& fm = mods[i];
+        if (fm.command != FlowMod::Command::kAdd) continue;
+        std::string mask(reinterpret_cast<const char*>(&fm.match.mask), sizeof fm.match.mask);
+        mask.append(reinterpret_cast<const char*>(&fm.match.metadata_mask), sizeof fm.match.metadata_mask);
+        auto& e = adds[{fm.table, mask}];
+        e.first = &fm.match;
+        ++e.second;
+    }
+    const auto& tables = b->second->tables;
+    for (const auto& [key, e] : adds) {
+        if (key.first >= tables.size() || !tables[key.first]) continue;
+        if (auto g = tables[key.first]->prepareGrowth(*e.first, e.second))
+            out.emplace_back(tables[key.first].get(), std::move(*g));
+    }
+    return out;
 }
 
 void Ofproto::replaceFlows(const std::string& bridge, const std::vector<FlowMod>& adds) {
@@ -129,9 +145,10 @@ void Ofproto::replaceFlows(const std::string& bridge, const std::vector<FlowMod>
     invalidateBridge(br);
 }
 
+// rules() and exportFlows() run on the control thread, the only writer of bridges and rules: they
+// read without the mutex (ofproto.h), so a dump of 100,000 rules stalls no upcall.
 std::vector<std::shared_ptr<const Rule>> Ofproto::rules(const std::string& bridge, std::uint8_t table,
                                                         const Match& filter) const {
-    std::lock_guard lk(mu_);
     const Bridge& br = bridgeOrThrow(bridge);
     std::vector<std::shared_ptr<const Rule>> out;
     for (std::size_t t = 0; t < br.tables.size(); ++t) {
@@ -143,7 +160,6 @@ std::vector<std::shared_ptr<const Rule>> Ofproto::rules(const std::string& bridg
 }
 
 std::vector<FlowMod> Ofproto::exportFlows(const std::string& bridge) const {
-    std::lock_guard lk(mu_);
     const Bridge& br = bridgeOrThrow(bridge);
     std::vector<FlowMod> out;
     for (const auto& t : br.tables) {

@@ -42,15 +42,17 @@ Rule* OfTable::lookup(const dp::FlowKey& flow, std::uint64_t metadata, dp::FlowK
     return best;
 }
 
-void OfTable::reserve(const Match& m, std::size_t more) {
+std::optional<OfTable::Growth> OfTable::prepareGrowth(const Match& m, std::size_t more) const {
     Subtable* st = findSubtable(m);
-    if (!st) {
-        subtables_.push_back(std::make_unique<Subtable>());
-        st = subtables_.back().get();
-        st->mask = m.mask;
-        st->metadata_mask = m.metadata_mask;
-    }
-    st->rules.reserve(st->rules.size() + more);
+    if (!st) return std::nullopt;  // a new subtable starts small: nothing to rehash
+    const RuleMap& cur = st->rules;
+    if (static_cast<double>(cur.size() + more) <= static_cast<double>(cur.bucket_count()) * cur.max_load_factor())
+        return std::nullopt;
+    Growth g{st, RuleMap{}};
+    g.map.max_load_factor(cur.max_load_factor());
+    g.map.reserve(2 * (cur.size() + more));
+    for (const auto& kv : cur) g.map.insert(kv);
+    return g;
 }
 
 std::shared_ptr<Rule> OfTable::insert(std::shared_ptr<Rule> r) {
@@ -104,6 +106,15 @@ void OfTable::remove(const Rule* r) {
 
 std::vector<std::shared_ptr<Rule>> OfTable::select(const Match& filter, std::uint16_t priority, bool strict) const {
     std::vector<std::shared_ptr<Rule>> out;
+    if (strict) {  // one hash lookup: a rule equal to `filter` sits in its mask's subtable, under its key
+        const Subtable* st = findSubtable(filter);
+        if (!st) return out;
+        auto it = st->rules.find(MatchKey{filter.key, filter.metadata});
+        if (it == st->rules.end()) return out;
+        for (const auto& r : it->second)
+            if (r->priority == priority && r->match == filter) out.push_back(r);
+        return out;
+    }
     for (const auto& st : subtables_)
         for (const auto& [k, bucket] : st->rules)
             for (const auto& r : bucket) {

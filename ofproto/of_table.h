@@ -12,6 +12,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -47,9 +48,6 @@ public:
     // Adds `r`; a rule with the same match and priority is replaced (returned so that the caller
     // can report it). OpenFlow 1.3 section 6.4.
     std::shared_ptr<Rule> insert(std::shared_ptr<Rule> r);
-    // Makes room for `more` rules with the mask of `m` (creating their subtable), so that inserting
-    // them does not rehash a large subtable in the middle of a batch (tens of ms at 100,000 rules).
-    void reserve(const Match& m, std::size_t more);
     void remove(const Rule* r);
     // Rules whose match is at least as specific as `filter` (non-strict) or identical to it with
     // the same priority (strict). OpenFlow 1.3 section 6.4 "modify/delete".
@@ -75,12 +73,29 @@ private:
         dp::FlowKey mask;
         std::uint64_t metadata_mask = 0;
         // Rules with the same masked key, highest priority first.
-        std::unordered_map<MatchKey, std::vector<std::shared_ptr<Rule>>, MatchKeyHash> rules;
+        std::unordered_map<MatchKey, std::vector<std::shared_ptr<Rule>>, MatchKeyHash> rules;  // RuleMap
         std::map<std::uint16_t, std::size_t, std::greater<>> priorities;  // priority -> rule count
         std::uint16_t maxPriority() const { return priorities.empty() ? 0 : priorities.begin()->first; }
     };
+    using RuleMap = std::unordered_map<MatchKey, std::vector<std::shared_ptr<Rule>>, MatchKeyHash>;
     Subtable* findSubtable(const Match& m) const;
     void resort();
+
+public:
+    // Copy-on-grow. A subtable's hash map rehashes every rule when it grows (tens of ms at 100,000
+    // rules), which must not happen while poll threads wait for the lock. The control thread,
+    // the only writer of tables, builds the grown map without the lock (prepareGrowth: a copy,
+    // O(subtable), only when inserting `more` rules with the mask of `m` would rehash; room for
+    // twice as many), then swaps it in under the lock (adopt: O(1)). The old map is freed when
+    // the Growth is destroyed, after the lock is released.
+    struct Growth {
+        Subtable* subtable = nullptr;
+        RuleMap map;
+    };
+    std::optional<Growth> prepareGrowth(const Match& m, std::size_t more) const;
+    void adopt(Growth& g) { g.subtable->rules.swap(g.map); }
+
+private:
 
     std::vector<std::unique_ptr<Subtable>> subtables_;  // by max priority, descending
     std::size_t count_ = 0;

@@ -10,8 +10,13 @@
 // decision read. Changes that can alter a decision (a new or moved MAC, an expired or flushed
 // entry, a port added or removed, a settings change) invalidate the datapath's caches.
 //
-// Thread-safety: all public methods are thread-safe; one mutex guards the bridges. Control
-// methods are called by the daemon's control thread; upcall()/flowsUsed() by poll threads.
+// Thread-safety: all public methods are thread-safe; one mutex guards the bridges, and poll
+// threads get it first (priority_mutex.h). Control methods are called by the daemon's control
+// thread; upcall()/flowsUsed() by poll threads. The bridges, their ports and their flow tables
+// are written only by the control thread (under the mutex, for the poll threads' sake), so the
+// control thread reads them without it where a read is long: rules() and exportFlows() of
+// 100,000 rules take milliseconds that no upcall should wait for. The MAC tables and the tables'
+// lookup counters are written by poll threads too, and always read under the mutex.
 // Lifecycle: construct, add bridges and ports, start(); destruction stops the datapath first.
 #pragma once
 
@@ -29,6 +34,7 @@
 #include "ofproto/mac_table.h"
 #include "ofproto/of_table.h"
 #include "ofproto/ofp_types.h"
+#include "ofproto/priority_mutex.h"
 #include "ofproto/slow_path.h"
 #include "ofproto/vlan.h"
 
@@ -147,6 +153,7 @@ public:
     // Replaces every rule of the bridge by `adds` (restoring persisted rules at start).
     void replaceFlows(const std::string& bridge, const std::vector<FlowMod>& adds);
     // Rules of table `table` (kTableAll: every table) covered by `filter`, highest priority first.
+    // Control thread only (reads without the mutex, see above), as exportFlows().
     std::vector<std::shared_ptr<const Rule>> rules(const std::string& bridge, std::uint8_t table,
                                                    const Match& filter) const;
     struct TableStats {
@@ -260,6 +267,9 @@ private:
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
     // Flow table edits (flow_mods.cpp).
     std::size_t applyFlowMod(Bridge& br, const FlowMod& fm);
+    std::vector<std::pair<OfTable*, OfTable::Growth>> prepareGrowths(const std::string& bridge,
+                                                                     const std::vector<FlowMod>& mods,
+                                                                     std::size_t first, std::size_t last) const;
     bool expireRules(std::int64_t now);
     void noteRemoved(const Bridge& br, std::shared_ptr<const Rule> r, RemovedReason why);  // mu_ held
     // Controller channel (ofproto_connmgr.cpp): interns a packet_in context, returns its index.
@@ -305,7 +315,7 @@ private:
 
     Clock clock_;
     std::function<void(const std::string&)> xlate_warning_;
-    mutable std::mutex mu_;
+    mutable PriorityMutex mu_;  // poll threads first (priority_mutex.h)
     std::size_t bond_count_ = 0;  // bundles with a Bond, over all bridges: runBonds() skips when 0
     std::map<std::string, std::unique_ptr<Bridge>> bridges_;
     std::map<std::uint32_t, DpPortRef> by_dp_port_;

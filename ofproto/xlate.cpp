@@ -65,7 +65,7 @@ bool hasPorts(const FlowKey& f) {
 
 bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::ActionList& actions,
                      dp::StatsSinks& sinks, bool& report_used) {
-    std::lock_guard lk(mu_);
+    UrgentLock lk(mu_);
     auto it = by_dp_port_.find(key.in_port);
     if (it == by_dp_port_.end()) return false;  // the port went away while the packet was queued
     mask.in_port = ~0u;

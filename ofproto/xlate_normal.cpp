@@ -210,7 +210,7 @@ void Ofproto::floodToVteps(const Bundle& out, const Bundle& in, const Bridge& br
 }
 
 void Ofproto::flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) {
-    std::lock_guard lk(mu_);
+    UrgentLock lk(mu_);
     std::int64_t now = clock_();
     std::set<const Bridge*> changed;
     for (const auto& [key, mask] : flows) {

@@ -310,6 +310,7 @@ void ConfigStore::compactIfDue() {
 
 // The flows file first, then the config file, then the journal (see the header).
 void ConfigStore::compact() {
+    if (journal_.records() == 0) return;
     if (hooks_.snapshot) {
         if (auto problem = flow_store_.save(FlowSnapshot{hooks_.snapshot(), cfg_.seq, flow_seq_})) {
             log::err("snapshot of the flow tables failed (the journal keeps them): {}", *problem);

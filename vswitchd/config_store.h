@@ -148,6 +148,8 @@ public:
     // Folds the journal into the snapshot once it holds 256 records or 2 MiB. Failures are logged
     // and lose nothing (the journal keeps every record).
     void compactIfDue();
+    // The same now, if the journal holds anything (a clean stop: the next start replays nothing).
+    void compact();
 
 private:
     ConfigStore(std::filesystem::path path, Config cfg);
@@ -155,7 +157,6 @@ private:
     TransactResult commitJournaled(Config next, const rapidjson::Value& ops, const FlowResets& resets);
     void replayJournal();
     void replayFlowRecord(const rapidjson::Document& d, const std::function<ConfigError(const std::string&)>& corrupt);
-    void compact();
 
     std::filesystem::path path_;
     Config cfg_;

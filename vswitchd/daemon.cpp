@@ -142,6 +142,7 @@ void Daemon::shutdown() {
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
     if (ofproto_) {
         if (auto problem = persistFlowLog()) log::err("flow changes lost at exit: {}", *problem);
+        else store_.compact();  // a clean stop leaves a snapshot: the next start replays nothing
     }
     if (server_) server_->close();
     server_.reset();

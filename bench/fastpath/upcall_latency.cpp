@@ -4,9 +4,10 @@
 // millisecond from a source MAC never seen before (so each frame misses the cache and is an upcall)
 // and times how long until it leaves the other port. First a quiet baseline, then the same while
 // the main thread applies RULES flow_mods in one all-or-nothing batch (what `vsofctl add-flows`
-// does), then while it applies them one by one (a controller's stream of flow_mods).
+// does), while it dumps them (dump-flows) and exports them (the store's snapshot), while it
+// deletes them one by one and adds them one by one (a controller's stream of flow_mods).
 //
-//   build/bench/fastpath/vs_upcall_latency [RULES]      (default 100000)
+//   build/bench/fastpath/vs_upcall_latency [RULES [ROUNDS]]      (default 100000 3)
 //
 // Prints min/p50/p99/max of the probes' latency in microseconds for each phase. Times depend on the
 // machine: compare the phases of one run, not runs on different machines.
@@ -105,6 +106,7 @@ void phase(const char* name, Probe& probe, F work) {
 
 int main(int argc, char** argv) {
     int n = argc > 1 ? std::atoi(argv[1]) : 100000;
+    int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
     dp::DatapathConfig cfg;
     cfg.poll_threads = 1;
     ofproto::Ofproto of(cfg);
@@ -115,15 +117,25 @@ int main(int argc, char** argv) {
     of.start();
     Probe probe{*p1, *p2};
     auto batch = rules(n);
-    phase("quiet (no control-thread work)", probe, [] { std::this_thread::sleep_for(std::chrono::seconds(2)); });
-    phase("one add-flows batch", probe, [&] { of.applyFlowMods("br0", batch); });
-    ofproto::FlowMod normal;  // back to the default rule set: priority 0, NORMAL
-    normal.priority = 0;
-    normal.actions = {ofproto::Action{ofproto::ActionType::kNormal}};
-    of.replaceFlows("br0", {normal});
-    phase("one flow_mod at a time", probe, [&] {
-        for (const auto& fm : batch) of.applyFlowMods("br0", {fm});
-    });
+    std::vector<ofproto::FlowMod> deletes = batch;
+    for (auto& fm : deletes) fm.command = ofproto::FlowMod::Command::kDeleteStrict;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    for (int r = 1; r <= rounds; ++r) {
+        std::printf("round %d\n", r);
+        of.replaceFlows("br0", {ofproto::defaultNormalRule()});
+        phase("quiet (no control-thread work)", probe, [] { std::this_thread::sleep_for(std::chrono::seconds(1)); });
+        phase("one add-flows batch", probe, [&] { of.applyFlowMods("br0", batch); });
+        phase("dump-flows of every rule", probe, [&] {
+            for (int i = 0; i < 5; ++i) (void)of.rules("br0", ofproto::kTableAll, ofproto::Match{});
+        });
+        phase("export for a snapshot", probe, [&] { (void)of.exportFlows("br0"); });
+        phase("one delete_strict at a time", probe, [&] {
+            for (const auto& fm : deletes) of.applyFlowMods("br0", {fm});
+        });
+        phase("one flow_mod at a time", probe, [&] {
+            for (const auto& fm : batch) of.applyFlowMods("br0", {fm});
+        });
+    }
     of.datapath().stop();
     return 0;
 }

@@ -73,8 +73,11 @@ def test_written_files_are_not_world_readable(vswitchd):
     vswitchd.vsctl_ok("add-br", br)                                  # first commit: the snapshot
     vswitchd.vsctl_ok("set", "bridge", br, "other_config:k=v")       # the journal
     r = run([str(daemon_mod.BUILD / "utilities" / "vsofctl"), "--socket", str(vswitchd.socket),
-             "add-flow", br, "priority=5,ip,actions=drop"])              # the flows file
+             "add-flow", br, "priority=5,ip,actions=drop"])              # the journal too
     assert r.rc == 0, r
+    journal = vswitchd.config.with_name(vswitchd.config.name + ".journal")
+    assert journal.exists(), f"{journal} was not written"
+    assert vswitchd.stop() == 0                                      # the flows file: a snapshot
     paths = [vswitchd.config, vswitchd.config.with_name(vswitchd.config.name + ".journal"),
              vswitchd.config.with_name(vswitchd.config.name + ".flows")]
     for p in paths:
