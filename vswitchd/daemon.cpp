@@ -11,6 +11,8 @@
 #include "ofproto/ofp_print.h"
 #include "vswitchd/flow_journal.h"
 #include "vswitchd/log.h"
+#include "vswitchd/metrics.h"
+#include "vswitchd/metrics_server.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -48,6 +50,9 @@ Daemon::Daemon(boost::asio::io_context& io, DaemonOptions opts)
 Daemon::~Daemon() { shutdown(); }
 
 void Daemon::start() {
+    if (!opts_.metrics.empty())  // first: a bad address fails the start before anything changes
+        metrics_ = std::make_unique<MetricsServer>(io_, parseMetricsAddress(opts_.metrics),
+                                                   [this] { return metrics::collect(*this); });
     bonds_ = std::make_unique<BondDriver>(io_, *ofproto_);
     // A packet's translation over a budget (resubmits, actions): a packet can trigger it, so the
     // log line is rate limited; coverage/show counts every one.
@@ -144,6 +149,7 @@ void Daemon::shutdown() {
         if (auto problem = persistFlowLog()) log::err("flow changes lost at exit: {}", *problem);
         else store_.compact();  // a clean stop leaves a snapshot: the next start replays nothing
     }
+    metrics_.reset();
     if (server_) server_->close();
     server_.reset();
     links_.reset();

@@ -36,7 +36,10 @@ struct DaemonOptions {
     unsigned rx_ring_mb = 32;    // memory for busy ports' receive rings (AfPacketPort::setRingBudget)
     unsigned rx_ring_min_pps = 20000;  // receive rate that earns a ring (setRingPromotePps)
     std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
+    std::string metrics;  // --metrics ADDR:PORT: the Prometheus endpoint (docs/metrics.md); empty: off
 };
+
+class MetricsServer;
 
 class Daemon {
 public:
@@ -71,6 +74,7 @@ private:
     std::unique_ptr<LinkMonitor> links_;
     std::unique_ptr<ControllerManager> controllers_;  // controller connections and fail modes
     std::unique_ptr<BondDriver> bonds_;
+    std::unique_ptr<MetricsServer> metrics_;  // with --metrics
     boost::asio::steady_timer timer_;
 };
 

@@ -18,6 +18,7 @@
 
 #include "vswitchd/daemon.h"
 #include "vswitchd/log.h"
+#include "vswitchd/metrics_server.h"
 
 namespace {
 
@@ -46,6 +47,9 @@ const char* kUsage =
     "                     0: every port uses recvmmsg)\n"
     "  --rx-ring-min-pps PPS  receive rate (frames/s) that earns a port a ring, 1..10000000\n"
     "                     (default 20000)\n"
+    "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR: a\n"
+    "                     numeric IPv4 address or [IPv6]; default 127.0.0.1; off by default;\n"
+    "                     see docs/metrics.md)\n"
     "  --detach           run in the background once ready\n"
     "  -h, --help, --version\n"
     "Options may be given as --name VALUE or --name=VALUE, and abbreviated (--log-l).\n";
@@ -75,7 +79,7 @@ gid_t groupId(const std::string& name) {
 
 enum OptionId {
     kHelp = 0x100, kVersion, kDetach, kConfig, kSocket, kSocketGroup, kPidfile, kLogFile, kLogLevel, kPollThreads,
-    kBusyPollUs, kRxRingMb, kRxRingMinPps,
+    kBusyPollUs, kRxRingMb, kRxRingMinPps, kMetrics,
 };
 
 constexpr option kOptions[] = {
@@ -92,6 +96,7 @@ constexpr option kOptions[] = {
     {"busy-poll-us", required_argument, nullptr, kBusyPollUs},
     {"rx-ring-mb", required_argument, nullptr, kRxRingMb},
     {"rx-ring-min-pps", required_argument, nullptr, kRxRingMinPps},
+    {"metrics", required_argument, nullptr, kMetrics},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -132,6 +137,7 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         case kBusyPollUs: a.opts.busy_poll_us = parseCount("--busy-poll-us", v, 0, 1000); break;
         case kRxRingMb: a.opts.rx_ring_mb = parseCount("--rx-ring-mb", v, 0, 4096); break;
         case kRxRingMinPps: a.opts.rx_ring_min_pps = parseCount("--rx-ring-min-pps", v, 1, 10000000); break;
+        case kMetrics: parseMetricsAddress(v); a.opts.metrics = v; break;  // checked now, bound at start
         default: throw std::invalid_argument("internal error: option " + std::to_string(c) + " not handled");
         }
     }
