@@ -124,6 +124,7 @@ public:
     ActionList parse(std::string_view text, std::size_t offset);
 
 private:
+    void writeActions(const Item& it, ActionList& out);
     Action parseItem(const Item& it);
     std::optional<Action> keyword(const Item& it, const std::string& name);
     std::optional<Action> vlanAction(const Item& it, const std::string& name);
@@ -149,8 +150,29 @@ ActionList ActionParser::parse(std::string_view text, std::size_t offset) {
     if (text.empty()) return {simple(ActionType::kDrop)};
     const std::vector<Item> items = splitActions(text, start);
     ActionList out;
+    // OpenFlow 1.3 section 5.9: the instructions apply-actions, clear-actions, write-actions and
+    // goto-table, at most one of each, in this order (Open vSwitch refuses another order).
+    int stage = 0;  // 0: apply-actions, 1: after clear_actions, 2: after write_actions
     for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string name = lower(items[i].name);
+        if (name == "clear_actions" || name == "write_actions") {
+            const int want = name == "clear_actions" ? 1 : 2;
+            if (stage >= want)
+                fail("'" + name + "' must come once, " + (want == 1 ? "before write_actions" : "after clear_actions"),
+                     items[i].offset, items[i].text);
+            stage = want;
+            if (want == 1) {
+                if (items[i].hasArg) bad(items[i], "'clear_actions' takes no argument");
+                out.push_back(simple(ActionType::kClearActions));
+            } else {
+                writeActions(items[i], out);
+            }
+            continue;
+        }
         Action a = parseItem(items[i]);
+        if (stage > 0 && a.type != ActionType::kGotoTable)
+            fail("'" + std::string(items[i].text) + "' must come before clear_actions and write_actions "
+                 "(apply-actions are the first instruction)", items[i].offset, items[i].text);
         if (a.type == ActionType::kDrop && items.size() > 1)
             fail("'drop' must be the only action", items[i].offset, items[i].text);
         if (a.type == ActionType::kGotoTable && i + 1 < items.size())
@@ -159,6 +181,34 @@ ActionList ActionParser::parse(std::string_view text, std::size_t offset) {
         out.push_back(a);
     }
     return out;
+}
+
+// write_actions(A,B,...): a kWriteActions marker counting the actions that follow it. An action
+// set holds what OpenFlow 1.3 section 5.10 lists (Open vSwitch's ofpact_is_allowed_in_actions_set):
+// outputs, set-field and its older spellings, push/pop VLAN, dec_ttl.
+void ActionParser::writeActions(const Item& it, ActionList& out) {
+    if (!it.paren) bad(it, "expected write_actions(ACTIONS)");
+    std::size_t start = it.offset + it.text.find('(') + 1;
+    std::string_view arg = trim(it.arg, start);
+    Action marker = simple(ActionType::kWriteActions);
+    std::size_t at = out.size();
+    out.push_back(marker);
+    if (arg.empty()) return;
+    for (const Item& n : splitActions(arg, start)) {
+        Action a = parseItem(n);
+        switch (a.type) {
+            case ActionType::kOutput: case ActionType::kNormal: case ActionType::kFlood: case ActionType::kAll:
+            case ActionType::kInPort: case ActionType::kLocal: case ActionType::kSetField:
+            case ActionType::kSetVlanVid: case ActionType::kSetVlanPcp: case ActionType::kStripVlan:
+            case ActionType::kPushVlan: case ActionType::kDecTtl:
+                break;
+            default:
+                fail("'" + std::string(n.text) + "' is not allowed in write_actions (an action set holds outputs, "
+                     "set_field, push_vlan, pop_vlan and dec_ttl; OpenFlow 1.3 section 5.10)", n.offset, n.text);
+        }
+        out.push_back(a);
+        ++out[at].value;
+    }
 }
 
 void ActionParser::require(const Item& it, std::string_view what, Prereq prereq) const {

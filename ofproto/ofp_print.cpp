@@ -281,6 +281,8 @@ std::string actionText(const Action& a, const PortNamer& namer) {
         case ActionType::kDecTtl: return "dec_ttl";
         case ActionType::kResubmit: return resubmitText(a, namer);
         case ActionType::kGotoTable: return "goto_table:" + std::to_string(a.table);
+        case ActionType::kClearActions: return "clear_actions";
+        case ActionType::kWriteActions: return "write_actions()";  // formatActions prints its contents
     }
     return "?";
 }
@@ -301,9 +303,17 @@ std::string formatMatch(const Match& match, const PortNamer& namer) { return Mat
 std::string formatActions(const ActionList& actions, const PortNamer& namer) {
     if (actions.empty()) return "drop";
     std::string out;
-    for (const auto& a : actions) {
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const Action& a = actions[i];
         if (!out.empty()) out += ',';
-        out += actionText(a, namer);
+        if (a.type != ActionType::kWriteActions) {
+            out += actionText(a, namer);
+            continue;
+        }
+        out += "write_actions(";
+        for (std::size_t k = 0; k < a.value && i + 1 < actions.size(); ++k)
+            out += (k ? "," : "") + actionText(actions[++i], namer);
+        out += ")";
     }
     return out;
 }

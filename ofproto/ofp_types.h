@@ -74,6 +74,9 @@ enum class ActionType : std::uint8_t {
     kSetField,      // field + value/bytes (set_field, mod_dl_src, mod_nw_dst, set_tunnel, ...)
     kDecTtl,
     kResubmit,      // resubmit(port,table): port (kPortInPort = keep), table (kTableAll = current)
+    kClearActions,  // instruction clear_actions: empties the action set (OpenFlow 1.3 section 5.10)
+    kWriteActions,  // instruction write_actions(...): the next `value` actions of the list go into the
+                    // action set instead of running now (they are its contents, not apply-actions)
     kGotoTable,     // instruction goto_table:table; always last
 };
 
@@ -96,7 +99,7 @@ struct FlowMod {
     std::uint8_t table = 0;             // kTableAll allowed for modify/delete
     std::uint16_t priority = kDefaultPriority;
     Match match;
-    ActionList actions;                 // apply-actions, goto_table last
+    ActionList actions;                 // apply-actions, then clear_actions, write_actions(...), goto_table
     std::uint64_t cookie = 0;
     std::uint64_t cookie_mask = 0;      // modify/delete: only rules whose cookie matches under mask
     std::uint16_t idle_timeout = 0;     // seconds, 0 = none

@@ -254,6 +254,7 @@ private:
     // The OpenFlow pipeline (xlate.cpp).
     void xlateTable(XlateCtx& ctx, std::uint8_t table_id, std::optional<std::uint32_t> lookup_in_port = {});
     void xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id);
+    void executeActionSet(XlateCtx& ctx);
     void commit(XlateCtx& ctx);
     static void commitIp(XlateCtx& ctx);
     void finishXlate(XlateCtx& ctx);

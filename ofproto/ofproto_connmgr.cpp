@@ -55,6 +55,9 @@ bool Ofproto::failOpen(const std::string& bridge) const {
 
 void Ofproto::packetOut(const std::string& bridge, std::vector<std::uint8_t> frame, std::uint32_t in_ofport,
                         const ActionList& actions) {
+    for (const Action& a : actions)  // OpenFlow 1.3 section 7.3.7: packet_out carries an action list
+        if (a.type == ActionType::kWriteActions || a.type == ActionType::kClearActions || a.type == ActionType::kGotoTable)
+            throw std::invalid_argument("packet_out takes actions, not instructions (write_actions, clear_actions, goto_table)");
     dp::ActionList out;
     std::uint32_t dp_in = 0;
     {

@@ -19,6 +19,7 @@
 #include <algorithm>
 
 #include "datapath/coverage.h"
+#include "ofproto/ofp_print.h"
 #include "ofproto/ofproto.h"
 
 namespace vs::ofproto {
@@ -40,6 +41,7 @@ struct Ofproto::XlateCtx {
     FlowKey written{};     // fields actions wrote (commit() un-wildcards them)
     std::uint16_t inner_vlan_tci = 0;   // the tag a push_vlan went on top of (0: none)
     std::uint16_t inner_vlan_tpid = 0;
+    ActionList action_set;  // write_actions so far, run when the pipeline ends (executeActionSet)
     bool learn = true;     // false for trace: no side effects
     bool learned = false;  // NORMAL ran with learning on the frame as received (report_used)
     const Rule* rule = nullptr;  // the rule whose actions run (a packet_in's cookie and reason)
@@ -77,6 +79,7 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
         xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);
     else
         xlateTable(ctx, 0);
+    executeActionSet(ctx);
     finishXlate(ctx);
     report_used = ctx.learned && !ctx.exhausted;
     return true;
@@ -296,10 +299,38 @@ void Ofproto::pushVlanAction(XlateCtx& ctx, std::uint16_t tpid) {
     f.vlan_tpid = tpid;
 }
 
-// OpenFlow 1.3 section 5.12 (action set semantics are replaced by apply-actions, as ovs-ofctl does).
+// The action set (OpenFlow 1.3 section 5.10) once the pipeline ends: its actions in the spec's
+// order, as Open vSwitch runs it (ofpacts_execute_action_set): the last pop_vlan, the last
+// push_vlan, the last dec_ttl, every set-field in the order written, then the last output. A set
+// without an output does nothing.
+void Ofproto::executeActionSet(XlateCtx& ctx) {
+    if (ctx.action_set.empty() || ctx.exhausted) return;
+    auto last = [&](auto pred) -> const Action* {
+        for (auto it = ctx.action_set.rbegin(); it != ctx.action_set.rend(); ++it)
+            if (pred(it->type)) return &*it;
+        return nullptr;
+    };
+    using T = ActionType;
+    const Action* out = last([](T t) {
+        return t == T::kOutput || t == T::kNormal || t == T::kFlood || t == T::kAll || t == T::kInPort || t == T::kLocal;
+    });
+    if (!out) return;
+    ActionList run;
+    for (T one : {T::kStripVlan, T::kPushVlan, T::kDecTtl})
+        if (const Action* a = last([one](T t) { return t == one; })) run.push_back(*a);
+    for (const Action& a : ctx.action_set)
+        if (a.type == T::kSetField || a.type == T::kSetVlanVid || a.type == T::kSetVlanPcp) run.push_back(a);
+    run.push_back(*out);
+    ctx.action_set.clear();
+    ctx.note("action set: " + formatActions(run, {}));
+    xlateActions(ctx, run, 0);
+}
+
+// OpenFlow 1.3 section 5.12: apply-actions run now; write_actions go into the action set.
 void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_t table_id) {
     FlowKey& f = ctx.flow;
-    for (const Action& a : actions) {
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+        const Action& a = actions[i];
         if (ctx.exhausted) return;
         if (ctx.out.size() > kMaxDpActions) return exhaust(ctx, dp::Coverage::drop_xlate_action_limit);
         switch (a.type) {
@@ -369,6 +400,14 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             xlateTable(ctx, a.table == kTableAll ? table_id : a.table,
                        a.port != kPortInPort ? std::optional<std::uint32_t>(a.port) : std::nullopt);
             break;
+        case ActionType::kClearActions: ctx.action_set.clear(); break;
+        case ActionType::kWriteActions: {
+            std::size_t n = std::min<std::size_t>(a.value, actions.size() - i - 1);
+            ctx.action_set.insert(ctx.action_set.end(), actions.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                                  actions.begin() + static_cast<std::ptrdiff_t>(i + 1 + n));
+            i += n;
+            break;
+        }
         case ActionType::kGotoTable: xlateTable(ctx, a.table); return;
         }
     }
@@ -398,8 +437,12 @@ void Ofproto::xlatePacketOut(Bridge& br, const FlowKey& key, std::uint32_t in_of
     XlateCtx ctx{br, flow, key, 0, wc, out, sinks, in_ofport};
     ctx.learn = learn;
     for (const Action& a : actions) {
-        if (a.type == ActionType::kOutput && a.port == kPortTable) xlateTable(ctx, 0);
-        else xlateActions(ctx, ActionList{a}, 0);
+        if (a.type == ActionType::kOutput && a.port == kPortTable) {
+            xlateTable(ctx, 0);
+            executeActionSet(ctx);  // the pipeline output:TABLE ran has ended
+        } else {
+            xlateActions(ctx, ActionList{a}, 0);
+        }
     }
     finishXlate(ctx);
 }
@@ -426,6 +469,7 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
     } else {
         xlateTable(ctx, 0);
     }
+    executeActionSet(ctx);
     finishXlate(ctx);
     lines.push_back("Datapath actions: " + dp::formatActions(actions));
     return lines;

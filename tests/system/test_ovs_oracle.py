@@ -87,7 +87,7 @@ DELIBERATE = {
     # "UDP checksum" at bytes 6-7 of its payload when the addresses are rewritten: data corruption.
     "l3-l4-rewrites": {"frag2"},
 }
-PROTOCOL = {"push-vlan": "OpenFlow13"}
+PROTOCOL = {"push-vlan": "OpenFlow13", "action-set": "OpenFlow13"}
 
 
 def check(lab: OracleLab, flows: list[str], frames: list[tuple[int, bytes]], what: str,
@@ -151,6 +151,20 @@ FIXED = {
         "table=1,priority=5,udp,actions=mod_tp_dst:7,output:p2",
         "table=1,priority=4,actions=output:p2",
         "table=2,priority=5,actions=mod_vlan_vid:3,output:p2,strip_vlan,output:p3",
+    ],
+    "action-set": [  # OpenFlow 1.3 section 5.10: write_actions, clear_actions, run when the pipeline ends
+        "table=0,priority=30,udp,actions=output:p4,write_actions(mod_tp_dst:7,output:p2),goto_table:1",
+        "table=0,priority=20,tcp,actions=write_actions(output:p3,mod_nw_tos:16,push_vlan:0x8100,"
+        "set_field:4101->vlan_vid),goto_table:2",
+        "table=0,priority=15,ip,actions=write_actions(output:p2),goto_table:4",
+        "table=0,priority=10,arp,actions=write_actions(mod_dl_src:02:aa:00:00:00:09),goto_table:1",
+        "table=0,priority=5,actions=write_actions(strip_vlan,output:p4),goto_table:3",
+        "table=1,priority=10,udp,actions=resubmit(,2),write_actions(mod_tp_dst:9)",
+        "table=1,priority=5,actions=output:p2",
+        "table=2,priority=10,tcp,actions=write_actions(output:p2)",
+        "table=2,priority=5,actions=output:p3",
+        "table=4,priority=10,icmp,actions=clear_actions",
+        "table=4,priority=5,actions=clear_actions,write_actions(dec_ttl,output:p3)",
     ],
     "normal-with-acl": [
         "priority=100,in_port=p1,udp,tp_dst=53,actions=drop",

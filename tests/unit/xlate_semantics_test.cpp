@@ -8,6 +8,7 @@
 #include "datapath/datapath.h"
 #include "datapath/dummy_port.h"
 #include "ofproto/ofp_parse.h"
+#include "ofproto/ofp_print.h"
 #include "ofproto/ofproto.h"
 #include "tests/unit/dummy_bridge.h"
 #include "tests/unit/frame_builder.h"
@@ -270,6 +271,65 @@ TEST(BridgeInvalidation, AChangeOnOneBridgeLeavesTheOthersCacheWarm) {
     // While bridge A's own megaflow is gone (its decision may have changed).
     once(0, frame(1, 2));
     EXPECT_EQ(of.datapath().stats().missed, s4.missed + 1) << "brA's megaflow survived its own flow_mod";
+}
+
+}  // namespace
+
+namespace {
+
+// OpenFlow 1.3 section 5.10: write_actions fill the action set, clear_actions empty it, and the set
+// runs once the pipeline ends, in the spec's order (set-fields before the output), after every
+// apply-action. The Open vSwitch oracle (test_ovs_oracle.py, "action-set") compares the same rules
+// frame for frame.
+TEST_F(XlateSemantics, TheActionSetRunsWhenThePipelineEnds) {
+    flows({"table=0,priority=10,udp,actions=output:p2,write_actions(output:p3,mod_tp_dst:7),goto_table:1",
+           "table=1,priority=10,udp,actions=write_actions(mod_tp_dst:9)"});
+    auto o = send(0, udpFrame(1));
+    ASSERT_EQ(o[1].size(), 1u) << "the apply-action output runs at once";
+    EXPECT_EQ(o[1][0], udpFrame(1));
+    ASSERT_EQ(o[2].size(), 1u) << "the action set's output runs at the end";
+    EXPECT_EQ(o[2][0], eth(mac(2), mac(1), 0x0800, ipv4(17, 0x0a000001, 0x0a000002, udp(1000, 9))))
+        << "both set-fields run in the order written, before the output";
+
+    flows({"table=1,priority=10,udp,actions=clear_actions"});
+    o = send(0, udpFrame(1));
+    EXPECT_EQ(o[1].size(), 1u);
+    EXPECT_TRUE(o[2].empty()) << "clear_actions emptied the set";
+
+    flows({"table=1,priority=10,udp,actions=write_actions(mod_tp_dst:9)"});
+    flows({"table=0,priority=10,udp,actions=write_actions(mod_tp_dst:7),goto_table:1"});
+    o = send(0, udpFrame(1));
+    EXPECT_TRUE(o[1].empty() && o[2].empty()) << "a set without an output does nothing";
+}
+
+// OpenFlow 1.3 section 7.3.7: a packet_out carries actions, not instructions (as Open vSwitch).
+TEST_F(XlateSemantics, PacketOutRefusesInstructions) {
+    auto r = parseFlowMod("actions=write_actions(output:2)", FlowMod::Command::kAdd, {});
+    ASSERT_TRUE(std::holds_alternative<FlowMod>(r));
+    try {
+        of->packetOut("br0", udpFrame(1), 1, std::get<FlowMod>(r).actions);
+        ADD_FAILURE() << "packet_out ran write_actions";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("not instructions"), std::string::npos) << e.what();
+    }
+    for (auto& p : ports) EXPECT_TRUE(p->sent().empty());
+}
+
+TEST(ActionSetParse, InstructionsInOpenFlowOrderAndOnlySetActionsInside) {
+    auto parse = [](std::string_view text) { return parseFlowMod(text, FlowMod::Command::kAdd, {}); };
+    auto ok = parse("udp,actions=output:1,clear_actions,write_actions(set_field:5->tp_dst,output:2),goto_table:3");
+    ASSERT_TRUE(std::holds_alternative<FlowMod>(ok)) << std::get<ParseError>(ok).message;
+    EXPECT_EQ(formatActions(std::get<FlowMod>(ok).actions, {}),
+              "output:1,clear_actions,write_actions(mod_tp_dst:5,output:2),goto_table:3");
+    for (auto [text, why] : {std::pair{"actions=write_actions(output:2),output:1", "must come before"},
+                             {"actions=write_actions(output:2),clear_actions", "must come once"},
+                             {"actions=write_actions(resubmit(,2))", "not allowed in write_actions"},
+                             {"actions=write_actions(controller)", "not allowed in write_actions"},
+                             {"actions=write_actions:2", "expected write_actions(ACTIONS)"}}) {
+        auto r = parse(text);
+        ASSERT_TRUE(std::holds_alternative<ParseError>(r)) << text;
+        EXPECT_NE(std::get<ParseError>(r).message.find(why), std::string::npos) << std::get<ParseError>(r).message;
+    }
 }
 
 }  // namespace
