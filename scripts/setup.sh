@@ -24,7 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # Debian starts Open vSwitch's system instance on install; the benchmarks and tests run private
 # instances with their own rundirs, so keep the system one from holding the ovs-netdev device.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet openvswitch-switch 2>/dev/null; then
-  systemctl stop openvswitch-switch >/dev/null 2>&1 || true
-fi
+# Likewise Prometheus's system server (on :9090): test_metrics.py runs its own on a free port.
+for svc in openvswitch-switch prometheus; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" >/dev/null 2>&1 || true
+  fi
+done
 exit 0
