@@ -164,9 +164,15 @@ def test_add_port_to_a_netns_container(vswitchd, topo, containers, cleanup_links
     c.flush_neighbours("eth1")
     rcs = ping_matrix([(h10, f"{SUBNET}.2"), (h20, f"{SUBNET}.2")])
     assert rcs == {(h10.ns, f"{SUBNET}.2"): 1, (h20.ns, f"{SUBNET}.2"): 0}, rcs
-    r = vs_docker(d, "set-vlan", br, "eth1", c.ref, "4096")
-    assert r.rc == 1 and "4096" in r.err, r
-    assert d.vsctl_ok("get", "port", host, "tag").strip() == "20"
+    # An access VLAN is 1..4094 (as vs-qemu-ifup's VS_VLAN): 0 and 4095 are reserved, though
+    # vsctl's tag takes them (Open vSwitch's 0..4095). Refused before the switch is touched.
+    for bad in ("4096", "0", "4095", "00"):
+        r = vs_docker(d, "set-vlan", br, "eth1", c.ref, bad)
+        assert r.rc == 1 and f"invalid VLAN '{bad}'" in r.err and "1..4094" in r.err, r
+        assert d.vsctl_ok("get", "port", host, "tag").strip() == "20"
+    r = vs_docker(d, "set-vlan", br, "eth1", c.ref, "4094")
+    assert r.rc == 0, r
+    assert d.vsctl_ok("get", "port", host, "tag").strip() == "4094"
 
     # del-port removes the port, both veth ends and nothing else.
     r = vs_docker(d, "del-port", br, "eth1", c.ref)
@@ -251,6 +257,8 @@ def test_add_port_is_all_or_nothing(vswitchd, topo, containers, cleanup_links, t
         ("bad MAC", ["--macaddress=02:00:00:00:00"], None, "macaddress"),
         ("MAC the kernel refuses", ["--macaddress=01:00:00:00:00:01"], None, "01:00:00:00:00:01"),
         ("VLAN out of range", ["--vlan=5000"], None, "5000"),
+        ("VLAN 0 (reserved)", ["--vlan=0"], None, "invalid VLAN '0' (expected 1..4094"),
+        ("VLAN 4095 (reserved)", ["--vlan", "4095"], None, "invalid VLAN '4095' (expected 1..4094"),
         ("vsctl add-port fails", [f"--ipaddress={SUBNET}.2/24"], str(fail_before), br),
         ("vsctl fails after committing", [f"--ipaddress={SUBNET}.2/24", "--vlan=3"], str(fail_after), br),
     ]
