@@ -12,18 +12,6 @@
 
 namespace vs::dp {
 
-std::int64_t monotonicMs() noexcept {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-std::int64_t monotonicNs() noexcept {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 PollThread::PollThread(Datapath& dp, unsigned index, unsigned count) : dp_(dp), index_(index), count_(count) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

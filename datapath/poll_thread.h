@@ -7,6 +7,8 @@
 // in poll_thread.cpp; per-packet code in dp_execute.cpp.
 #pragma once
 
+#include "datapath/clock.h"  // monotonicMs(), used with the poll loop
+
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -94,8 +96,5 @@ private:
     std::vector<std::function<void()>> tasks_;  // control requests run on the thread
 };
 
-// Monotonic milliseconds (CLOCK_MONOTONIC_COARSE: per batch, not per packet).
-std::int64_t monotonicMs() noexcept;
-std::int64_t monotonicNs() noexcept;
 
 }  // namespace vs::dp

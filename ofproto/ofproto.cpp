@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 
 namespace vs::ofproto {
 

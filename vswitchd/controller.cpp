@@ -1,7 +1,7 @@
 #include "vswitchd/controller.h"
 
 #include "datapath/coverage.h"
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 #include "protocol/ofchannel.h"
 #include "vswitchd/config_controller.h"
 #include "vswitchd/log.h"
@@ -10,10 +10,6 @@ namespace vs::vswitchd {
 
 namespace of = protocol::of;
 
-namespace {
-std::int64_t nowMs() { return dp::monotonicMs(); }
-}  // namespace
-
 ControllerManager::ControllerManager(boost::asio::io_context& io, ofproto::Ofproto& of)
     : io_(io), of_(of), handler_(of),
       env_{io, handler_, {}, {}, {}, {}}, timer_(io) {
@@ -21,16 +17,16 @@ ControllerManager::ControllerManager(boost::asio::io_context& io, ofproto::Ofpro
     env_.up = [this](const std::string& br) {
         auto it = bridges_.find(br);
         if (it == bridges_.end()) return;
-        it->second.monitor.connected(nowMs());
+        it->second.monitor.connected(dp::monotonicMs());
         it->second.ports.clear();  // a new controller learns the ports from features; report changes from now
         checkPorts(br, it->second);
-        updateFailOpen(br, it->second, nowMs());
+        updateFailOpen(br, it->second, dp::monotonicMs());
     };
     env_.down = [this](const std::string& br) {
-        if (auto it = bridges_.find(br); it != bridges_.end()) it->second.monitor.disconnected(nowMs());
+        if (auto it = bridges_.find(br); it != bridges_.end()) it->second.monitor.disconnected(dp::monotonicMs());
     };
     env_.alive = [this](const std::string& br) {
-        if (auto it = bridges_.find(br); it != bridges_.end()) it->second.monitor.alive(nowMs());
+        if (auto it = bridges_.find(br); it != bridges_.end()) it->second.monitor.alive(dp::monotonicMs());
     };
     of_.setSlowPathHandler(ofproto::SlowPathKind::kController,
                            [this](const ofproto::SlowPathPacket& p) { onPacketIn(p); });
@@ -58,7 +54,7 @@ bool ControllerManager::apply(const Config& cfg) {
     for (const auto& [name, bc] : cfg.bridges) {
         if (!of_.hasBridge(name)) continue;
         bool is_new = !bridges_.count(name);
-        if (is_new) bridges_.emplace(name, BridgeState(nowMs()));
+        if (is_new) bridges_.emplace(name, BridgeState(dp::monotonicMs()));
         flows_changed |= applyBridge(name, bc, is_new);
     }
     initial_ = false;
@@ -77,7 +73,7 @@ bool ControllerManager::applyBridge(const std::string& name, const BridgeConfig&
     for (const auto& [t, cc] : bc.controllers)
         if (cc.probeMs() > 0 && (probe == 0 || cc.probeMs() < probe)) probe = cc.probeMs();
     st.monitor.configure(secure ? ofproto::FailMode::kSecure : ofproto::FailMode::kStandalone, has, probe);
-    updateFailOpen(name, st, nowMs());
+    updateFailOpen(name, st, dp::monotonicMs());
     return flushed;
 }
 
@@ -180,7 +176,7 @@ void ControllerManager::arm() {
 }
 
 void ControllerManager::tick() {
-    std::int64_t now = nowMs();
+    std::int64_t now = dp::monotonicMs();
     for (auto& [name, st] : bridges_) {
         updateFailOpen(name, st, now);
         checkPorts(name, st);
@@ -261,7 +257,7 @@ std::optional<ControllerStatus> ControllerManager::status(const std::string& bri
     if (b == bridges_.end()) return std::nullopt;
     auto e = b->second.endpoints.find(target);
     if (e == b->second.endpoints.end()) return std::nullopt;
-    return e->second->status(nowMs());
+    return e->second->status(dp::monotonicMs());
 }
 
 bool ControllerManager::failOpen(const std::string& bridge) const {

@@ -4,7 +4,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
@@ -17,7 +17,6 @@ namespace {
 constexpr std::int64_t kMinBackoffMs = 1000;
 constexpr std::chrono::milliseconds kConnectTimeout{5000};
 
-std::int64_t nowMs() { return dp::monotonicMs(); }
 
 log::RateLimiter& connectLog() {
     static log::RateLimiter rl(30, 10);
@@ -82,7 +81,7 @@ private:
         auto s = std::move(session_);
         s->detach(why);
         if (was_up) {
-            disconnected_ms_ = nowMs();
+            disconnected_ms_ = dp::monotonicMs();
             env_.down(bridge_);
         }
     }
@@ -122,14 +121,14 @@ private:
         state_ = "ACTIVE";
         last_error_.clear();
         backoff_ms_ = kMinBackoffMs;
-        connected_ms_ = nowMs();
+        connected_ms_ = dp::monotonicMs();
         env_.up(bridge_);
     }
 
     void sessionDown(const std::string& reason, bool was_up) {
         session_.reset();
         if (was_up) {
-            disconnected_ms_ = nowMs();
+            disconnected_ms_ = dp::monotonicMs();
             last_error_ = reason;
             env_.down(bridge_);
             scheduleReconnect();
@@ -281,7 +280,7 @@ private:
         OfSession::Events ev;
         ev.up = [weak] {
             if (auto s = weak.lock()) {
-                s->connected_ms_ = nowMs();
+                s->connected_ms_ = dp::monotonicMs();
                 s->env_.up(s->bridge_);
             }
         };
@@ -300,7 +299,7 @@ private:
         std::erase_if(sessions_, [gone](const auto& s) { return s.get() == gone; });
         last_error_ = reason;
         if (was_up) {
-            disconnected_ms_ = nowMs();
+            disconnected_ms_ = dp::monotonicMs();
             env_.down(bridge_);
         } else {
             log::warnRl(connectLog(), "bridge {}: controller {}: refused a connection: {}", bridge_, target_, reason);

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
 

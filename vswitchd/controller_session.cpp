@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "datapath/coverage.h"
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 #include "vswitchd/log.h"
 
 namespace vs::vswitchd {
@@ -15,7 +15,6 @@ log::RateLimiter& badMessageLog() {
     static log::RateLimiter rl(60, 20);
     return rl;
 }
-std::int64_t nowMs() { return dp::monotonicMs(); }
 }  // namespace
 
 OfSession::OfSession(boost::asio::io_context& io, std::shared_ptr<protocol::LineChannel> channel,
@@ -28,7 +27,7 @@ OfSession::~OfSession() {
 }
 
 void OfSession::start() {
-    started_ms_ = last_rx_ms_ = nowMs();
+    started_ms_ = last_rx_ms_ = dp::monotonicMs();
     std::weak_ptr<OfSession> weak = weak_from_this();
     channel_->start(
         [weak] { if (auto s = weak.lock()) s->onReady(); },
@@ -51,7 +50,7 @@ void OfSession::onReady() {
 }
 
 void OfSession::onLine(std::string_view line) {
-    last_rx_ms_ = nowMs();
+    last_rx_ms_ = dp::monotonicMs();
     probe_sent_ = false;
     if (up_ && events_.alive) events_.alive();
     auto decoded = of::decode(line);
@@ -112,7 +111,7 @@ void OfSession::send(of::Body body) {
 
 bool OfSession::sendPacketIn(const of::PacketIn& pin) {
     if (!up_ || closed_) return false;
-    if (!limiter_.admit(nowMs())) {
+    if (!limiter_.admit(dp::monotonicMs())) {
         dp::coverageAdd(dp::Coverage::drop_packet_in_rate_limit);
         return false;
     }
@@ -135,7 +134,7 @@ void OfSession::reconfigure(std::int64_t probe_ms, double rate, double burst) {
 
 void OfSession::armProbe() {
     if (closed_) return;
-    std::int64_t now = nowMs();
+    std::int64_t now = dp::monotonicMs();
     std::int64_t due;
     if (!up_) due = started_ms_ + kHelloTimeoutMs;
     else if (settings_.probe_ms <= 0) return (void)timer_.cancel();
@@ -149,7 +148,7 @@ void OfSession::armProbe() {
 
 void OfSession::onProbeTimer() {
     if (closed_) return;
-    std::int64_t now = nowMs();
+    std::int64_t now = dp::monotonicMs();
     if (!up_) {
         if (now - started_ms_ >= kHelloTimeoutMs) return close("no hello within " + std::to_string(kHelloTimeoutMs) + " ms");
     } else if (settings_.probe_ms > 0) {

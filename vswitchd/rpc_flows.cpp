@@ -4,7 +4,7 @@
 // one place, pointing at the offending token.
 #include <cstdio>
 
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
 #include "vswitchd/daemon.h"

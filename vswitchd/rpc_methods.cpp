@@ -5,7 +5,7 @@
 #include <set>
 
 #include "datapath/coverage.h"
-#include "datapath/poll_thread.h"
+#include "datapath/clock.h"
 #include "vswitchd/config_controller.h"
 #include "vswitchd/config_json.h"
 #include "vswitchd/daemon.h"

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/file_bytes.h"
+
 #include "vswitchd/config_json.h"
 #include "vswitchd/config_ops.h"
 #include "vswitchd/config_schema.h"
@@ -21,17 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 using protocol::ErrorCode;
 
-std::string readBytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void writeBytes(const fs::path& p, const std::string& s) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << s;
-}
+using test::readBytes;
+using test::writeBytes;
 
 class ConfigStoreTest : public ::testing::Test {
 protected:

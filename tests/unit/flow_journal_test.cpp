@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/file_bytes.h"
+
 #include "ofproto/ofp_parse.h"
 #include "vswitchd/config_store.h"
 #include "vswitchd/controller.h"
@@ -19,16 +21,8 @@ namespace vs::vswitchd {
 namespace {
 namespace fs = std::filesystem;
 
-std::string readBytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-void writeBytes(const fs::path& p, const std::string& s) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << s;
-}
+using test::readBytes;
+using test::writeBytes;
 
 ofproto::FlowMod mod(const std::string& text, ofproto::FlowMod::Command c = ofproto::FlowMod::Command::kAdd) {
     auto parsed = ofproto::parseFlowMod(text, c, {});
