@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config ninja-build
-  libnl-3-dev libnl-route-3-dev libboost-dev libboost-system-dev rapidjson-dev libssl-dev
+  libnl-3-dev libnl-route-3-dev libsystemd-dev libboost-dev libboost-system-dev rapidjson-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   iproute2 ethtool iperf3 iputils-ping tcpdump netsniff-ng sockperf bc procps psmisc openssl
   python3 python3-pytest python3-scapy

@@ -17,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "vswitchd/daemon.h"
+#include "vswitchd/service_notify.h"
 #include "vswitchd/log.h"
 #include "vswitchd/metrics_server.h"
 
@@ -168,6 +169,7 @@ int runDaemon(const Args& a, int ready_fd) {
         else std::cerr << msg;
         return 1;
     }
+    service::notifyReady("serving " + a.opts.socket.string());  // after the pidfile: MAINPID is known
     if (ready_fd >= 0) {
         (void)!::write(ready_fd, "", 1);
         ::close(ready_fd);
@@ -178,7 +180,14 @@ int runDaemon(const Args& a, int ready_fd) {
     boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> onSignal = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
-        if (sig == SIGHUP) { vs::log::reopen(); signals.async_wait(onSignal); return; }
+        if (sig == SIGHUP) {
+            service::notifyReloading();
+            vs::log::reopen();
+            service::notifyReady("serving " + a.opts.socket.string());
+            signals.async_wait(onSignal);
+            return;
+        }
+        service::notifyStopping();
         vs::log::info("signal {}: shutting down", sig);
         daemon->shutdown();
         io.stop();
