@@ -102,7 +102,6 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
             n += applyFlowMod(br, mods[i]);
             if (log == FlowLog::kOn) flow_log_.push_back(LoggedFlowMod{bridge, mods[i]});
         }
-        flow_version_.fetch_add(1, std::memory_order_relaxed);
         invalidateBridge(br);  // flows never cross bridges (no patch ports): the others stay cached
         first = last;
     } while (first < mods.size());  // (the old maps of `growths` are freed before the next lock)
@@ -141,7 +140,6 @@ void Ofproto::replaceFlows(const std::string& bridge, const std::vector<FlowMod>
     for (const auto& fm : adds) validateFlowMod(fm);
     br.tables.clear();
     for (const auto& fm : adds) applyFlowMod(br, fm);
-    flow_version_.fetch_add(1, std::memory_order_relaxed);
     invalidateBridge(br);
 }
 
@@ -238,7 +236,6 @@ bool Ofproto::expireRules(std::int64_t now) {
                 t->remove(r.get());
                 noteRemoved(*br, r, hard ? RemovedReason::kHardTimeout : RemovedReason::kIdleTimeout);
                 any = true;
-                flow_version_.fetch_add(1, std::memory_order_relaxed);
             }
         }
     }

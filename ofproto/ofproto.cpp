@@ -35,7 +35,6 @@ void Ofproto::addBridge(const std::string& name) {
     br->name = name;
     applyFlowMod(*br, defaultNormalRule());
     bridges_.emplace(name, std::move(br));
-    flow_version_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Ofproto::removeBridge(const std::string& name) {
@@ -49,7 +48,6 @@ void Ofproto::removeBridge(const std::string& name) {
     for (const auto& [id, b] : it->second->bundles)
         if (b.bond) --bond_count_;
     bridges_.erase(it);
-    flow_version_.fetch_add(1, std::memory_order_relaxed);
     dp_->invalidate();
 }
 

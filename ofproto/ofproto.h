@@ -162,9 +162,6 @@ public:
         std::uint64_t lookups = 0, matched = 0;
     };
     std::vector<TableStats> tableStats(const std::string& bridge) const;
-    // Bumped by every change to any flow table (flow_mods, timeouts, bridge removal), so the
-    // daemon knows when the persisted rules are stale.
-    std::uint64_t flowTableVersion() const noexcept { return flow_version_.load(std::memory_order_relaxed); }
     // Every rule of the bridge as an add flow_mod (for persistence), table by table.
     std::vector<FlowMod> exportFlows(const std::string& bridge) const;
     // Rules with send_flow_rem removed by a timeout or a delete since the last call (their rule
@@ -324,7 +321,6 @@ private:
     std::vector<LoggedFlowMod> flow_log_;
     std::vector<PacketInContext> pin_contexts_;            // by index (userdata argument)
     std::map<PacketInContext, std::uint32_t> pin_index_;
-    std::atomic<std::uint64_t> flow_version_{0};
     SlowPathQueue slow_path_;
     std::map<SlowPathKind, std::function<void(const SlowPathPacket&)>> slow_path_handlers_;  // control thread
     std::unique_ptr<dp::Datapath> dp_;  // last: destroyed (threads joined) first

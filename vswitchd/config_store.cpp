@@ -115,9 +115,6 @@ ConfigStore::ConfigStore(fs::path path, Config cfg)
     : path_(std::move(path)), cfg_(std::move(cfg)), journal_(fs::path(path_.string() + ".journal")),
       flow_store_(fs::path(path_.string() + ".flows")) {}
 
-bool isFlowCommandName(const std::string& name) {
-    return name == "add" || name == "modify" || name == "modify_strict" || name == "delete" || name == "delete_strict";
-}
 
 // The config path must be a regular file (or not exist yet) that nobody but its owner and group
 // can write, in a directory others cannot write either: replacing it by rename would otherwise

@@ -171,7 +171,7 @@ private:
 };
 
 // The journal's names of flow_mod commands: "add", "modify", "modify_strict", "delete",
-// "delete_strict" (ofproto::FlowMod::Command in that order).
+// "delete_strict" (ofproto::FlowMod::Command in that order; flow_journal.cpp holds the one table).
 bool isFlowCommandName(const std::string& name);
 
 // Writes `text` to `path` durably and atomically (PATH.tmp, fsync, rename, fsync(dir)), creating

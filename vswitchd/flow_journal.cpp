@@ -57,6 +57,12 @@ private:
 
 }  // namespace
 
+bool isFlowCommandName(const std::string& name) {
+    for (const auto& [c, n] : kCommands)
+        if (name == n) return true;
+    return false;
+}
+
 std::string flowCommandName(Command c) {
     for (const auto& [cmd, n] : kCommands)
         if (cmd == c) return n;

@@ -39,28 +39,24 @@ const char* typeName(Type t) { return t == Type::kCounter ? "counter" : "gauge";
 bool validMetricName(std::string_view n) { return validName(n, true); }
 bool validLabelName(std::string_view n) { return validName(n, false) && !n.starts_with("__"); }
 
-std::string escapeLabelValue(std::string_view v) {
+namespace {
+// The exposition format's escapes: backslash and newline everywhere, '"' in label values only.
+std::string escape(std::string_view v, bool quotes) {
     std::string out;
     out.reserve(v.size());
     for (char c : v) {
         if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
         else if (c == '\n') out += "\\n";
+        else if (c == '"' && quotes) out += "\\\"";
         else out += c;
     }
     return out;
 }
+}  // namespace
 
-std::string escapeHelp(std::string_view v) {
-    std::string out;
-    out.reserve(v.size());
-    for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
-}
+std::string escapeLabelValue(std::string_view v) { return escape(v, true); }
+
+std::string escapeHelp(std::string_view v) { return escape(v, false); }
 
 std::string formatValue(double v) {
     if (std::isnan(v)) return "NaN";
