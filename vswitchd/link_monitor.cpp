@@ -8,6 +8,10 @@
 
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kNetlink;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 LinkMonitor::LinkMonitor(boost::asio::io_context& io, Callback cb) : cb_(std::move(cb)) {
@@ -42,12 +46,12 @@ void LinkMonitor::arm() {
         if (ec) return;
         int err = nl_recvmsgs_default(sock_);
         if (err == -NLE_NOMEM) {  // ENOBUFS: the kernel dropped notifications
-            log::warn("netlink link monitor: notifications lost (receive buffer overflow); resynchronizing");
+            log::warn(kLog, "netlink link monitor: notifications lost (receive buffer overflow); resynchronizing");
             LinkEvent ev;
             ev.resync = true;
             cb_(ev);
         } else if (err < 0 && err != -NLE_AGAIN) {
-            log::warn("netlink link monitor: {}", nl_geterror(err));
+            log::warn(kLog, "netlink link monitor: {}", nl_geterror(err));
         }
         arm();
     });
