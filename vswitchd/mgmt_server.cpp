@@ -340,7 +340,8 @@ void MgmtServer::Impl::onAccept(const error_code& ec, Local::socket sock) {
     if (closed) return;
     if (ec) {
         // E.g. EMFILE: retry shortly instead of spinning.
-        log::warn(kLog, "management socket {}: accept failed: {}", path.string(), ec.message());
+        static log::RateLimiter rl(10, 5);  // e.g. EMFILE: it repeats at every accept
+        log::warnRl(kLog, rl, "management socket {}: accept failed: {}", path.string(), ec.message());
         retryTimer.expires_after(std::chrono::milliseconds(100));
         retryTimer.async_wait([self = shared_from_this()](const error_code& e) {
             if (!e && !self->closed) self->startAccept();
@@ -354,7 +355,8 @@ void MgmtServer::Impl::onAccept(const error_code& ec, Local::socket sock) {
         ++clients;
         session->start();
     } else {
-        log::warn(kLog, "management socket {}: rejecting a client: {} clients connected", path.string(), clients);
+        static log::RateLimiter rl(10, 5);  // a flood of clients
+        log::warnRl(kLog, rl, "management socket {}: rejecting a client: {} clients connected", path.string(), clients);
         session->reject();
     }
     startAccept();
@@ -375,7 +377,8 @@ std::string MgmtServer::Impl::handle(const protocol::Request& req) {
         if (req.id.empty()) return {};
         reply = protocol::encodeError(req.id, e.code, e.what(), e.data.get());
     } catch (const std::exception& e) {
-        log::err(kLog, "management method {} failed: {}", req.method, e.what());
+        static log::RateLimiter rl(10, 5);  // any client can repeat the request
+        log::errRl(kLog, rl, "management method {} failed: {}", req.method, e.what());
         if (req.id.empty()) return {};
         reply = protocol::encodeError(req.id, ErrorCode::kInternalError, e.what());
     }
