@@ -1,8 +1,9 @@
 """Logging at run time (issue #18 item 4, docs/operations.md "Logs"): `vsappctl vlog/set` changes a
 module's level per destination in a running daemon (debug lines appear, then stop), a bad spec is
 refused naming the bad word with nothing changed, the log file follows a rotation through
-`vlog/reopen` and through SIGHUP, and `--syslog-method unix:PATH` delivers RFC 3164 lines to a
-datagram socket this test owns (standing in for /dev/log).
+`vlog/reopen` and through SIGHUP, and syslog lines arrive on a datagram socket this test owns:
+through `--syslog-method unix:PATH`, and through `--syslog` (syslog(3) and /dev/log, in a private
+mount namespace whose /dev/log leads to the test's socket).
 """
 from __future__ import annotations
 
@@ -143,3 +144,41 @@ def test_bad_syslog_method_and_log_level_are_refused(binaries):
     assert r.rc == 1 and "bad syslog method 'udp:127.0.0.1:514'" in r.err, r
     r = run([daemon_mod.VSWITCHD, "--log-level", "mgmt:loud", "--socket", "/nonexistent/x.sock"])
     assert r.rc == 1 and "bad --log-level" in r.err and "'loud'" in r.err, r
+
+
+# --syslog uses syslog(3), which always writes to /dev/log: the daemon runs in a private mount
+# namespace whose /dev is a tmpfs holding the device nodes it needs (links into the real /dev)
+# and a /dev/log that leads to this test's socket. Nothing outside the namespace sees it.
+_PRIVATE_DEVLOG = r"""
+set -e
+mkdir -p "$VST_DIR/realdev"
+mount --rbind /dev "$VST_DIR/realdev"
+mount -t tmpfs -o mode=0755 tmpfs /dev
+for f in null zero full random urandom tty net; do ln -s "$VST_DIR/realdev/$f" "/dev/$f"; done
+ln -s "$VST_SINK" /dev/log
+exec "$@"
+"""
+
+
+def test_syslog_option_uses_syslog3_and_dev_log(daemon_factory, tmp_path):
+    path = tmp_path / "devlog.sock"
+    sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sink.bind(str(path))
+    sink.settimeout(5)
+    try:
+        d = daemon_factory(start=False)
+        d.extra_args = ["--syslog"]
+        argv = d.argv()
+        d.argv = lambda detach=False, log_level="info": [   # type: ignore
+            "unshare", "-m", "--propagation", "private", "sh", "-c", _PRIVATE_DEVLOG, "sh", *argv]
+        d.extra_env = {"VST_DIR": str(tmp_path), "VST_SINK": str(path)}
+        d.start()                     # unshare and sh exec: d.pid is vswitchd's
+        started = ""
+        while " started: " not in started:
+            started = sink.recv(4096).decode()
+        assert started.startswith("<30>") and f"vswitchd[{d.pid}]: daemon|info|vswitchd " in started, started
+        assert d.vsappctl_json("vlog/list")["syslog"] == "libc"
+        assert not os.path.exists("/dev/log") or os.path.realpath("/dev/log") != str(path), \
+            "the host's /dev is untouched"
+    finally:
+        sink.close()
