@@ -44,7 +44,8 @@ enum class Level : int { kDebug = 0, kInfo = 1, kWarn = 2, kErr = 3, kOff = 4 };
     X(kMetrics, "metrics")       /* the Prometheus endpoint */                       \
     X(kMgmt, "mgmt")             /* the management socket and its clients */         \
     X(kNetlink, "netlink")       /* the link monitor */                              \
-    X(kOfproto, "ofproto")       /* the switch layer's reports */
+    X(kOfproto, "ofproto")       /* the switch layer's reports */                    \
+    X(kOvsdb, "ovsdb")           /* the OVSDB server (Open_vSwitch schema) */
 
 enum class Module : int {
 #define VS_LOG_ENUM(id, name) id,

@@ -132,3 +132,11 @@ def test_completion_of_bridge_names_asks_the_daemon(vswitchd):
             "no daemon: no names, no error"
     finally:
         vswitchd.vsctl("del-br", br)
+
+
+def test_completion_of_vlog_set_knows_the_daemons_modules(vswitchd):
+    modules = {m["name"] for m in vswitchd.vsappctl_json("vlog/list")["modules"]}
+    assert len(modules) >= 8, modules
+    words = set(_complete("vsappctl", "vlog/set", ""))
+    assert modules | {"any", "console", "syslog", "file", "debug", "info", "warn", "err", "off"} == words, \
+        f"only in the daemon: {modules - words}; only in the completion: {words - modules}"
