@@ -14,6 +14,10 @@
 #include "vswitchd/metrics.h"
 #include "vswitchd/metrics_server.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kDaemon;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 namespace {
 
@@ -58,7 +62,7 @@ void Daemon::start() {
     // log line is rate limited; coverage/show counts every one.
     ofproto_->setXlateWarning([](const std::string& what) {
         static log::RateLimiter rl(10, 5);
-        log::warnRl(rl, "{}", what);
+        log::warnRl(log::Module::kOfproto, rl, "{}", what);
     });
     reconciler_->apply(store_.config());
     restoreFlowTables(*ofproto_, store_);
@@ -70,6 +74,7 @@ void Daemon::start() {
     registerFlowMethods(*table, *this);
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
+    registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;
     server_ = std::make_unique<MgmtServer>(
@@ -85,7 +90,7 @@ void Daemon::start() {
         bonds_->linkEvent(ev);
     });
     armTimer();
-    log::info("vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
+    log::info(kLog, "vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
               store_.seq(), opts_.socket.string());
 }
 
@@ -109,7 +114,7 @@ void Daemon::armTimer() {
         ofproto_->runPeriodic();
         if (auto problem = persistFlowLog()) {  // timeouts, controllers' flow_mods
             static log::RateLimiter rl(1, 10);
-            log::warnRl(rl, "flow changes not yet saved (retrying every second): {}", *problem);
+            log::warnRl(kLog, rl, "flow changes not yet saved (retrying every second): {}", *problem);
         }
         store_.compactIfDue();
         armTimer();
@@ -146,7 +151,7 @@ void Daemon::shutdown() {
     timer_.cancel();
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
     if (ofproto_) {
-        if (auto problem = persistFlowLog()) log::err("flow changes lost at exit: {}", *problem);
+        if (auto problem = persistFlowLog()) log::err(kLog, "flow changes lost at exit: {}", *problem);
         else store_.compact();  // a clean stop leaves a snapshot: the next start replays nothing
     }
     metrics_.reset();
