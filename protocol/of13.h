@@ -82,6 +82,8 @@ inline constexpr std::uint16_t kFmUnknown = 0, kFmBadTableId = 2, kFmOverlap = 3
                                kFmBadCommand = 6, kFmBadFlags = 7;
 // SWITCH_CONFIG_FAILED
 inline constexpr std::uint16_t kCfgBadFlags = 0, kCfgBadLen = 1;
+// ROLE_REQUEST_FAILED
+inline constexpr std::uint16_t kRoleStale = 0, kRoleUnsup = 1, kRoleBadRole = 2;
 }  // namespace code
 
 // OXM fields of class OFPXMC_OPENFLOW_BASIC (7.2.3.7) that the codec knows, with their value
@@ -338,9 +340,31 @@ struct MultipartReply {
 struct BarrierRequest { bool operator==(const BarrierRequest&) const = default; };
 struct BarrierReply { bool operator==(const BarrierReply&) const = default; };
 
+// Controller roles (6.3.5, 7.3.9).
+enum ControllerRole : std::uint32_t { kRoleNoChange = 0, kRoleEqual = 1, kRoleMaster = 2, kRoleSlave = 3 };
+struct Role {
+    std::uint32_t role = kRoleNoChange;
+    std::uint64_t generation_id = 0;
+    bool operator==(const Role&) const = default;
+};
+struct RoleRequest : Role {};
+struct RoleReply : Role {};
+// Asynchronous message filters (7.3.10): bit N of a mask enables reason N; [0] applies to a
+// master or equal controller, [1] to a slave.
+struct AsyncConfig {
+    std::array<std::uint32_t, 2> packet_in_mask{0x7, 0x0};
+    std::array<std::uint32_t, 2> port_status_mask{0x7, 0x7};
+    std::array<std::uint32_t, 2> flow_removed_mask{0xf, 0x0};
+    bool operator==(const AsyncConfig&) const = default;
+};
+struct GetAsyncRequest { bool operator==(const GetAsyncRequest&) const = default; };
+struct GetAsyncReply : AsyncConfig {};
+struct SetAsync : AsyncConfig {};
+
 using Body = std::variant<Hello, Error, EchoRequest, EchoReply, Experimenter, FeaturesRequest, FeaturesReply,
                           GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved, PortStatus, PacketOut,
-                          FlowMod, MultipartRequest, MultipartReply, BarrierRequest, BarrierReply>;
+                          FlowMod, MultipartRequest, MultipartReply, BarrierRequest, BarrierReply, RoleRequest,
+                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync>;
 
 struct Message {
     std::uint32_t xid = 0;

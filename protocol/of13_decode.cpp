@@ -148,6 +148,26 @@ Body decodeBody(std::uint8_t type, std::string_view frame, Reader& r) {
     case kFlowMod: return decodeFlowMod(frame, r);
     case kMultipartRequest: return decodeMultipart(frame, r);
     case kBarrierRequest: wantLen(frame, 8, "OFPT_BARRIER_REQUEST"); return BarrierRequest{};
+    case kRoleRequest: {
+        wantLen(frame, 24, "OFPT_ROLE_REQUEST");
+        RoleRequest q;
+        q.role = r.u32("role_request");
+        r.skip(4, "role_request");
+        q.generation_id = r.u64("role_request");
+        if (q.role > kRoleSlave)
+            fail(kRoleRequestFailed, code::kRoleBadRole, "role " + std::to_string(q.role) + " is not one of 0..3");
+        return q;
+    }
+    case kGetAsyncRequest: wantLen(frame, 8, "OFPT_GET_ASYNC_REQUEST"); return GetAsyncRequest{};
+    case kSetAsync: {
+        wantLen(frame, 32, "OFPT_SET_ASYNC");
+        SetAsync a;
+        for (auto* m : {&a.packet_in_mask, &a.port_status_mask, &a.flow_removed_mask}) {
+            (*m)[0] = r.u32("set_async");
+            (*m)[1] = r.u32("set_async");
+        }
+        return a;
+    }
     default:
         fail(kBadRequest, code::kBadType, std::string(typeName(type)) + " (type " + std::to_string(type) + ") is not accepted by this switch");
     }

@@ -244,6 +244,14 @@ void writeBody(Writer& w, const Body& body) {
             },
             [&](const BarrierRequest&) {},
             [&](const BarrierReply&) {},
+            [&](const Role& r) { w.u32(r.role); w.zeros(4); w.u64(r.generation_id); },
+            [&](const GetAsyncRequest&) {},
+            [&](const AsyncConfig& a) {
+                for (const auto* m : {&a.packet_in_mask, &a.port_status_mask, &a.flow_removed_mask}) {
+                    w.u32((*m)[0]);
+                    w.u32((*m)[1]);
+                }
+            },
         },
         body);
 }
@@ -260,7 +268,9 @@ Type typeOf(const Body& body) {
     static constexpr Type kTypes[] = {kHello,          kError,         kEchoRequest,  kEchoReply,        kExperimenter,
                                       kFeaturesRequest, kFeaturesReply, kGetConfigRequest, kGetConfigReply, kSetConfig,
                                       kPacketIn,       kFlowRemoved,   kPortStatus,   kPacketOut,        kFlowMod,
-                                      kMultipartRequest, kMultipartReply, kBarrierRequest, kBarrierReply};
+                                      kMultipartRequest, kMultipartReply, kBarrierRequest, kBarrierReply,
+                                      kRoleRequest,    kRoleReply,     kGetAsyncRequest, kGetAsyncReply, kSetAsync};
+    static_assert(std::size(kTypes) == std::variant_size_v<Body>);
     return kTypes[body.index()];
 }
 

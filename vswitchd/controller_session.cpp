@@ -25,6 +25,7 @@ OfSession::OfSession(boost::asio::io_context& io, std::shared_ptr<protocol::Line
       timer_(io), limiter_(settings_.rate, settings_.burst) {}
 
 OfSession::~OfSession() {
+    if (of13_attached_) of13_->detach(settings_.bridge, &of13_state_);
     if (channel_) channel_->close("session destroyed");
 }
 
@@ -103,6 +104,10 @@ void OfSession::onHello(const of::Message& msg, std::string_view line) {
 
 void OfSession::helloDone(int version) {
     up_ = true;
+    if (of13_) {
+        of13_->attach(settings_.bridge, &of13_state_);
+        of13_attached_ = true;
+    }
     log::info("bridge {}: controller {} connected (peer {}{}{}), protocol {} version {}", settings_.bridge,
               settings_.target, peer(), channel_->isTls() ? ", certificate " : "", channel_->peerSubject(),
               of13_ ? "OpenFlow" : "JSON", of13_ ? "1.3 (0x04)" : std::to_string(version));
@@ -174,6 +179,7 @@ void OfSession::reply(const of::Message& msg) { channel_->send(of::encode(msg));
 
 void OfSession::sendPortStatus(of::PortReason why, const of::PortDesc& desc) {
     if (!up_ || closed_) return;
+    if (of13_ && !of13_state_.wantsPortStatus(static_cast<std::uint8_t>(why))) return;
     if (of13_)
         channel_->send(of13::encode(of13::Message{
             next_xid_++, of13::PortStatus{static_cast<std::uint8_t>(why), Of13Handler::toWire(desc)}}));
@@ -183,12 +189,14 @@ void OfSession::sendPortStatus(of::PortReason why, const of::PortDesc& desc) {
 
 void OfSession::sendFlowRemoved(const ofproto::RemovedRule& r) {
     if (!up_ || closed_) return;
+    if (of13_ && !of13_state_.wantsFlowRemoved(static_cast<std::uint8_t>(r.reason))) return;
     if (of13_) channel_->send(of13::encode(of13::Message{next_xid_++, Of13Handler::toWire(r)}));
     else channel_->send(of::encode(of::Message{next_xid_++, OfRequestHandler::toWire(r)}));
 }
 
 bool OfSession::sendPacketIn(const ofproto::PacketIn& pin) {
     if (!up_ || closed_) return false;
+    if (of13_ && !of13_state_.wantsPacketIn(static_cast<std::uint8_t>(pin.reason))) return false;  // role/async filter
     if (!limiter_.admit(dp::monotonicMs())) {
         dp::coverageAdd(dp::Coverage::drop_packet_in_rate_limit);
         return false;
@@ -257,6 +265,10 @@ void OfSession::onClosed(const std::string& reason) {
     if (closed_) return;
     closed_ = true;
     timer_.cancel();
+    if (of13_attached_) {
+        of13_->detach(settings_.bridge, &of13_state_);
+        of13_attached_ = false;
+    }
     bool was_up = up_;
     up_ = false;
     if (was_up)

@@ -99,6 +99,7 @@ private:
     OfRequestHandler& handler_;
     Of13Handler* of13_;
     Of13Handler::State of13_state_;
+    bool of13_attached_ = false;  // of13_state_ registered with the handler (roles)
     Settings settings_;
     Events events_;
     boost::asio::steady_timer timer_;

@@ -82,9 +82,15 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
     Reply out;
     auto one = [&](of13::Body body) { out.frames.push_back(of13::encode(Message{msg.xid, std::move(body)})); };
     try {
+        if (st.role == of13::kRoleSlave &&
+            (std::holds_alternative<of13::FlowMod>(msg.body) || std::holds_alternative<of13::PacketOut>(msg.body)))
+            refuse(of13::kBadRequest, code::kIsSlave, "a slave controller may not change the switch (OpenFlow 1.3.5 6.3.5)");
         std::visit(
             Overload{
                 [&](const of13::EchoRequest& e) { one(of13::EchoReply{e.data}); },
+                [&](const of13::RoleRequest& q) { one(role(bridge, q, st)); },
+                [&](const of13::GetAsyncRequest&) { one(of13::GetAsyncReply{st.async}); },
+                [&](const of13::SetAsync& a) { st.async = a; },
                 [&](const of13::Experimenter& e) {
                     refuse(of13::kBadRequest, code::kBadExperimenter,
                            "experimenter 0x" + std::to_string(e.experimenter) + " is not supported");
@@ -160,6 +166,34 @@ std::optional<Of13Handler::Message> Of13Handler::flowMod(const std::string& brid
         refuse(of13::kFlowModFailed, what.find("table") != std::string::npos ? code::kFmBadTableId : code::kFmUnknown, what);
     }
     return std::nullopt;  // OpenFlow acknowledges a flow_mod only by the absence of an error
+}
+
+// OpenFlow 1.3.5 section 6.3.5: master/slave requests carry a generation_id that must not go
+// back (compared as a signed distance, wrapping); a new master makes the other masters slaves.
+of13::RoleReply Of13Handler::role(const std::string& bridge, const of13::RoleRequest& q, State& st) {
+    BridgeRoles& br = roles_[bridge];
+    if (q.role == of13::kRoleMaster || q.role == of13::kRoleSlave) {
+        if (br.generation && static_cast<std::int64_t>(q.generation_id - *br.generation) < 0)
+            refuse(of13::kRoleRequestFailed, code::kRoleStale,
+                   "generation_id " + std::to_string(q.generation_id) + " is older than " + std::to_string(*br.generation));
+        br.generation = q.generation_id;
+    }
+    if (q.role == of13::kRoleMaster)
+        for (State* other : br.sessions)
+            if (other != &st && other->role == of13::kRoleMaster) other->role = of13::kRoleSlave;
+    if (q.role != of13::kRoleNoChange) st.role = q.role;
+    of13::RoleReply rep;
+    rep.role = st.role;
+    rep.generation_id = br.generation.value_or(0);
+    return rep;
+}
+
+void Of13Handler::attach(const std::string& bridge, State* st) { roles_[bridge].sessions.push_back(st); }
+
+void Of13Handler::detach(const std::string& bridge, State* st) {
+    auto it = roles_.find(bridge);
+    if (it == roles_.end()) return;
+    std::erase(it->second.sessions, st);
 }
 
 void Of13Handler::checkOverlap(const std::string& bridge, const ofproto::FlowMod& fm) const {

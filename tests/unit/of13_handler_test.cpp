@@ -147,3 +147,50 @@ TEST_F(Of13HandlerTest, ConfigStatsAndBarrier) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Of13HandlerTest, RolesGenerationIdsAndSlaveRefusals) {
+    Of13Handler::State a, b;
+    handler_.attach("br0", &a);
+    handler_.attach("br0", &b);
+    auto role = [&](Of13Handler::State& st, std::uint32_t r, std::uint64_t gen) {
+        of13::RoleRequest q;
+        q.role = r;
+        q.generation_id = gen;
+        of13::Message m{9, q};
+        return handler_.handle("br0", m, of13::encode(m), st).frames.at(0);
+    };
+    auto reply = role(a, of13::kRoleMaster, 5);
+    EXPECT_EQ(static_cast<unsigned char>(reply[1]), of13::kRoleReply);
+    EXPECT_EQ(static_cast<unsigned char>(reply[11]), of13::kRoleMaster);
+    EXPECT_EQ(static_cast<unsigned char>(reply[23]), 5) << "the generation_id";
+    role(b, of13::kRoleMaster, 6);
+    EXPECT_EQ(b.role, of13::kRoleMaster);
+    EXPECT_EQ(a.role, of13::kRoleSlave) << "a new master makes the old one a slave";
+    EXPECT_EQ(errorOf(role(a, of13::kRoleMaster, 4)), err(of13::kRoleRequestFailed, code::kRoleStale));
+    EXPECT_EQ(a.role, of13::kRoleSlave);
+    of13::Message fm{9, add(10, 1, 2)};
+    auto refused = handler_.handle("br0", fm, of13::encode(fm), a).frames;
+    EXPECT_EQ(errorOf(refused.at(0)), err(of13::kBadRequest, code::kIsSlave));
+    EXPECT_TRUE(of_.rules("br0", 0, {}).empty());
+    EXPECT_TRUE(handler_.handle("br0", fm, of13::encode(fm), b).frames.empty()) << "the master may";
+    // Async filters: a slave gets no packet_in by default; set_async changes that.
+    EXPECT_FALSE(a.wantsPacketIn(of13::kAction));
+    EXPECT_TRUE(a.wantsPortStatus(of13::kPortAdd));
+    EXPECT_TRUE(b.wantsPacketIn(of13::kNoMatch));
+    of13::SetAsync set;
+    set.packet_in_mask = {0, 1u << of13::kAction};
+    of13::Message sm{9, set};
+    handler_.handle("br0", sm, of13::encode(sm), a);
+    EXPECT_TRUE(a.wantsPacketIn(of13::kAction));
+    EXPECT_FALSE(a.wantsPacketIn(of13::kNoMatch));
+    of13::Message gm{9, of13::GetAsyncRequest{}};
+    auto got = handler_.handle("br0", gm, of13::encode(gm), a).frames.at(0);
+    EXPECT_EQ(got.size(), 32u);
+    EXPECT_EQ(static_cast<unsigned char>(got[15]), 1u << of13::kAction) << "packet_in_mask[1]";
+    handler_.detach("br0", &a);
+    handler_.detach("br0", &b);
+}
+
+}  // namespace

@@ -218,6 +218,19 @@ TEST(Of13Codec, PacketOutAndMultipartRequestsDecode) {
     EXPECT_EQ(decodeError(unhex("04120010" "00000003" "0063" "0000" "00000000")).code, code::kBadMultipart);
 }
 
+TEST(Of13Codec, RoleAndAsyncMessages) {
+    auto msg = decodeOk(unhex("04180018" "00000004" "00000002" "00000000" "0000000000000007"));
+    const auto& q = std::get<of13::RoleRequest>(msg.body);
+    EXPECT_EQ(q.role, of13::kRoleMaster);
+    EXPECT_EQ(q.generation_id, 7u);
+    auto e = decodeError(unhex("04180018" "00000004" "00000009" "00000000" "0000000000000007"));
+    EXPECT_EQ(e.type, of13::kRoleRequestFailed);
+    EXPECT_EQ(e.code, code::kRoleBadRole);
+    EXPECT_EQ(decodeError(unhex("041c0010" "00000005" "0000000000000000")).code, code::kBadLen) << "set_async of 16 bytes";
+    auto set = decodeOk(unhex("041c0020" "00000005" "00000003" "00000000" "00000007" "00000007" "0000000f" "00000000"));
+    EXPECT_EQ(std::get<of13::SetAsync>(set.body).packet_in_mask[0], 3u);
+}
+
 TEST(Of13Codec, MultipartRepliesSplitBelow64KiB) {
     of13::MultipartReply rep;
     rep.type = of13::kMpPortDesc;
