@@ -235,7 +235,8 @@ def test_os_ken_learning_switch_over_tls(lan, tmp_path):
     text = lambda: (tmp_path / "osken.log").read_text()
     try:
         target = f"ssl:127.0.0.1:{port}"
-        d.vsctl_ok("set-fail-mode", br, "secure", "--", "set-controller", br, target)
+        listen_port = free_port()  # a second controller at once: ovs-ofctl on a passive target
+        d.vsctl_ok("set-fail-mode", br, "secure", "--", "set-controller", br, target, f"ptcp:{listen_port}:127.0.0.1")
         assert wait_until(lambda: "EVENT features" in text(), 20), f"os-ken saw no switch\n{text()}\n{d.log_tail(4000)}"
         assert ping(h1, h2.ip, count=3, deadline=10).rc == 0, f"ping through os-ken's rules\n{text()}"
         events = [l for l in text().splitlines() if l.startswith("EVENT packet_in")]
@@ -243,6 +244,11 @@ def test_os_ken_learning_switch_over_tls(lan, tmp_path):
         rules = vsofctl(d.socket, "dump-flows", br)
         learned = [l for l in rules.splitlines() if "priority=1," in l and "dl_dst=" in l]
         assert len(learned) >= 2, f"os-ken installed a rule per direction:\n{rules}"
+        other = f"tcp:127.0.0.1:{listen_port}"
+        seen = flows(other)  # ovs-ofctl as a second controller, while os-ken stays connected
+        p1 = ofports(ofctl(other, "show").stdout)[h1.sw_port]
+        assert any(f["match"] == f"in_port={p1},dl_dst={h2.mac}" and f.get("priority") == "1" for f in seen), seen
+        assert any(f.get("priority") == "0" and f["actions"].startswith("CONTROLLER") for f in seen), seen
         # Once learned, the rules carry the traffic: no packet_in for a new ping.
         n = len(events)
         assert ping(h1, h2.ip, count=3).rc == 0
@@ -257,3 +263,39 @@ def test_os_ken_learning_switch_over_tls(lan, tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def of_session(host: str, port: int) -> socket.socket:
+    s = socket.create_connection((host, port), timeout=5)
+    s.sendall(bytes.fromhex("04000010000000010001000800000010"))
+    assert recv_msg(s)[1] == 0, "hello"
+    return s
+
+
+def test_roles_a_new_master_makes_the_old_one_a_slave(lan):
+    """Two sessions of one bridge (raw sockets): the later master with a newer generation_id
+    demotes the first, whose flow_mod then gets BAD_REQUEST/IS_SLAVE; a stale generation_id gets
+    ROLE_REQUEST_FAILED/STALE; the master's flow_mod is applied."""
+    net = lan(2)
+    d, br = net.daemon, net.bridge
+    target = listen(d, br)
+    host, port = target.split(":")[1], int(target.split(":")[2])
+    role = lambda s, r, gen, xid: (s.sendall(struct.pack("!BBHIIIQ", 4, 24, 24, xid, r, 0, gen)), recv_msg(s))[1]
+    with of_session(host, port) as a, of_session(host, port) as b:
+        rep = role(a, 2, 10, 1)
+        assert rep[1] == 25 and struct.unpack("!IIQ", rep[8:24]) == (2, 0, 10), rep.hex()
+        rep = role(b, 2, 11, 2)
+        assert rep[1] == 25 and struct.unpack("!I", rep[8:12])[0] == 2, rep.hex()
+        rep = role(a, 0, 0, 3)  # NOCHANGE: tells the current role
+        assert struct.unpack("!I", rep[8:12])[0] == 3, "a is a slave now"
+        rep = role(a, 2, 9, 4)
+        assert rep[1] == 1 and struct.unpack("!HH", rep[8:12]) == (11, 0), rep.hex()  # STALE
+        match = bytes.fromhex("00010004" "00000000")
+        body = struct.pack("!QQBBHHHIIIHH", 0, 0, 0, 0, 0, 0, 7, 0xffffffff, 0xffffffff, 0xffffffff, 0, 0) + match
+        fm = lambda xid: struct.pack("!BBHI", 4, 14, 8 + len(body), xid) + body
+        a.sendall(fm(5))
+        err = recv_msg(a)
+        assert err[1] == 1 and struct.unpack("!HH", err[8:12]) == (1, 10), err.hex()  # IS_SLAVE
+        b.sendall(fm(6) + struct.pack("!BBHI", 4, 20, 8, 7))
+        assert recv_msg(b)[1] == 21, "the master's flow_mod is accepted (barrier reply, no error)"
+    assert "priority=7" in vsofctl(d.socket, "dump-flows", br)
