@@ -67,6 +67,10 @@ std::size_t Ofproto::applyFlowMod(Bridge& br, const FlowMod& fm) {
                 noteRemoved(br, r, RemovedReason::kDelete);
             } else {
                 r->actions = fm.actions;
+                if (fm.reset_counts) {  // OpenFlow 1.3 section 6.4: OFPFF_RESET_COUNTS on modify
+                    r->stats->packets.store(0, std::memory_order_relaxed);
+                    r->stats->bytes.store(0, std::memory_order_relaxed);
+                }
             }
             ++n;
         }

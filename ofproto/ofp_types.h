@@ -106,6 +106,7 @@ struct FlowMod {
     std::uint16_t hard_timeout = 0;
     bool send_flow_rem = false;
     std::uint32_t out_port = kPortNone; // delete: only rules that output to this port
+    bool reset_counts = false;          // modify: zero the matched rules' counters (OFPFF_RESET_COUNTS)
     bool operator==(const FlowMod&) const = default;
 };
 

@@ -186,7 +186,32 @@ void LineChannel::readMore() {
     else socket_.async_read_some(asio::buffer(chunk_), handler);
 }
 
+bool LineChannel::splitFrames() {
+    std::size_t start = 0;
+    auto self = shared_from_this();  // a callback may drop the owner's reference
+    while (!closed_ && !closing_ && inbuf_.size() - start >= 8) {
+        std::size_t len = (static_cast<std::uint8_t>(inbuf_[start + 2]) << 8) | static_cast<std::uint8_t>(inbuf_[start + 3]);
+        if (len < 8) {
+            if (on_oversize_) on_oversize_(len);
+            if (!closing_) closeAfterFlush("OpenFlow header declares length " + std::to_string(len));
+            return false;
+        }
+        if (inbuf_.size() - start < len) break;
+        std::string_view frame(inbuf_.data() + start, len);
+        start += len;
+        if (on_line_) on_line_(frame);
+    }
+    if (closed_) return false;
+    inbuf_.erase(0, start);
+    return true;
+}
+
 void LineChannel::onRead(std::size_t n) {
+    if (limits_.framing == Framing::kOpenFlow) {
+        inbuf_.append(chunk_.data(), n);
+        if (splitFrames()) readMore();
+        return;
+    }
     std::size_t scan = inbuf_.size();
     inbuf_.append(chunk_.data(), n);
     std::size_t start = 0;
@@ -216,7 +241,7 @@ void LineChannel::onRead(std::size_t n) {
 
 void LineChannel::send(std::string line) {
     if (closed_ || closing_) return;
-    line += '\n';
+    if (limits_.framing == Framing::kLines) line += '\n';
     queued_bytes_ += line.size();
     if (queued_bytes_ > limits_.max_queued)
         return close("the peer does not read: " + std::to_string(queued_bytes_) + " bytes unsent");

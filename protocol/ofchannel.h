@@ -12,7 +12,11 @@
 // another CA and a plaintext peer fail the handshake; the failure reason (OpenSSL's verify
 // result, e.g. "certificate has expired") is passed to the close callback for the log.
 //
-// LineChannel: reads '\n'-terminated lines (a trailing '\r' is stripped, blank lines skipped)
+// LineChannel: frames a byte stream in one of two ways (ChannelLimits::framing): kLines (the JSON
+// dialect) or kOpenFlow (binary OpenFlow: each message is the 16-bit big-endian length at bytes
+// 2..3 of its 8-byte header, OpenFlow 1.3.5 section 7.1; a declared length below 8 calls the
+// oversize callback with that length, and the channel closes: the stream cannot be resynchronised).
+// In kLines mode it reads '\n'-terminated lines (a trailing '\r' is stripped, blank lines skipped)
 // and hands each to the line callback; queues lines to send. Bounded: a line longer than
 // `max_line` calls the oversize callback, which normally sends an error and closes the channel
 // (the framing cannot be trusted after that); a peer that does not read, whose unsent output
@@ -64,7 +68,10 @@ std::shared_ptr<boost::asio::ssl::context> makeTlsContext(const TlsFiles& files,
 // The problem with `files` (unreadable, not PEM, key/certificate mismatch), or nullopt.
 std::optional<std::string> checkTlsFiles(const TlsFiles& files);
 
+enum class Framing { kLines, kOpenFlow };
+
 struct ChannelLimits {
+    Framing framing = Framing::kLines;
     std::size_t max_line = 1024 * 1024;          // bytes, newline excluded
     std::size_t max_queued = 8 * 1024 * 1024;    // unsent output bytes before the peer is dropped
     std::chrono::milliseconds handshake_timeout{5000};
@@ -90,7 +97,7 @@ public:
 
     // Handshakes (TLS), then calls `ready` and starts reading. Callbacks may be empty.
     void start(OnReady ready, OnLine line, OnOversize oversize, OnClose closed);
-    // Queues `line` (a '\n' is appended). Ignored once closing.
+    // Queues `line` (kLines: a '\n' is appended; kOpenFlow: sent as is). Ignored once closing.
     void send(std::string line);
     // Closes after the queued output is written, our side shut down and the peer's remaining input
     // read and discarded (all within ~2 s: a reset would lose that last output), then reports
@@ -118,6 +125,7 @@ private:
     void handshake(bool server);
     void readMore();
     void onRead(std::size_t n);
+    bool splitFrames();  // kOpenFlow: hands over complete frames; false when the channel closes
     void writeMore();
     void drain();
     void drainMore();

@@ -105,19 +105,25 @@ bool Target::hostIsAddress() const { return isIpv4(host) || isIpv6(host); }
 std::string Target::canonical() const {
     static const char* names[] = {"tcp", "ssl", "ptcp", "pssl"};
     std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    std::string out = std::string(names[static_cast<int>(kind)]) + ":";
+    std::string out = std::string(json ? "json:" : "") + names[static_cast<int>(kind)] + ":";
     if (active()) return out + h + ":" + std::to_string(port);
     out += std::to_string(port);
     return host.empty() ? out : out + ":" + h;
 }
 
-std::variant<Target, std::string> parseTarget(std::string_view text) {
+std::variant<Target, std::string> parseTarget(std::string_view whole) {
     Target t;
+    std::string_view text = whole;
+    if (text.starts_with("json:")) {
+        t.json = true;
+        text.remove_prefix(5);
+    }
     auto colon = text.find(':');
     std::string_view kind = text.substr(0, colon);
     std::optional<std::string> problem;
     if (colon == std::string_view::npos) {
-        problem = "expected tcp:HOST[:PORT], ssl:HOST[:PORT], ptcp:[PORT][:IP] or pssl:[PORT][:IP]";
+        problem = "expected tcp:HOST[:PORT], ssl:HOST[:PORT], ptcp:[PORT][:IP] or pssl:[PORT][:IP], "
+                  "optionally prefixed json:";
     } else {
         std::string_view rest = text.substr(colon + 1);
         if (kind == "tcp" || kind == "ssl") {
@@ -131,7 +137,7 @@ std::variant<Target, std::string> parseTarget(std::string_view text) {
                       "' (expected tcp:, ssl:, ptcp: or pssl:)";
         }
     }
-    if (problem) return "invalid controller target '" + std::string(text) + "': " + *problem;
+    if (problem) return "invalid controller target '" + std::string(whole) + "': " + *problem;
     return t;
 }
 

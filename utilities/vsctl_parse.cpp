@@ -275,7 +275,8 @@ Interface commands:
 Controller commands (docs/controller.md):
   set-controller BRIDGE TARGET...   connect BRIDGE to controllers: tcp:HOST[:PORT], ssl:HOST[:PORT]
                                     (the switch connects), ptcp:[PORT][:IP], pssl:[PORT][:IP]
-                                    (the switch listens); PORT defaults to 6653
+                                    (the switch listens); PORT defaults to 6653. They speak
+                                    OpenFlow 1.3; prefixed json: (json:ssl:...) the JSON protocol
   get-controller BRIDGE             print the controllers of BRIDGE
   del-controller BRIDGE             remove every controller of BRIDGE
   set-fail-mode BRIDGE MODE         standalone (NORMAL while no controller) or secure

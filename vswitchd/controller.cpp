@@ -15,8 +15,8 @@ namespace vs::vswitchd {
 namespace of = protocol::of;
 
 ControllerManager::ControllerManager(boost::asio::io_context& io, ofproto::Ofproto& of)
-    : io_(io), of_(of), handler_(of),
-      env_{io, handler_, {}, {}, {}, {}}, timer_(io) {
+    : io_(io), of_(of), handler_(of), handler13_(of),
+      env_{io, handler_, handler13_, {}, {}, {}, {}}, timer_(io) {
     env_.tls = [this](bool server, std::string& error) { return tlsContext(server, error); };
     env_.up = [this](const std::string& br) {
         auto it = bridges_.find(br);
@@ -206,8 +206,7 @@ void ControllerManager::sendRemoved() {
         if (it == bridges_.end()) continue;
         auto sessions = upSessions(it->second);
         if (sessions.empty()) continue;
-        of::FlowRemoved msg = OfRequestHandler::toWire(r);
-        for (auto& s : sessions) s->send(msg);
+        for (auto& s : sessions) s->sendFlowRemoved(r);
     }
 }
 
@@ -222,7 +221,7 @@ void ControllerManager::checkPorts(const std::string& name, BridgeState& st) {
     std::map<std::uint32_t, of::PortDesc> now;
     for (const auto& row : of_.ports(name)) now.emplace(row.ofport, OfRequestHandler::portDesc(row));
     auto notify = [&](of::PortReason why, const of::PortDesc& d) {
-        for (auto& s : sessions) s->send(of::PortStatus{why, d});
+        for (auto& s : sessions) s->sendPortStatus(why, d);
     };
     if (!st.ports.empty()) {
         for (const auto& [no, d] : now) {
@@ -252,8 +251,7 @@ void ControllerManager::onPacketIn(const ofproto::SlowPathPacket& p) {
         dp::coverageAdd(dp::Coverage::drop_controller_unavailable);
         return;
     }
-    of::PacketIn msg = OfRequestHandler::toWire(*pin);
-    for (auto& s : sessions) s->sendPacketIn(msg);
+    for (auto& s : sessions) s->sendPacketIn(*pin);
 }
 
 std::optional<ControllerStatus> ControllerManager::status(const std::string& bridge, const std::string& target) const {

@@ -32,6 +32,7 @@
 #include "vswitchd/config_store.h"
 #include "vswitchd/controller_endpoint.h"
 #include "vswitchd/controller_handler.h"
+#include "vswitchd/of13_handler.h"
 
 namespace vs::vswitchd {
 
@@ -87,6 +88,7 @@ private:
     boost::asio::io_context& io_;
     ofproto::Ofproto& of_;
     OfRequestHandler handler_;
+    Of13Handler handler13_;
     EndpointEnv env_;
     std::map<std::string, BridgeState> bridges_;
     bool initial_ = true;

@@ -27,6 +27,13 @@ log::RateLimiter& connectLog() {
     return rl;
 }
 
+// JSON targets are line-framed, the others carry binary OpenFlow frames.
+protocol::ChannelLimits channelLimits(const protocol::Target& t) {
+    protocol::ChannelLimits limits;
+    limits.framing = t.json ? protocol::Framing::kLines : protocol::Framing::kOpenFlow;
+    return limits;
+}
+
 OfSession::Settings sessionSettings(const std::string& bridge, const std::string& target, const ControllerConfig& c) {
     double rate = c.controller_rate_limit.value_or(ControllerConfig::kDefaultRateLimit);
     double burst = c.controller_burst_limit.value_or(std::max(1, static_cast<int>(rate / 4)));
@@ -107,9 +114,9 @@ private:
             std::string tls_error;
             auto ctx = env_.tls(false, tls_error);
             if (!ctx) return failed(tls_error);
-            ch = protocol::LineChannel::tls(std::move(*sock), ctx, false, parsed_.host);
+            ch = protocol::LineChannel::tls(std::move(*sock), ctx, false, parsed_.host, channelLimits(parsed_));
         } else {
-            ch = protocol::LineChannel::plain(std::move(*sock));
+            ch = protocol::LineChannel::plain(std::move(*sock), channelLimits(parsed_));
         }
         std::weak_ptr<ActiveEndpoint> weak = weak_from_this();
         OfSession::Events ev;
@@ -117,7 +124,8 @@ private:
         ev.down = [weak](const std::string& reason, bool was_up) { if (auto s = weak.lock()) s->sessionDown(reason, was_up); };
         ev.alive = [weak] { if (auto s = weak.lock()) s->env_.alive(s->bridge_); };
         session_ = std::make_shared<OfSession>(env_.io, std::move(ch), env_.handler,
-                                               sessionSettings(bridge_, target_, cfg_), std::move(ev));
+                                               sessionSettings(bridge_, target_, cfg_), std::move(ev),
+                                               parsed_.json ? nullptr : &env_.handler13);
         session_->start();
     }
 
@@ -275,9 +283,9 @@ private:
                 log::warnRl(kLog, connectLog(), "bridge {}: controller {}: refused a connection: {}", bridge_, target_, tls_error);
                 return;
             }
-            ch = protocol::LineChannel::tls(std::move(sock), ctx, true, "");
+            ch = protocol::LineChannel::tls(std::move(sock), ctx, true, "", channelLimits(parsed_));
         } else {
-            ch = protocol::LineChannel::plain(std::move(sock));
+            ch = protocol::LineChannel::plain(std::move(sock), channelLimits(parsed_));
         }
         std::weak_ptr<PassiveEndpoint> weak = weak_from_this();
         auto key = std::make_shared<OfSession*>(nullptr);  // the session, once made (for its down event)
@@ -293,7 +301,8 @@ private:
         };
         ev.alive = [weak] { if (auto s = weak.lock()) s->env_.alive(s->bridge_); };
         auto session = std::make_shared<OfSession>(env_.io, std::move(ch), env_.handler,
-                                                   sessionSettings(bridge_, target_, cfg_), std::move(ev));
+                                                   sessionSettings(bridge_, target_, cfg_), std::move(ev),
+                                               parsed_.json ? nullptr : &env_.handler13);
         *key = session.get();
         sessions_.push_back(session);
         session->start();

@@ -1,4 +1,6 @@
 // The switch's end of one configured controller target (docs/controller.md "Targets"):
+// A target written as Open vSwitch writes it speaks binary OpenFlow 1.3; with the json: prefix
+// (json:tcp:..., json:pssl:...) the JSON controller protocol.
 //  - ActiveEndpoint (tcp:HOST[:PORT], ssl:HOST[:PORT]) connects, runs one OfSession, and after a
 //    failure or disconnection reconnects with exponential backoff: 1 s, 2 s, 4 s, ... up to the
 //    controller's max_backoff (Open vSwitch's rconn); a session that completed its hello resets
@@ -37,7 +39,8 @@ namespace vs::vswitchd {
 // What endpoints need from the controller manager.
 struct EndpointEnv {
     boost::asio::io_context& io;
-    OfRequestHandler& handler;
+    OfRequestHandler& handler;   // JSON targets
+    Of13Handler& handler13;      // OpenFlow 1.3 targets
     // The TLS context for a server or client, or null with `error` set (no SSL record, bad files).
     std::function<std::shared_ptr<boost::asio::ssl::context>(bool server, std::string& error)> tls;
     std::function<void(const std::string& bridge)> up;     // a session of the bridge completed hello

@@ -1,6 +1,7 @@
 #include "vswitchd/controller_session.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "datapath/coverage.h"
 #include "datapath/clock.h"
@@ -13,6 +14,7 @@ constexpr vs::log::Module kLog = vs::log::Module::kController;  // vlog/set modu
 namespace vs::vswitchd {
 
 namespace of = protocol::of;
+namespace of13 = protocol::of13;
 
 namespace {
 log::RateLimiter& badMessageLog() {
@@ -22,11 +24,12 @@ log::RateLimiter& badMessageLog() {
 }  // namespace
 
 OfSession::OfSession(boost::asio::io_context& io, std::shared_ptr<protocol::LineChannel> channel,
-                     OfRequestHandler& handler, Settings settings, Events events)
-    : channel_(std::move(channel)), handler_(handler), settings_(std::move(settings)), events_(std::move(events)),
+                     OfRequestHandler& handler, Settings settings, Events events, Of13Handler* of13)
+    : channel_(std::move(channel)), handler_(handler), of13_(of13), settings_(std::move(settings)), events_(std::move(events)),
       timer_(io), limiter_(settings_.rate, settings_.burst) {}
 
 OfSession::~OfSession() {
+    if (of13_attached_) of13_->detach(settings_.bridge, &of13_state_);
     if (channel_) channel_->close("session destroyed");
 }
 
@@ -39,6 +42,12 @@ void OfSession::start() {
         [weak](std::size_t bytes) {
             auto s = weak.lock();
             if (!s) return;
+            if (s->of13_) {  // a header declaring less than 8 bytes: the stream cannot be followed
+                dp::coverageAdd(dp::Coverage::controller_bad_message);
+                std::string hdr(8, '\0');
+                s->channel_->send(of13::encode(of13::makeError(of13::kBadRequest, of13::code::kBadLen, hdr)));
+                return;
+            }
             s->badMessage(0, "bad_len",
                           "message of " + std::to_string(bytes) + " or more bytes exceeds the limit of " +
                               std::to_string(of::kMaxMessageBytes) + "; closing the connection",
@@ -50,13 +59,15 @@ void OfSession::start() {
 }
 
 void OfSession::onReady() {
-    channel_->send(of::encode(of::Message{next_xid_++, of::Hello{}}));
+    if (of13_) channel_->send(of13::encode(of13::Message{next_xid_++, of13::Hello{}}));
+    else channel_->send(of::encode(of::Message{next_xid_++, of::Hello{}}));
 }
 
 void OfSession::onLine(std::string_view line) {
     last_rx_ms_ = dp::monotonicMs();
     probe_sent_ = false;
     if (up_ && events_.alive) events_.alive();
+    if (of13_) return onFrame(line);
     auto decoded = of::decode(line);
     if (auto* e = std::get_if<of::DecodeError>(&decoded)) return badMessage(e->xid, e->code, e->message, line);
     const auto& msg = std::get<of::Message>(decoded);
@@ -92,11 +103,73 @@ void OfSession::onHello(const of::Message& msg, std::string_view line) {
         channel_->closeAfterFlush(problem);
         return;
     }
+    helloDone(version);
+}
+
+void OfSession::helloDone(int version) {
     up_ = true;
-    log::info(kLog, "bridge {}: controller {} connected (peer {}{}{}), protocol version {}", settings_.bridge,
-              settings_.target, peer(), channel_->isTls() ? ", certificate " : "", channel_->peerSubject(), version);
+    if (of13_) {
+        of13_->attach(settings_.bridge, &of13_state_);
+        of13_attached_ = true;
+    }
+    log::info(kLog, "bridge {}: controller {} connected (peer {}{}{}), protocol {} version {}", settings_.bridge,
+              settings_.target, peer(), channel_->isTls() ? ", certificate " : "", channel_->peerSubject(),
+              of13_ ? "OpenFlow" : "JSON", of13_ ? "1.3 (0x04)" : std::to_string(version));
     armProbe();
     if (events_.up) events_.up();
+}
+
+void OfSession::onFrame(std::string_view frame) {
+    auto decoded = of13::decode(frame);
+    if (auto* e = std::get_if<of13::DecodeError>(&decoded)) {
+        dp::coverageAdd(dp::Coverage::controller_bad_message);
+        log::warnRl(kLog, badMessageLog(), "bridge {}: bad OpenFlow message from controller {} ({}): {}", settings_.bridge,
+                    settings_.target, peer(), e->message);
+        channel_->send(of13::encode(of13::makeError(e->type, e->code, frame)));
+        return;
+    }
+    const auto& msg = std::get<of13::Message>(decoded);
+    if (!up_) return onHello13(msg, frame);
+    if (auto* err = std::get_if<of13::Error>(&msg.body)) {
+        log::warnRl(kLog, badMessageLog(), "bridge {}: controller {} ({}) reports OpenFlow error type {} code {}",
+                    settings_.bridge, settings_.target, peer(), err->type, err->code);
+        return;
+    }
+    auto r = of13_->handle(settings_.bridge, msg, frame, of13_state_);
+    if (r.refused) {
+        dp::coverageAdd(dp::Coverage::controller_bad_message);
+        log::warnRl(kLog, badMessageLog(), "bridge {}: refused {} (xid {}) from controller {}: {}", settings_.bridge,
+                    of13::typeName(of13::typeOf(msg.body)), msg.xid, settings_.target, *r.refused);
+    }
+    for (auto& f : r.frames) channel_->send(std::move(f));
+}
+
+// OpenFlow 1.3.5 section 6.3.1: with a versionbitmap both sides pick the highest version both set;
+// without one, the lower of the two header versions.
+void OfSession::onHello13(const of13::Message& msg, std::string_view frame) {
+    const auto* hello = std::get_if<of13::Hello>(&msg.body);
+    if (!hello) {
+        channel_->send(of13::encode(of13::makeError(of13::kBadRequest, of13::code::kBadType, frame)));
+        return close("the peer did not start with hello");
+    }
+    bool ok = hello->bitmap ? (hello->bitmap & (1u << of13::kVersion)) != 0 : hello->version >= of13::kVersion;
+    if (!ok) {
+        char offer[32];
+        if (hello->bitmap) std::snprintf(offer, sizeof offer, "version bitmap 0x%x", static_cast<unsigned>(hello->bitmap));
+        else std::snprintf(offer, sizeof offer, "version %u", static_cast<unsigned>(hello->version));
+        std::string problem = std::string("no common OpenFlow version (the switch speaks 1.3, the peer offers ") + offer + ")";
+        of13::Message err = of13::makeError(of13::kHelloFailed, of13::code::kIncompatible, frame);
+        std::get<of13::Error>(err.body).data = problem;  // HELLO_FAILED carries an ASCII text (7.4.4)
+        channel_->send(of13::encode(err));
+        channel_->closeAfterFlush(problem);
+        return;
+    }
+    helloDone(of13::kVersion);
+}
+
+void OfSession::sendEcho() {
+    if (of13_) channel_->send(of13::encode(of13::Message{next_xid_++, of13::EchoRequest{}}));
+    else channel_->send(of::encode(of::Message{next_xid_++, of::EchoRequest{}}));
 }
 
 void OfSession::badMessage(std::uint32_t xid, const std::string& code, const std::string& message, std::string_view line) {
@@ -108,13 +181,26 @@ void OfSession::badMessage(std::uint32_t xid, const std::string& code, const std
 
 void OfSession::reply(const of::Message& msg) { channel_->send(of::encode(msg)); }
 
-void OfSession::send(of::Body body) {
+void OfSession::sendPortStatus(of::PortReason why, const of::PortDesc& desc) {
     if (!up_ || closed_) return;
-    channel_->send(of::encode(of::Message{next_xid_++, std::move(body)}));
+    if (of13_ && !of13_state_.wantsPortStatus(static_cast<std::uint8_t>(why))) return;
+    if (of13_)
+        channel_->send(of13::encode(of13::Message{
+            next_xid_++, of13::PortStatus{static_cast<std::uint8_t>(why), Of13Handler::toWire(desc)}}));
+    else
+        channel_->send(of::encode(of::Message{next_xid_++, of::PortStatus{why, desc}}));
 }
 
-bool OfSession::sendPacketIn(const of::PacketIn& pin) {
+void OfSession::sendFlowRemoved(const ofproto::RemovedRule& r) {
+    if (!up_ || closed_) return;
+    if (of13_ && !of13_state_.wantsFlowRemoved(static_cast<std::uint8_t>(r.reason))) return;
+    if (of13_) channel_->send(of13::encode(of13::Message{next_xid_++, Of13Handler::toWire(r)}));
+    else channel_->send(of::encode(of::Message{next_xid_++, OfRequestHandler::toWire(r)}));
+}
+
+bool OfSession::sendPacketIn(const ofproto::PacketIn& pin) {
     if (!up_ || closed_) return false;
+    if (of13_ && !of13_state_.wantsPacketIn(static_cast<std::uint8_t>(pin.reason))) return false;  // role/async filter
     if (!limiter_.admit(dp::monotonicMs())) {
         dp::coverageAdd(dp::Coverage::drop_packet_in_rate_limit);
         return false;
@@ -124,7 +210,8 @@ bool OfSession::sendPacketIn(const of::PacketIn& pin) {
         return false;
     }
     dp::coverageAdd(dp::Coverage::packet_in_sent);
-    channel_->send(of::encode(of::Message{next_xid_++, pin}));
+    if (of13_) channel_->send(of13::encode(of13::Message{next_xid_++, Of13Handler::toWire(pin)}));
+    else channel_->send(of::encode(of::Message{next_xid_++, OfRequestHandler::toWire(pin)}));
     return true;
 }
 
@@ -161,7 +248,7 @@ void OfSession::onProbeTimer() {
         if (!probe_sent_ && now - last_rx_ms_ >= settings_.probe_ms) {
             probe_sent_ = true;
             probe_sent_ms_ = now;
-            channel_->send(of::encode(of::Message{next_xid_++, of::EchoRequest{}}));
+            sendEcho();
         }
     }
     armProbe();
@@ -182,6 +269,10 @@ void OfSession::onClosed(const std::string& reason) {
     if (closed_) return;
     closed_ = true;
     timer_.cancel();
+    if (of13_attached_) {
+        of13_->detach(settings_.bridge, &of13_state_);
+        of13_attached_ = false;
+    }
     bool was_up = up_;
     up_ = false;
     if (was_up)

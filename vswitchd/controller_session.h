@@ -1,9 +1,12 @@
 // One controller session of the switch (docs/controller.md), over an established transport
-// (protocol/ofchannel.h): the OpenFlow 1.3.5 connection setup and liveness rules applied to the
-// JSON controller protocol.
+// (protocol/ofchannel.h), in one of two dialects: binary OpenFlow 1.3 (protocol/of13.h, answered
+// by Of13Handler; the channel must use Framing::kOpenFlow) or the JSON controller protocol
+// (protocol/ofmsg.h, answered by OfRequestHandler). The OpenFlow 1.3.5 connection setup and
+// liveness rules apply to both:
 //
-//  - Setup (section 6.3.1): both sides send hello at once; the version is the highest both list.
-//    No common version: error hello_failed/incompatible, then close. A peer that sends no hello
+//  - Setup (section 6.3.1): both sides send hello at once; the version is the highest both list
+//    (binary: the peer's versionbitmap must include 4, or without a bitmap its header version must
+//    be 4 or more). No common version: error hello_failed/incompatible, then close. A peer that sends no hello
 //    within kHelloTimeout is dropped.
 //  - Liveness (Open vSwitch's inactivity_probe): after `probe_ms` without a message from the
 //    controller the switch sends echo_request; after another `probe_ms` without one it closes the
@@ -33,6 +36,7 @@
 #include "protocol/ofchannel.h"
 #include "protocol/ofmsg.h"
 #include "vswitchd/controller_handler.h"
+#include "vswitchd/of13_handler.h"
 
 namespace vs::vswitchd {
 
@@ -54,8 +58,9 @@ public:
         std::function<void()> alive;                                     // a message arrived
     };
 
+    // `of13` non-null: the session speaks binary OpenFlow 1.3 and answers with it; else JSON.
     OfSession(boost::asio::io_context& io, std::shared_ptr<protocol::LineChannel> channel, OfRequestHandler& handler,
-              Settings settings, Events events);
+              Settings settings, Events events, Of13Handler* of13 = nullptr);
     ~OfSession();
 
     // Starts the transport (TLS handshake) and the hello exchange.
@@ -69,15 +74,21 @@ public:
     bool isUp() const { return up_; }
     bool isOpen() const { return channel_ && channel_->isOpen(); }
     const std::string& peer() const { return channel_->peer(); }
-    // Sends an asynchronous message (port_status, flow_removed) once up.
-    void send(protocol::of::Body body);
+    // Asynchronous messages (OpenFlow 1.3 sections 7.4.3, 7.4.2), sent once up.
+    void sendPortStatus(protocol::of::PortReason why, const protocol::of::PortDesc& desc);
+    void sendFlowRemoved(const ofproto::RemovedRule& r);
     // Sends a packet_in if the rate limit and the backlog allow; false (counted) if dropped.
-    bool sendPacketIn(const protocol::of::PacketIn& pin);
+    bool sendPacketIn(const ofproto::PacketIn& pin);
+    bool isOpenFlow13() const { return of13_ != nullptr; }
 
 private:
     void onReady();
     void onLine(std::string_view line);
     void onHello(const protocol::of::Message& msg, std::string_view line);
+    void onFrame(std::string_view frame);  // binary OpenFlow 1.3
+    void onHello13(const protocol::of13::Message& msg, std::string_view frame);
+    void helloDone(int version);
+    void sendEcho();
     void onClosed(const std::string& reason);
     void reply(const protocol::of::Message& msg);
     void badMessage(std::uint32_t xid, const std::string& code, const std::string& message, std::string_view line);
@@ -86,6 +97,9 @@ private:
 
     std::shared_ptr<protocol::LineChannel> channel_;
     OfRequestHandler& handler_;
+    Of13Handler* of13_;
+    Of13Handler::State of13_state_;
+    bool of13_attached_ = false;  // of13_state_ registered with the handler (roles)
     Settings settings_;
     Events events_;
     boost::asio::steady_timer timer_;

@@ -74,7 +74,7 @@ def tls_controller(d, pki, controllers, script=NORMAL_SCRIPT, probe_ms=None, ext
     """A vs-controller on pssl:PORT:127.0.0.1 running `script`; the switch set to reach it."""
     port = free_port()
     ctl = controllers(f"pssl:{port}:127.0.0.1", tls=pki.issue(f"ctl{port}", "controller"), script=script)
-    return ctl, f"ssl:127.0.0.1:{port}"
+    return ctl, f"json:ssl:127.0.0.1:{port}"
 
 
 def test_secure_mode_forwards_nothing_until_the_controller_installs_flows(lan, pki, controllers):
@@ -107,7 +107,7 @@ def test_learning_controller_packet_in_and_packet_out(lan, pki, controllers):
     d.vsctl_ok("set-fail-mode", net.bridge, "secure")
     port = free_port()
     ctl = controllers(f"pssl:{port}:127.0.0.1", tls=pki.issue("ctl", "controller"), extra=["--idle-timeout", "30"])
-    target = f"ssl:127.0.0.1:{port}"
+    target = f"json:ssl:127.0.0.1:{port}"
     d.vsctl_ok("set-controller", net.bridge, target)
     wait_connected(d, target, ctl)
     hello = ctl.wait_event(lambda e: e["event"] == "connected")
@@ -145,7 +145,7 @@ def test_scripted_packet_in_and_packet_out_over_tcp(lan, controllers):
     port = free_port()
     with Sniffer(h2, tag_out, seconds=15, want=1) as s_out, Sniffer(h2, tag_table, seconds=15, want=1) as s_table:
         ctl = controllers(f"ptcp:{port}:127.0.0.1", script=script)
-        d.vsctl_ok("set-controller", net.bridge, f"tcp:127.0.0.1:{port}")
+        d.vsctl_ok("set-controller", net.bridge, f"json:tcp:127.0.0.1:{port}")
         wait_barrier(ctl, timeout=15)
         assert s_out.stop()["matched"] == 1, f"packet_out output:{p2} did not reach h2\n{ctl.log()}"
         assert s_table.stop()["matched"] == 1, "packet_out output:TABLE (through NORMAL) did not reach h2"
@@ -234,7 +234,7 @@ def test_switch_refuses_a_controller_with_a_bad_certificate(lan, pki, controller
         cert = pki.issue("elsewhere", "controller", san="IP:127.0.0.2")
     bad_port = free_port()
     bad = controllers(f"pssl:{bad_port}:127.0.0.1", tls=cert, script=NORMAL_SCRIPT)
-    bad_target = f"ssl:127.0.0.1:{bad_port}"
+    bad_target = f"json:ssl:127.0.0.1:{bad_port}"
     d.vsctl_ok("set-fail-mode", net.bridge, "secure", "--", "set-controller", net.bridge, good_target, bad_target)
     wait_connected(d, good_target, good)
     wait_barrier(good)
@@ -252,7 +252,7 @@ def test_pssl_requires_a_client_certificate_and_refuses_bad_peers(lan, pki, cont
     d, (h1, h2) = net.daemon, net.hosts
     d.vsctl_ok(*pki.issue("sw").vsctl_ssl())
     port = free_port()
-    listen = f"pssl:{port}:127.0.0.1"
+    listen = f"json:pssl:{port}:127.0.0.1"
     d.vsctl_ok("set-fail-mode", net.bridge, "secure", "--", "set-controller", net.bridge, listen)
     assert wait_until(lambda: status(d, listen).get("state") == "LISTENING", 5), status(d, listen)
     good = controllers(f"ssl:127.0.0.1:{port}", tls=pki.issue("ctl", "controller"), script=NORMAL_SCRIPT)
@@ -335,7 +335,7 @@ def test_port_status_flow_removed_and_stats(lan, topo, controllers):
     ]
     port = free_port()
     ctl = controllers(f"ptcp:{port}:127.0.0.1", script=script)
-    d.vsctl_ok("set-controller", net.bridge, f"tcp:127.0.0.1:{port}")
+    d.vsctl_ok("set-controller", net.bridge, f"json:tcp:127.0.0.1:{port}")
     wait_barrier(ctl, timeout=15)
     ports = ctl.wait_event(lambda e: e["event"] == "multipart_reply" and e["stats"] == "port", 5)
     assert ports and {p["name"] for p in ports["body"]} >= {h.sw_port for h in net.hosts}, ctl.log()
@@ -361,7 +361,7 @@ def test_packet_in_flood_is_rate_limited_and_forwarding_continues(lan, controlle
     script = NORMAL_SCRIPT + [{"type": "flow_mod", "command": "add", "flow": "priority=100,udp,tp_dst=9,actions=CONTROLLER"}]
     port = free_port()
     ctl = controllers(f"ptcp:{port}:127.0.0.1", script=script)
-    target = f"tcp:127.0.0.1:{port}"
+    target = f"json:tcp:127.0.0.1:{port}"
     d.vsctl_ok("set-controller", net.bridge, target, "--", "set", "controller", net.bridge,
                "controller_rate_limit=20", "controller_burst_limit=10")
     wait_barrier(ctl, timeout=15)
@@ -393,7 +393,7 @@ def test_deeply_nested_controller_line_gets_an_error_and_the_switch_survives(lan
     net = lan(2)
     d, (h1, h2) = net.daemon, net.hosts
     port = free_port()
-    listen = f"ptcp:{port}:127.0.0.1"
+    listen = f"json:ptcp:{port}:127.0.0.1"
     d.vsctl_ok("set-controller", net.bridge, listen)
     assert wait_until(lambda: status(d, listen).get("state") == "LISTENING", 5), status(d, listen)
     peer = RawPeer(port, timeout=10)

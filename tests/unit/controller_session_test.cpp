@@ -1,7 +1,8 @@
 // A switch-side controller session (vswitchd/controller_session.h) over real loopback TCP, the test
 // playing the controller: hello and version negotiation, echo, features, flow_mod, barrier,
 // errors that quote the offending xid while the session stays up, the oversized-message limit,
-// and the inactivity probe.
+// and the inactivity probe; in binary OpenFlow 1.3, frames split or joined across reads, a
+// header declaring under 8 bytes, and the probe as an OpenFlow echo_request.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ protected:
         of_->addBridge("br0");
         of_->addPort("br0", "p1", 1, std::make_shared<dp::DummyPort>("p1"));
         handler_ = std::make_unique<OfRequestHandler>(*of_);
+        handler13_ = std::make_unique<Of13Handler>(*of_);
         io_thread_ = std::thread([this] { io_.run(); });
     }
     void TearDown() override {
@@ -47,21 +49,24 @@ protected:
     }
 
     // Starts a session with `probe_ms` on the switch side and connects the test's socket to it.
-    void connect(std::int64_t probe_ms = 0) {
+    void connect(std::int64_t probe_ms = 0, bool openflow13 = false) {
         // Everything the io thread uses is captured by value: connect() may return (and its
         // frame be gone) while that thread is still inside this handler (ASan:
         // stack-use-after-return on probe_ms and on the promise, when captured by reference).
         auto port = std::make_shared<std::promise<std::uint16_t>>();
         auto ready = port->get_future();
-        asio::post(io_, [this, probe_ms, port] {
+        asio::post(io_, [this, probe_ms, port, openflow13] {
             acceptor_ = std::make_unique<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
             port->set_value(acceptor_->local_endpoint().port());
-            acceptor_->async_accept([this, probe_ms](const boost::system::error_code& ec, tcp::socket s) {
+            acceptor_->async_accept([this, probe_ms, openflow13](const boost::system::error_code& ec, tcp::socket s) {
                 ASSERT_FALSE(ec);
                 OfSession::Events ev;
                 ev.down = [this](const std::string& reason, bool) { down_reason_ = reason; };
-                session_ = std::make_shared<OfSession>(io_, protocol::LineChannel::plain(std::move(s)), *handler_,
-                                                       OfSession::Settings{"br0", "ptcp:test", probe_ms, 1000, 100}, ev);
+                protocol::ChannelLimits limits;
+                if (openflow13) limits.framing = protocol::Framing::kOpenFlow;
+                session_ = std::make_shared<OfSession>(io_, protocol::LineChannel::plain(std::move(s), limits), *handler_,
+                                                       OfSession::Settings{"br0", "ptcp:test", probe_ms, 1000, 100}, ev,
+                                                       openflow13 ? handler13_.get() : nullptr);
                 session_->start();
             });
         });
@@ -114,12 +119,39 @@ protected:
     std::thread io_thread_;
     std::unique_ptr<ofproto::Ofproto> of_;
     std::unique_ptr<OfRequestHandler> handler_;
+    std::unique_ptr<Of13Handler> handler13_;
     std::unique_ptr<tcp::acceptor> acceptor_;
     std::shared_ptr<OfSession> session_;
     std::string down_reason_;
     int fd_ = -1;
     std::string buf_;
+
+    // Binary OpenFlow 1.3 (connect(probe_ms, true)): raw bytes out, whole frames back.
+    void sendBytes(const std::string& b) {
+        ASSERT_EQ(::send(fd_, b.data(), b.size(), MSG_NOSIGNAL), static_cast<ssize_t>(b.size()));
+    }
+    // The next frame from the switch; "" on EOF or timeout.
+    std::string readFrame() {
+        while (true) {
+            if (buf_.size() >= 8) {
+                std::size_t len = protocol::of13::frameLength(buf_);
+                if (buf_.size() >= len) {
+                    std::string f = buf_.substr(0, len);
+                    buf_.erase(0, len);
+                    return f;
+                }
+            }
+            char chunk[65536];
+            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+            if (n <= 0) return "";
+            buf_.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
 };
+
+std::string of13Bytes(std::uint32_t xid, protocol::of13::Body body) {
+    return protocol::of13::encode(protocol::of13::Message{xid, std::move(body)});
+}
 
 TEST_F(SessionTest, HelloEchoFeaturesFlowModBarrier) {
     connect();
@@ -218,6 +250,47 @@ TEST_F(SessionTest, InactivityProbeThenDisconnect) {
     std::promise<std::string> reason;
     asio::post(io_, [&] { reason.set_value(down_reason_); });
     EXPECT_NE(reason.get_future().get().find("inactivity probe"), std::string::npos);
+}
+
+TEST_F(SessionTest, OpenFlow13FramesSplitOrJoinedAcrossReads) {
+    namespace of13 = protocol::of13;
+    connect(0, true);
+    std::string hello = readFrame();
+    ASSERT_EQ(hello.size(), 16u);
+    EXPECT_EQ(static_cast<unsigned char>(hello[1]), of13::kHello);
+    std::string mine = of13Bytes(1, of13::Hello{});
+    sendBytes(mine.substr(0, 3));  // a header cut in two writes
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sendBytes(mine.substr(3));
+    // Two requests in one write, then one byte by byte: answered in order.
+    sendBytes(of13Bytes(2, of13::EchoRequest{"a"}) + of13Bytes(3, of13::BarrierRequest{}));
+    for (char c : of13Bytes(4, of13::EchoRequest{"bc"})) sendBytes(std::string(1, c));
+    std::string r = readFrame();
+    EXPECT_EQ(static_cast<unsigned char>(r[1]), of13::kEchoReply);
+    EXPECT_EQ(r.substr(8), "a");
+    r = readFrame();
+    EXPECT_EQ(static_cast<unsigned char>(r[1]), of13::kBarrierReply);
+    r = readFrame();
+    EXPECT_EQ(static_cast<unsigned char>(r[1]), of13::kEchoReply);
+    EXPECT_EQ(r.substr(8), "bc");
+    // A header declaring 4 bytes: BAD_REQUEST/BAD_LEN, then the switch closes (no resync).
+    sendBytes(std::string("\x04\x02\x00\x04\x00\x00\x00\x09", 8));
+    r = readFrame();
+    ASSERT_GE(r.size(), 12u);
+    EXPECT_EQ(static_cast<unsigned char>(r[1]), of13::kError);
+    EXPECT_EQ(static_cast<unsigned char>(r[9]), of13::kBadRequest);
+    EXPECT_EQ(static_cast<unsigned char>(r[11]), of13::code::kBadLen);
+    EXPECT_EQ(readFrame(), "") << "the connection closes";
+}
+
+TEST_F(SessionTest, OpenFlow13InactivityProbeIsAnEchoRequest) {
+    namespace of13 = protocol::of13;
+    connect(200, true);
+    readFrame();
+    sendBytes(of13Bytes(1, of13::Hello{}));
+    std::string probe = readFrame();
+    ASSERT_EQ(probe.size(), 8u);
+    EXPECT_EQ(static_cast<unsigned char>(probe[1]), of13::kEchoRequest);
 }
 
 }  // namespace

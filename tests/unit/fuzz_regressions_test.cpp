@@ -18,6 +18,7 @@
 #include "tests/fuzz/targets/jsonrpc.h"
 #include "tests/fuzz/targets/lacpdu.h"
 #include "tests/fuzz/targets/mgmt_methods.h"
+#include "tests/fuzz/targets/of13.h"
 #include "tests/fuzz/targets/ofmsg.h"
 #include "tests/fuzz/targets/vnet_offload.h"
 #include "tests/fuzz/targets/vxlan_decap.h"
@@ -87,6 +88,7 @@ TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }
 TEST(FuzzRegressions, ConfigLoad) { replayTarget("config_load", vs::fuzz::configLoad); }
 TEST(FuzzRegressions, Lacpdu) { replayTarget("lacpdu", vs::fuzz::lacpdu); }
 TEST(FuzzRegressions, OfMsg) { replayTarget("ofmsg", vs::fuzz::ofMsg); }
+TEST(FuzzRegressions, Of13) { replayTarget("of13", vs::fuzz::of13Msg); }
 TEST(FuzzRegressions, CacheFresh) { replayTarget("cache_fresh", vs::fuzz::cacheFresh); }
 
 // The management methods run a real daemon core in a private network namespace: in a child

@@ -216,6 +216,12 @@ TEST(OfTarget, ParsesOvsSyntaxWithDefaults) {
     EXPECT_FALSE(t("ssl:localhost").hostIsAddress());
     EXPECT_TRUE(t("pssl:").tls());
     EXPECT_FALSE(t("pssl:").active());
+    // json: selects the JSON dialect; without it a target speaks OpenFlow 1.3.
+    EXPECT_FALSE(t("tcp:127.0.0.1").json);
+    EXPECT_TRUE(t("json:pssl:6654:127.0.0.1").json);
+    EXPECT_EQ(t("json:pssl:6654:127.0.0.1").canonical(), "json:pssl:6654:127.0.0.1");
+    EXPECT_EQ(t("json:ssl:127.0.0.1").canonical(), "json:ssl:127.0.0.1:6653");
+    EXPECT_FALSE(t("json:ssl:127.0.0.1") == t("ssl:127.0.0.1"));
 }
 
 TEST(OfTarget, RefusesBadTargetsWithAReason) {
@@ -230,6 +236,9 @@ TEST(OfTarget, RefusesBadTargetsWithAReason) {
         {"ptcp:6653:host.name", "invalid IP address"},
         {"ssl:[::1", "unterminated"},
         {"ssl:bad_host!", "invalid host"},
+        {"json:", "optionally prefixed json:"},
+        {"json:udp:1.2.3.4", "unknown connection type 'udp'"},
+        {"json:json:tcp:1.2.3.4", "unknown connection type 'json'"},
     };
     for (const auto& [text, why] : cases) {
         auto r = parseTarget(text);
