@@ -161,9 +161,9 @@ TEST_F(FlowJournalTest, CorruptFlowRecordsAreRefused) {
     transact(R"([{"op":"set","table":"Bridge","record":"br0","column":"other_config","key":"a","value":"1"}])");
     std::string good = readBytes(path_.string() + ".journal");
     good = good.substr(0, good.find('\0'));
-    for (const std::string& rec : {R"({"flow_seq":1,"mods":[["br0","replace","priority=1 actions=drop"]]})",
+    for (std::string_view rec : {R"({"flow_seq":1,"mods":[["br0","replace","priority=1 actions=drop"]]})",
                                    R"({"flow_seq":2,"mods":[]})", R"({"flow_seq":1,"mods":[["br0","add"]]})"}) {
-        writeBytes(path_.string() + ".journal", good + rec + "\n");
+        writeBytes(path_.string() + ".journal", good + std::string(rec) + "\n");
         try {
             ConfigStore::open(path_);
             ADD_FAILURE() << "accepted " << rec;
