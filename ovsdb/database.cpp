@@ -1,0 +1,178 @@
+#include "ovsdb/database.h"
+
+#include <algorithm>
+
+namespace vs::ovsdb {
+namespace {
+
+using rapidjson::Value;
+
+const ColumnType& uuidColumnType() {
+    static const ColumnType t = [] {
+        ColumnType c;
+        c.key.type = AtomType::kUuid;
+        return c;
+    }();
+    return t;
+}
+
+// The column a condition or mutation names, or _uuid.
+const ColumnType& conditionColumnType(const TableSchema& t, const std::string& col) {
+    if (col == "_uuid") return uuidColumnType();
+    const Column* c = t.column(col);
+    if (!c) throw Error("unknown column", "No column " + col + " in table " + t.name + ".");
+    return c->type;
+}
+
+bool isSubset(const Datum& small, const Datum& big, bool isMap) {
+    for (const auto& [k, v] : small.entries) {
+        auto it = big.entries.find(k);
+        if (it == big.entries.end() || (isMap && it->second != v)) return false;
+    }
+    return true;
+}
+
+bool isDisjoint(const Datum& a, const Datum& b, bool isMap) {
+    for (const auto& [k, v] : a.entries) {
+        auto it = b.entries.find(k);
+        if (it != b.entries.end() && (!isMap || it->second == v)) return false;
+    }
+    return true;
+}
+
+bool compareOrdered(const std::string& fn, const Atom& a, const Atom& b) {
+    if (fn == "<") return a < b;
+    if (fn == "<=") return a <= b;
+    if (fn == ">") return a > b;
+    return a >= b;
+}
+
+bool evalCondition(const TableSchema& t, const Uuid& uuid, const Row& row, const Value& c,
+                   const NamedUuidResolver& resolve) {
+    if (c.IsBool()) return c.GetBool();
+    if (!c.IsArray() || c.Size() != 3 || !c[0].IsString() || !c[1].IsString())
+        throw Error("syntax error", "a condition must be [COLUMN, FUNCTION, VALUE]");
+    std::string col = c[0].GetString(), fn = c[1].GetString();
+    const ColumnType& type = conditionColumnType(t, col);
+    Datum value = datumFromJson(c[2], type, resolve, false);
+    Datum have;
+    if (col == "_uuid") have.entries.emplace(uuid, Atom{});
+    else have = row.at(col);
+    if (fn == "==") return have == value;
+    if (fn == "!=") return have != value;
+    if (fn == "includes") return isSubset(value, have, type.isMap());
+    if (fn == "excludes") return isDisjoint(value, have, type.isMap());
+    if (fn == "<" || fn == "<=" || fn == ">" || fn == ">=") {
+        bool numeric = type.key.type == AtomType::kInteger || type.key.type == AtomType::kReal;
+        if (!numeric || type.max != 1 || type.isMap() || value.entries.size() != 1)
+            throw Error("syntax error", "function " + fn + " needs a single integer or real, column " + col);
+        if (have.entries.empty()) return false;  // an optional column with no value
+        return compareOrdered(fn, have.entries.begin()->first, value.entries.begin()->first);
+    }
+    throw Error("syntax error", "unknown function \"" + fn + "\" in a condition");
+}
+
+// Strong references from every row: (table, uuid) that must exist.
+void checkStrongRefs(const Database& db) {
+    for (const auto& [tn, table] : db.tables) {
+        const TableSchema& ts = *db.schema->table(tn);
+        for (const auto& [uuid, row] : table)
+            for (const auto& [cn, col] : ts.columns) {
+                const auto& d = row.at(cn);
+                auto check = [&](const BaseType& b, const Atom& a) {
+                    if (b.refTable.empty() || b.weak) return;
+                    const auto& target = db.tables.at(b.refTable);
+                    if (!target.count(std::get<Uuid>(a)))
+                        throw Error("referential integrity violation",
+                                    "Table " + tn + " column " + cn + " row " + uuid.s + " references nonexistent row " +
+                                        std::get<Uuid>(a).s + " in table " + b.refTable + ".");
+                };
+                for (const auto& [k, v] : d.entries) {
+                    check(col.type.key, k);
+                    if (col.type.value) check(*col.type.value, v);
+                }
+            }
+    }
+}
+
+// Removes weak references to rows that no longer exist; returns whether anything changed.
+bool dropDanglingWeakRefs(Database& db) {
+    bool changed = false;
+    for (auto& [tn, table] : db.tables) {
+        const TableSchema& ts = *db.schema->table(tn);
+        for (auto& [uuid, row] : table)
+            for (const auto& [cn, col] : ts.columns) {
+                auto dangling = [&](const BaseType& b, const Atom& a) {
+                    return !b.refTable.empty() && b.weak && !db.tables.at(b.refTable).count(std::get<Uuid>(a));
+                };
+                auto& entries = row.at(cn).entries;
+                for (auto it = entries.begin(); it != entries.end();) {
+                    if (dangling(col.type.key, it->first) || (col.type.value && dangling(*col.type.value, it->second))) {
+                        it = entries.erase(it);
+                        changed = true;
+                    } else {
+                        ++it;
+                    }
+                }
+            }
+    }
+    return changed;
+}
+
+// Deletes non-root rows that no strong reference from a surviving row reaches.
+void dropUnreachable(Database& db) {
+    std::set<std::pair<std::string, Uuid>> reached;
+    std::vector<std::pair<std::string, Uuid>> work;
+    for (const auto& [tn, table] : db.tables)
+        if (db.schema->table(tn)->isRoot)
+            for (const auto& [uuid, row] : table) work.emplace_back(tn, uuid);
+    while (!work.empty()) {
+        auto item = work.back();
+        work.pop_back();
+        if (!reached.insert(item).second) continue;
+        const TableSchema& ts = *db.schema->table(item.first);
+        const Row& row = db.tables.at(item.first).at(item.second);
+        for (const auto& [cn, col] : ts.columns) {
+            auto follow = [&](const BaseType& b, const Atom& a) {
+                if (b.refTable.empty() || b.weak) return;
+                if (db.tables.at(b.refTable).count(std::get<Uuid>(a))) work.emplace_back(b.refTable, std::get<Uuid>(a));
+            };
+            for (const auto& [k, v] : row.at(cn).entries) {
+                follow(col.type.key, k);
+                if (col.type.value) follow(*col.type.value, v);
+            }
+        }
+    }
+    for (auto& [tn, table] : db.tables) {
+        if (db.schema->table(tn)->isRoot) continue;
+        for (auto it = table.begin(); it != table.end();)
+            it = reached.count({tn, it->first}) ? std::next(it) : table.erase(it);
+    }
+}
+
+}  // namespace
+
+Database::Database(std::shared_ptr<const Schema> s) : schema(std::move(s)) {
+    for (const auto& [name, t] : schema->tables) tables[name];
+}
+
+Row Database::defaultRow(const std::string& table) const {
+    Row r;
+    for (const auto& [cn, col] : schema->table(table)->columns) r.emplace(cn, col.type.defaultValue());
+    return r;
+}
+
+bool matches(const TableSchema& t, const Uuid& uuid, const Row& row, const Value& where, const NamedUuidResolver& resolve) {
+    if (!where.IsArray()) throw Error("syntax error", "\"where\" must be an array of conditions");
+    for (const auto& c : where.GetArray())
+        if (!evalCondition(t, uuid, row, c, resolve)) return false;
+    return true;
+}
+
+void collectGarbage(Database& db) {
+    dropUnreachable(db);  // first: a row being collected may point at rows deleted with it
+    checkStrongRefs(db);
+    dropDanglingWeakRefs(db);
+}
+
+}  // namespace vs::ovsdb
