@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 namespace vs::ovsdb {
 namespace {
 
@@ -167,6 +170,49 @@ bool matches(const TableSchema& t, const Uuid& uuid, const Row& row, const Value
     for (const auto& c : where.GetArray())
         if (!evalCondition(t, uuid, row, c, resolve)) return false;
     return true;
+}
+
+std::string rowsToText(const Database& db) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    for (const auto& [tn, table] : db.tables) {
+        if (table.empty()) continue;
+        const TableSchema& ts = *db.schema->table(tn);
+        Value rows(rapidjson::kObjectType);
+        for (const auto& [uuid, row] : table) {
+            Value r(rapidjson::kObjectType);
+            for (const auto& [cn, col] : ts.columns)
+                if (!(row.at(cn) == col.type.defaultValue()))
+                    r.AddMember(Value(cn.c_str(), a), datumToJson(row.at(cn), col.type, a), a);
+            rows.AddMember(Value(uuid.s.c_str(), a), r, a);
+        }
+        doc.AddMember(Value(tn.c_str(), a), rows, a);
+    }
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    doc.Accept(w);
+    return {sb.GetString(), sb.GetSize()};
+}
+
+void rowsFromJson(const Value& v, Database& db) {
+    if (!v.IsObject()) throw Error("syntax error", "the rows must be a JSON object");
+    for (auto& [tn, table] : db.tables) table.clear();
+    for (const auto& t : v.GetObject()) {
+        std::string tn = t.name.GetString();
+        const TableSchema* ts = db.schema->table(tn);
+        if (!ts || !t.value.IsObject()) throw Error("unknown table", "No table named " + tn + ".");
+        for (const auto& r : t.value.GetObject()) {
+            std::string u = r.name.GetString();
+            if (!isUuidText(u) || !r.value.IsObject()) throw Error("syntax error", "bad row " + u + " in table " + tn);
+            Row row = db.defaultRow(tn);
+            for (const auto& c : r.value.GetObject()) {
+                const Column* col = ts->column(c.name.GetString());
+                if (!col) throw Error("unknown column", "No column " + std::string(c.name.GetString()) + " in table " + tn + ".");
+                row[col->name] = datumFromJson(c.value, col->type, nullptr);
+            }
+            db.tables[tn][Uuid{u}] = std::move(row);
+        }
+    }
 }
 
 void collectGarbage(Database& db) {

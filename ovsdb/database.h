@@ -56,6 +56,12 @@ TxnOutcome transact(const Database& db, const rapidjson::Value& ops, std::size_t
 // to a missing row, Error{"constraint violation"} for a set left below its minimum size.
 void collectGarbage(Database& db);
 
+// The rows as JSON text, {TABLE: {UUID: {COLUMN: VALUE}}}, columns at their default omitted
+// (for persisting them). rowsFromJson reads it back into `db` (whose tables it replaces) and throws
+// Error naming the problem (unknown table or column, bad value, bad UUID).
+std::string rowsToText(const Database& db);
+void rowsFromJson(const rapidjson::Value& v, Database& db);
+
 // True when `row` satisfies every condition of `where` (RFC 7047 section 5.1 <condition>).
 bool matches(const TableSchema& t, const Uuid& uuid, const Row& row, const rapidjson::Value& where,
              const NamedUuidResolver& resolve);

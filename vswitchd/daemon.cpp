@@ -109,6 +109,7 @@ void Daemon::startOvsdb() {
     b.status.interfaceError = [this](const std::string& iface) { return reconciler_->error(iface); };
     b.status.datapathId = [this](const std::string& br) {
         std::uint64_t mac = 0;
+        if (!ofproto_->hasBridge(br)) return std::string();  // not created yet
         for (const auto& p : ofproto_->ports(br))
             if (p.name == br) mac = p.port->mac().toU64();
         char text[20];
@@ -125,9 +126,12 @@ void Daemon::startOvsdb() {
 
 std::optional<std::string> Daemon::commitConfig(const Config& next) {
     if (auto problem = persistFlowLog()) return "could not save the configuration: " + *problem + "; nothing changed";
+    Config before = store_.config();
     TransactResult r = store_.modify([&](Config& c) { c = next; });
     if (!r.ok()) return r.error->message;
-    if (r.changed) {
+    before.ovsdb = next.ovsdb;  // a change of unmodelled columns alone has nothing to apply
+    before.seq = store_.config().seq;
+    if (r.changed && !(before == store_.config())) {
         reconciler_->apply(store_.config());
         controllers_->apply(store_.config());
         store_.compactIfDue();

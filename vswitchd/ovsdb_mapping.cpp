@@ -118,7 +118,8 @@ struct Projector {
         r["fail_mode"] = optStrDatum(bc.fail_mode);
         r["other_config"] = mapDatum(bc.other_config);
         r["external_ids"] = mapDatum(bc.external_ids);
-        if (status.datapathId) r["datapath_id"] = strDatum(status.datapathId(name));
+        if (status.datapathId)
+            if (std::string id = status.datapathId(name); !id.empty()) r["datapath_id"] = strDatum(id);
         std::vector<Uuid> ps, cs;
         for (const auto& [pn, pc] : bc.ports) ps.push_back(port(pn, pc));
         for (const auto& [t, cc] : bc.controllers) cs.push_back(controller(name, t, cc));

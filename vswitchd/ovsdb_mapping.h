@@ -2,9 +2,10 @@
 // source of truth. The config (config_model.h) is what the store makes durable and the reconciler
 // applies; the OVSDB rows of Open_vSwitch, Bridge, Port, Interface, Controller and SSL are derived
 // from it, keeping each row's UUID (by name: bridge, port, interface; controller by bridge and
-// target) and the columns the config does not model ("accepted, no effect", kept in memory).
-// An OVSDB transaction's resulting rows are mapped back into a Config, which the store validates
-// and commits like any other transaction.
+// target) and the columns the config does not model ("accepted, no effect"; an OVSDB transaction
+// saves them in Config::ovsdb, so they are as durable as the config). An OVSDB transaction's
+// resulting rows are mapped back into a Config, which the store validates and commits like any
+// other transaction.
 //
 // Thread-safety: plain functions; the caller serialises (the daemon's control thread).
 #pragma once
@@ -21,7 +22,7 @@ namespace vs::vswitchd {
 // State the daemon reports in read-only columns.
 struct OvsdbStatus {
     std::function<std::optional<std::string>(const std::string& iface)> interfaceError;
-    std::function<std::string(const std::string& bridge)> datapathId;  // 16 hex digits
+    std::function<std::string(const std::string& bridge)> datapathId;  // 16 hex digits; "": not yet
 };
 
 // Rewrites `db`'s Open_vSwitch, Bridge, Port, Interface, Controller and SSL rows to say what `cfg`

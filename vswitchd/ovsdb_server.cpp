@@ -218,6 +218,16 @@ void OvsdbServer::Impl::releaseLocks(OvsdbSession* s, const std::string& name) {
 
 OvsdbServer::OvsdbServer(asio::io_context& io, const std::vector<fs::path>& sockets, OvsdbBackend backend)
     : impl_(std::make_shared<Impl>(io, std::move(backend))) {
+    if (const std::string& saved = impl_->backend.config().ovsdb; !saved.empty()) {
+        rapidjson::Document doc;
+        doc.Parse(saved.c_str(), saved.size());
+        try {
+            ovsdb::rowsFromJson(doc, impl_->db);
+        } catch (const ovsdb::Error& e) {  // the config still holds everything we act on
+            log::warn("OVSDB rows saved in the config do not load ({}): starting from the config alone", e.details);
+            impl_->db = ovsdb::Database(impl_->schema);
+        }
+    }
     impl_->project();
     for (const auto& p : sockets) impl_->listen(p);
 }
@@ -367,6 +377,10 @@ void OvsdbSession::handleMessage(const std::string& text) {
     } catch (const ovsdb::Error& e) {
         if (!id.IsNull()) reply(id, Value(), e.toJson(a), doc);
         return;
+    } catch (const std::exception& e) {  // a bug: answer, log, and keep serving
+        log::err("OVSDB {} failed: {}", method, e.what());
+        if (!id.IsNull()) reply(id, Value(), ovsdb::Error("internal error", e.what()).toJson(a), doc);
+        return;
     }
     if (!id.IsNull()) reply(id, std::move(result), Value(), doc);
 }
@@ -417,19 +431,22 @@ Value OvsdbSession::methodTransact(const Value& params, rapidjson::Document& doc
     };
     if (out.ok && out.changed) {
         try {
+            // The new config, and the rows as they will be (UUIDs, unmodelled columns, cur_cfg
+            // caught up: the commit applies the config before it returns) saved with it.
             Config cfg = configFromDb(next, srv_->backend.config());
-            Config cur = srv_->backend.config();
-            if (!(cfg == cur))
+            projectConfig(cfg, srv_->backend.status, next);
+            auto& ovs = next.tables["Open_vSwitch"];
+            if (!ovs.empty()) ovs.begin()->second["cur_cfg"] = ovs.begin()->second["next_cfg"];
+            cfg.ovsdb = ovsdb::rowsToText(next);
+            if (!(cfg == srv_->backend.config()))
                 if (auto problem = srv_->backend.commit(cfg)) throw ovsdb::Error("constraint violation", *problem);
         } catch (const ovsdb::Error& e) {
             fail(e);
         }
     }
     if (out.ok && out.changed) {
-        projectConfig(srv_->backend.config(), srv_->backend.status, next);
+        projectConfig(srv_->backend.config(), srv_->backend.status, next);  // the status after applying
         srv_->projectedSeq = srv_->backend.config().seq;
-        auto& ovs = next.tables["Open_vSwitch"];
-        if (!ovs.empty()) ovs.begin()->second["cur_cfg"] = ovs.begin()->second["next_cfg"];  // applied
         srv_->publish(std::move(next));
     }
     Value r;

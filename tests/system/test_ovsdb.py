@@ -233,3 +233,19 @@ def test_python_ovs_idl_follows_changes(vswitchd):
     finally:
         idl.kill()
         idl.wait()
+
+
+def test_unmodelled_columns_and_uuids_survive_a_restart(vswitchd):
+    """Columns the switch does not act on are stored durably with the config, and rows keep
+    their UUIDs (docs/ovsdb.md "accepted, no effect")."""
+    d = vswitchd
+    br = names.unique(names.KIND_BRIDGE)
+    ovs_ok(d, "add-br", br, "--", "set", "Bridge", br, "datapath_type=netdev", "protocols=OpenFlow13",
+           "--", "set", "Port", br, "other_config:note=kept")
+    uuid = ovs_ok(d, "get", "Bridge", br, "_uuid").strip()
+    d.stop()
+    d.start()
+    assert ovs_ok(d, "get", "Bridge", br, "datapath_type").strip() == "netdev"
+    assert ovs_ok(d, "get", "Bridge", br, "protocols").strip() == "[OpenFlow13]"
+    assert ovs_ok(d, "get", "Bridge", br, "_uuid").strip() == uuid
+    assert d.vsctl_ok("get", "port", br, "other_config:note").strip() == "kept"

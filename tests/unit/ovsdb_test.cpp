@@ -9,6 +9,7 @@
 #include "ovsdb/framing.h"
 #include "ovsdb/monitor.h"
 #include "ovsdb/vswitch_schema.h"
+#include "vswitchd/config_json.h"
 #include "vswitchd/ovsdb_mapping.h"
 
 namespace vs::ovsdb {
@@ -165,6 +166,19 @@ TEST(OvsdbMonitor, Update2ReportsInsertModifyDelete) {
     EXPECT_THROW(parseMonitorRequests(*schema(), bad, 2), Error);
 }
 
+TEST(OvsdbRows, SaveAndLoadRoundTrip) {
+    Database db = withBridge();
+    ASSERT_TRUE(run(db, R"([{"op":"update","table":"Bridge","where":[],"row":{"datapath_type":"netdev"}}])").ok);
+    std::string saved = rowsToText(db);
+    rapidjson::Document d;
+    d.Parse(saved.c_str());
+    Database back(schema());
+    rowsFromJson(d, back);
+    EXPECT_TRUE(back == db);
+    d.Parse(R"({"Bridge":{"00000000-0000-4000-8000-000000000001":{"colour":"red"}}})");
+    EXPECT_THROW(rowsFromJson(d, back), Error);
+}
+
 TEST(OvsdbFraming, SplitsBackToBackMessages) {
     StreamFramer f;
     f.feed(R"({"a":"}{\"x"} [1,[2]]{"b")");
@@ -201,6 +215,16 @@ TEST(OvsdbMapping, ConfigRoundTripsAndKeepsUuids) {
     projectConfig(cfg, OvsdbStatus{}, db);
     for (const auto& [u, row] : uuids) EXPECT_TRUE(db.tables.at("Port").count(u)) << "port row lost its UUID";
     EXPECT_EQ(configFromDb(db, cfg), cfg);
+}
+
+TEST(OvsdbMapping, SavedRowsTravelInTheConfigFile) {
+    Config cfg;
+    cfg.bridges["br0"].ports["br0"].interfaces["br0"] = InterfaceConfig{"internal", {}, {}, {}, 65534};
+    cfg.ovsdb = R"({"Bridge":{"6d2a0000-0000-4000-8000-000000000001":{"datapath_type":"netdev"}}})";
+    Config back = configFromFileText(configToFileText(cfg));
+    EXPECT_EQ(back, cfg);
+    EXPECT_THROW(configFromFileText(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{},"ovsdb":[]})"),
+                 ConfigFormatError);
 }
 
 TEST(OvsdbMapping, RowsTheConfigCannotHoldAreRefused) {
