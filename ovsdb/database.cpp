@@ -75,81 +75,68 @@ bool evalCondition(const TableSchema& t, const Uuid& uuid, const Row& row, const
     throw Error("syntax error", "unknown function \"" + fn + "\" in a condition");
 }
 
-// Strong references from every row: (table, uuid) that must exist.
-void checkStrongRefs(const Database& db) {
-    for (const auto& [tn, table] : db.tables) {
-        const TableSchema& ts = *db.schema->table(tn);
-        for (const auto& [uuid, row] : table)
-            for (const auto& [cn, col] : ts.columns) {
-                const auto& d = row.at(cn);
-                auto check = [&](const BaseType& b, const Atom& a) {
-                    if (b.refTable.empty() || b.weak) return;
-                    const auto& target = db.tables.at(b.refTable);
-                    if (!target.count(std::get<Uuid>(a)))
-                        throw Error("referential integrity violation",
-                                    "Table " + tn + " column " + cn + " row " + uuid.s + " references nonexistent row " +
-                                        std::get<Uuid>(a).s + " in table " + b.refTable + ".");
-                };
-                for (const auto& [k, v] : d.entries) {
-                    check(col.type.key, k);
-                    if (col.type.value) check(*col.type.value, v);
-                }
-            }
+template <typename F>
+void forEachRef(const ColumnType& t, const Datum& d, F&& f) {
+    for (const auto& [k, v] : d.entries) {
+        if (!t.key.refTable.empty()) f(t.key, k);
+        if (t.value && !t.value->refTable.empty()) f(*t.value, v);
     }
 }
 
-// Removes weak references to rows that no longer exist; returns whether anything changed.
-bool dropDanglingWeakRefs(Database& db) {
-    bool changed = false;
-    for (auto& [tn, table] : db.tables) {
-        const TableSchema& ts = *db.schema->table(tn);
-        for (auto& [uuid, row] : table)
-            for (const auto& [cn, col] : ts.columns) {
-                auto dangling = [&](const BaseType& b, const Atom& a) {
-                    return !b.refTable.empty() && b.weak && !db.tables.at(b.refTable).count(std::get<Uuid>(a));
+// Strong references from every row: (table, uuid) that must exist.
+void checkStrongRefs(const Database& db) {
+    for (const auto& [tn, ts] : db.schema->tables)
+        for (const auto& [uuid, row] : db.tables.at(tn))
+            for (const auto& cn : ts.refColumns)
+                forEachRef(ts.columns.at(cn).type, row.at(cn), [&](const BaseType& b, const Atom& a) {
+                    if (b.weak || db.tables.at(b.refTable).count(std::get<Uuid>(a))) return;
+                    throw Error("referential integrity violation",
+                                "Table " + tn + " column " + cn + " row " + uuid.s + " references nonexistent row " +
+                                    std::get<Uuid>(a).s + " in table " + b.refTable + ".");
+                });
+}
+
+// Removes weak references to rows that no longer exist.
+void dropDanglingWeakRefs(Database& db) {
+    for (const auto& [tn, ts] : db.schema->tables)
+        for (auto& [uuid, row] : db.tables.at(tn))
+            for (const auto& cn : ts.refColumns) {
+                const ColumnType& t = ts.columns.at(cn).type;
+                auto dangling = [&](const BaseType* b, const Atom& a) {
+                    return b && !b->refTable.empty() && b->weak && !db.tables.at(b->refTable).count(std::get<Uuid>(a));
                 };
                 auto& entries = row.at(cn).entries;
-                for (auto it = entries.begin(); it != entries.end();) {
-                    if (dangling(col.type.key, it->first) || (col.type.value && dangling(*col.type.value, it->second))) {
-                        it = entries.erase(it);
-                        changed = true;
-                    } else {
-                        ++it;
-                    }
-                }
+                for (auto it = entries.begin(); it != entries.end();)
+                    it = dangling(&t.key, it->first) || dangling(t.value ? &*t.value : nullptr, it->second)
+                             ? entries.erase(it)
+                             : std::next(it);
             }
-    }
-    return changed;
 }
 
 // Deletes non-root rows that no strong reference from a surviving row reaches.
 void dropUnreachable(Database& db) {
-    std::set<std::pair<std::string, Uuid>> reached;
-    std::vector<std::pair<std::string, Uuid>> work;
+    std::map<std::string, std::set<Uuid>> reached;
+    std::vector<std::pair<const std::string*, Uuid>> work;
     for (const auto& [tn, table] : db.tables)
         if (db.schema->table(tn)->isRoot)
-            for (const auto& [uuid, row] : table) work.emplace_back(tn, uuid);
+            for (const auto& [uuid, row] : table) work.emplace_back(&tn, uuid);
     while (!work.empty()) {
-        auto item = work.back();
+        auto [tn, uuid] = work.back();
         work.pop_back();
-        if (!reached.insert(item).second) continue;
-        const TableSchema& ts = *db.schema->table(item.first);
-        const Row& row = db.tables.at(item.first).at(item.second);
-        for (const auto& [cn, col] : ts.columns) {
-            auto follow = [&](const BaseType& b, const Atom& a) {
-                if (b.refTable.empty() || b.weak) return;
-                if (db.tables.at(b.refTable).count(std::get<Uuid>(a))) work.emplace_back(b.refTable, std::get<Uuid>(a));
-            };
-            for (const auto& [k, v] : row.at(cn).entries) {
-                follow(col.type.key, k);
-                if (col.type.value) follow(*col.type.value, v);
-            }
-        }
+        if (!reached[*tn].insert(uuid).second) continue;
+        const TableSchema& ts = *db.schema->table(*tn);
+        const Row& row = db.tables.at(*tn).at(uuid);
+        for (const auto& cn : ts.refColumns)
+            forEachRef(ts.columns.at(cn).type, row.at(cn), [&](const BaseType& b, const Atom& a) {
+                if (b.weak) return;
+                auto target = db.tables.find(b.refTable);
+                if (target->second.count(std::get<Uuid>(a))) work.emplace_back(&target->first, std::get<Uuid>(a));
+            });
     }
     for (auto& [tn, table] : db.tables) {
         if (db.schema->table(tn)->isRoot) continue;
-        for (auto it = table.begin(); it != table.end();)
-            it = reached.count({tn, it->first}) ? std::next(it) : table.erase(it);
+        const auto& keep = reached[tn];
+        for (auto it = table.begin(); it != table.end();) it = keep.count(it->first) ? std::next(it) : table.erase(it);
     }
 }
 

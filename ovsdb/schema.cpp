@@ -184,6 +184,8 @@ Schema parseSchema(std::string_view text) {
             col.type = parseColumnType(c.value["type"], where);
             if (c.value.HasMember("ephemeral") && c.value["ephemeral"].IsBool()) col.ephemeral = c.value["ephemeral"].GetBool();
             if (c.value.HasMember("mutable") && c.value["mutable"].IsBool()) col.mutable_ = c.value["mutable"].GetBool();
+            if (!col.type.key.refTable.empty() || (col.type.value && !col.type.value->refTable.empty()))
+                ts.refColumns.push_back(col.name);
             ts.columns.emplace(col.name, std::move(col));
         }
         s.tables.emplace(ts.name, std::move(ts));

@@ -88,6 +88,7 @@ struct TableSchema {
     bool isRoot = false;
     std::size_t maxRows = SIZE_MAX;
     std::vector<std::vector<std::string>> indexes;
+    std::vector<std::string> refColumns;  // the columns that hold references (key or value)
     const Column* column(const std::string& n) const;
 };
 

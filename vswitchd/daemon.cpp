@@ -9,6 +9,7 @@
 #include "datapath/netdev_linux.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
+#include "vswitchd/config_schema.h"
 #include "vswitchd/flow_journal.h"
 #include "vswitchd/log.h"
 #include "vswitchd/metrics.h"
@@ -86,7 +87,7 @@ void Daemon::start() {
         if (ev.resync) return linksLost();
         reconciler_->linkChanged(store_.config(), ev.name);
         bonds_->linkEvent(ev);
-        if (ovsdb_) ovsdb_->statusChanged();  // Interface.error
+        if (ovsdb_ && findInterface(store_.config(), ev.name)) ovsdb_->statusChanged();  // Interface.error
     });
     armTimer();
     log::info("vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),

@@ -268,7 +268,8 @@ void assignOfports(Config& c) {
 }  // namespace
 
 void projectConfig(const Config& cfg, const OvsdbStatus& status, ovsdb::Database& db) {
-    const ovsdb::Database old = db;
+    ovsdb::Database old(db.schema);  // the rows being rebuilt (the other tables stay in place)
+    for (const char* t : {"Bridge", "Port", "Interface", "Controller", "SSL"}) old.tables[t] = std::move(db.tables[t]);
     auto& ovsTable = db.tables["Open_vSwitch"];
     if (ovsTable.empty()) ovsTable[ovsdb::randomUuid()] = db.defaultRow("Open_vSwitch");
     Row& ovs = ovsTable.begin()->second;

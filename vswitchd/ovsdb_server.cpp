@@ -423,7 +423,7 @@ Value OvsdbSession::methodTransact(const Value& params, rapidjson::Document& doc
     auto& a = doc.GetAllocator();
     srv_->sync();
     ovsdb::TxnContext ctx{[this](const std::string& l) { return holds(l); }};
-    ovsdb::Database next = srv_->db;
+    ovsdb::Database next(srv_->schema);
     ovsdb::TxnOutcome out = ovsdb::transact(srv_->db, params, 1, ctx, &next);
     auto fail = [&](const ovsdb::Error& e) {
         out.result.PushBack(e.toJson(out.result.GetAllocator()), out.result.GetAllocator());
