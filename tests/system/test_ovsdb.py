@@ -90,6 +90,10 @@ def test_libvirt_attach_sequence(vswitchd, topo):
     ovs_ok(d, "--", "--if-exists", "del-port", h.sw_port)
     assert d.list_ports(br) == []
     ovs_ok(d, "--if-exists", "del-port", h.sw_port)  # already gone: fine
+    # The same sequence through our own vsctl ('-' and '_' alike in column names).
+    d.vsctl_ok("--timeout=5", *args)
+    assert ovs_ok(d, "get", "Interface", h.sw_port, "external_ids:attached-mac").strip() == '"52:54:00:11:22:33"'
+    assert ovs_ok(d, "get", "Port", h.sw_port, "tag").strip() == "42"
 
 
 def test_ovsdb_client_sees_vsctl_changes(vswitchd):
