@@ -108,6 +108,11 @@ void Daemon::startOvsdb() {
     b.config = [this]() -> const Config& { return store_.config(); };
     b.commit = [this](const Config& next) { return commitConfig(next); };
     b.status.interfaceError = [this](const std::string& iface) { return reconciler_->error(iface); };
+    b.status.interfaceState = [this](const std::string& iface) -> std::optional<InterfaceState> {
+        auto p = reconciler_->port(iface);
+        if (!p) return std::nullopt;
+        return InterfaceState{p->mac().toString(), p->mtu(), p->carrier()};
+    };
     b.status.datapathId = [this](const std::string& br) {
         std::uint64_t mac = 0;
         if (!ofproto_->hasBridge(br)) return std::string();  // not created yet

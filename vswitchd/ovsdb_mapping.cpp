@@ -70,6 +70,10 @@ struct Projector {
         r["ofport"] = intDatum(ic.ofport);
         auto err = status.interfaceError ? status.interfaceError(name) : std::nullopt;
         r["error"] = err ? strDatum(*err) : Datum{};
+        auto st = status.interfaceState ? status.interfaceState(name) : std::nullopt;
+        r["mac_in_use"] = st ? strDatum(st->mac) : Datum{};
+        r["mtu"] = st ? intDatum(st->mtu) : Datum{};
+        r["link_state"] = st ? strDatum(st->up ? "up" : "down") : Datum{};
         newIfaces[u] = std::move(r);
         return u;
     }

@@ -19,8 +19,16 @@
 
 namespace vs::vswitchd {
 
+// An open interface's state, for Interface.mac_in_use, mtu and link_state.
+struct InterfaceState {
+    std::string mac;  // "aa:bb:cc:dd:ee:ff"
+    int mtu = 0;
+    bool up = false;  // carrier
+};
+
 // State the daemon reports in read-only columns.
 struct OvsdbStatus {
+    std::function<std::optional<InterfaceState>(const std::string& iface)> interfaceState;  // nullopt: not open
     std::function<std::optional<std::string>(const std::string& iface)> interfaceError;
     std::function<std::string(const std::string& bridge)> datapathId;  // 16 hex digits; "": not yet
 };

@@ -58,6 +58,9 @@ def test_ovs_vsctl_builds_a_switch_that_forwards(vswitchd, topo):
     ofport = int(ovs_ok(d, "get", "Interface", h1.sw_port, "ofport"))
     assert 1 <= ofport <= 65279
     assert ovs_ok(d, "get", "Interface", br, "ofport").strip() == "65534"
+    mac = open(f"/sys/class/net/{h1.sw_port}/address").read().strip()
+    got = ovs_ok(d, "get", "Interface", h1.sw_port, "mac_in_use", "link_state", "error").split()
+    assert got == [f'"{mac}"', "up", "[]"], got
     assert len(ovs_ok(d, "get", "Bridge", br, "datapath_id").strip().strip('"')) == 16
     assert ovs_ok(d, "list-br").split() == [br]
     assert h2.sw_port in ovs_ok(d, "list", "Interface")
