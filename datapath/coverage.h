@@ -41,6 +41,9 @@ namespace vs::dp {
     X(vxlan_reserved_ignored, "VXLAN headers with reserved bits set, ignored (RFC 7348 section 5)") \
     X(drop_vxlan_unknown_vni, "VXLAN packet for a VNI no port has")                  \
     X(drop_vxlan_unknown_remote, "VXLAN packet from a VTEP no port names")           \
+    X(tunnel_rx_gro_merged, "received tunnel segments merged into a GSO super-frame (TCP, same connection)") \
+    X(tunnel_rx_csum_partial, "received inner frames whose checksum the sender left to offload (passed on as NEEDS_CSUM)") \
+    X(tunnel_tx_gso_fallback, "UDP GSO sends of tunnel segments the kernel refused, sent one datagram each instead") \
     X(drop_tunnel_no_destination, "flow-based tunnel output without a destination")  \
     X(drop_tunnel_offload, "GSO frame the tunnel cannot segment")                     \
     X(tunnel_icmp_frag_needed, "ICMP fragmentation-needed sent for a frame over the tunnel MTU") \

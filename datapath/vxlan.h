@@ -20,6 +20,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <deque>
 #include <memory>
@@ -30,6 +31,7 @@
 
 #include "datapath/gso.h"
 #include "datapath/port.h"
+#include "datapath/tunnel_gro.h"
 
 namespace vs::dp {
 
@@ -70,16 +72,42 @@ public:
     static std::unique_ptr<VxlanSocket> create(std::uint32_t local_ip, std::uint16_t dst_port, std::error_code& ec);
     ~VxlanSocket() override;
     const char* type() const noexcept override { return "vxlan_socket"; }
-    int fd() const noexcept override { return fd_; }
+    // What the poll thread waits on: readable while datagrams wait in the socket or received
+    // segments wait in this object (an epoll set of the socket and an eventfd).
+    int fd() const noexcept override { return ep_fd_; }
+    int socketFd() const noexcept { return fd_; }  // the UDP socket itself
+    // Hands out up to `max` frames: inner frames of received datagrams, consecutive TCP segments
+    // of one connection merged into GSO super-frames (tunnel_gro.h). Datagrams the kernel
+    // coalesced (UDP_GRO) are split at their segment size first.
     int receive(Packet** pkts, int max) noexcept override;
     int send(Packet* const*, int) noexcept override { return 0; }
     void setDemux(std::shared_ptr<const VxlanDemux> d);
 
 private:
-    VxlanSocket(std::string name, int fd) : Port(std::move(name)), fd_(fd) {}
-    bool decap(Packet& p, const std::uint8_t* hdr, std::size_t len, const sockaddr_in& from,
-               const VxlanDemux& demux) noexcept;
+    // Received datagrams not yet fully handed out (receive() may run out of packets mid-way).
+    struct RxBuffers {
+        static constexpr std::size_t kSlot = 65536 + 512;  // a datagram, or a UDP_GRO batch of them
+        std::unique_ptr<std::uint8_t[]> data{new std::uint8_t[kSlot * kBatchSize]};
+        mmsghdr msgs[kBatchSize];
+        iovec iov[kBatchSize];
+        sockaddr_in from[kBatchSize];
+        alignas(cmsghdr) char control[kBatchSize][CMSG_SPACE(sizeof(int))];
+        int count = 0, next = 0;  // datagrams received; the one being handed out
+        std::uint32_t off = 0;    // offset of its next segment
+    };
+    VxlanSocket(std::string name, int fd);
+    bool setupPoll(std::error_code& ec);
+    // Validates one segment's VXLAN header and finds its port; nullptr (counted) if refused.
+    const VxlanDemux::Target* demux(const std::uint8_t* seg, std::size_t len, const sockaddr_in& from,
+                                    const VxlanDemux& demux) noexcept;
+    bool drain(std::uint64_t& dropped) noexcept;  // false: out of packets with segments left
+    void notePending() noexcept;
     int fd_ = -1;
+    int ep_fd_ = -1;
+    int pend_fd_ = -1;          // eventfd: readable while rx_ holds segments not handed out
+    bool pend_signalled_ = false;
+    std::unique_ptr<RxBuffers> rx_;
+    TunnelGro gro_;
     std::mutex mu_;
     std::shared_ptr<const VxlanDemux> demux_ = std::make_shared<VxlanDemux>();
     std::atomic<std::uint64_t> demux_version_{1};

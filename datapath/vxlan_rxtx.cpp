@@ -1,6 +1,10 @@
 // Per-packet code for VXLAN: decapsulation, encapsulation, ICMP for frames over the tunnel MTU.
 #include <arpa/inet.h>
 #include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
 #include <unistd.h>
 
 #ifndef UDP_SEGMENT
@@ -22,25 +26,69 @@ inline std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint
 
 // RFC 7348 section 5: flags 0x08 (I) and 24 reserved bits, VNI (24 bits), 8 reserved bits. The
 // reserved bits are ignored on receipt (VXLAN-GBP senders set some of them), and counted.
-bool VxlanSocket::decap(Packet& p, const std::uint8_t* h, std::size_t len, const sockaddr_in& from,
-                        const VxlanDemux& demux) noexcept {
-    if (len < kVxlanHdr + 14) { coverageAdd(Coverage::drop_vxlan_short); return false; }
-    if (!(h[0] & 0x08)) { coverageAdd(Coverage::drop_vxlan_no_iflag); return false; }
+const VxlanDemux::Target* VxlanSocket::demux(const std::uint8_t* h, std::size_t len, const sockaddr_in& from,
+                                             const VxlanDemux& demux) noexcept {
+    if (len < kVxlanHdr + 14) { coverageAdd(Coverage::drop_vxlan_short); return nullptr; }
+    if (!(h[0] & 0x08)) { coverageAdd(Coverage::drop_vxlan_no_iflag); return nullptr; }
     if ((h[0] & ~0x08) || h[1] || h[2] || h[3] || h[7]) coverageAdd(Coverage::vxlan_reserved_ignored);
     std::uint32_t vni = static_cast<std::uint32_t>(h[4] << 16 | h[5] << 8 | h[6]);
     bool vni_known = false;
     const VxlanDemux::Target* target = demux.find(from.sin_addr.s_addr, vni, vni_known);
-    if (!target) {
+    if (!target)
         coverageAdd(vni_known ? Coverage::drop_vxlan_unknown_remote : Coverage::drop_vxlan_unknown_vni);
-        return false;
+    return target;
+}
+
+namespace {
+// The segment size of a datagram the kernel coalesced (UDP_GRO control message), or 0.
+std::uint32_t groSegmentSize(const msghdr& m) noexcept {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m), c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == 104 /* UDP_GRO */) {
+            int v;
+            std::memcpy(&v, CMSG_DATA(c), sizeof v);
+            return v > 0 ? static_cast<std::uint32_t>(v) : 0;
+        }
     }
-    p.setSize(static_cast<std::uint32_t>(len - kVxlanHdr));
-    p.in_port = target->port_no;
-    PortStats::add(target->port->stats().rx_packets, 1);  // the tunnel interface's own counters
-    PortStats::add(target->port->stats().rx_bytes, p.size());
-    p.tun_id = vni;
-    p.tun_src = from.sin_addr.s_addr;
+    return 0;
+}
+}  // namespace
+
+// Hands the segments of the received datagrams to gro_, from where the last call stopped.
+bool VxlanSocket::drain(std::uint64_t& dropped) noexcept {
+    RxBuffers& rx = *rx_;
+    for (; rx.next < rx.count; ++rx.next, rx.off = 0) {
+        const mmsghdr& m = rx.msgs[rx.next];
+        if (m.msg_hdr.msg_flags & MSG_TRUNC) { ++dropped; continue; }
+        const std::uint8_t* d = rx.data.get() + RxBuffers::kSlot * static_cast<std::size_t>(rx.next);
+        std::uint32_t len = m.msg_len, seg = groSegmentSize(m.msg_hdr);
+        if (!seg) seg = len;
+        while (rx.off < len) {
+            std::uint32_t n = std::min(seg, len - rx.off);
+            const std::uint8_t* h = d + rx.off;
+            const VxlanDemux::Target* t = demux(h, n, rx.from[rx.next], *cached_);
+            if (!t) {
+                ++dropped;
+            } else {
+                TunnelRx meta{t->port_no, static_cast<std::uint64_t>(h[4] << 16 | h[5] << 8 | h[6]),
+                              rx.from[rx.next].sin_addr.s_addr, 0};
+                if (!gro_.add(h + kVxlanHdr, n - static_cast<std::uint32_t>(kVxlanHdr), meta)) return false;
+                PortStats::add(t->port->stats().rx_packets, 1);  // the tunnel interface's own counters
+                PortStats::add(t->port->stats().rx_bytes, n - kVxlanHdr);
+            }
+            rx.off += n;
+        }
+    }
     return true;
+}
+
+// Keeps the eventfd in fd()'s epoll set readable exactly while segments wait in rx_.
+void VxlanSocket::notePending() noexcept {
+    bool pending = rx_->next < rx_->count;
+    if (pending == pend_signalled_) return;
+    std::uint64_t v = 1;
+    if (pending) (void)!::write(pend_fd_, &v, sizeof v);
+    else (void)!::read(pend_fd_, &v, sizeof v);
+    pend_signalled_ = pending;
 }
 
 int VxlanSocket::receive(Packet** pkts, int max) noexcept {
@@ -50,30 +98,27 @@ int VxlanSocket::receive(Packet** pkts, int max) noexcept {
         seen_version_ = demux_version_.load(std::memory_order_relaxed);
     }
     if (max > kBatchSize) max = kBatchSize;
-    mmsghdr msgs[kBatchSize];
-    iovec iov[kBatchSize][2];
-    std::uint8_t hdr[kBatchSize][kVxlanHdr];
-    sockaddr_in from[kBatchSize];
-    for (int i = 0; i < max; ++i) {
-        pkts[i]->reset();
-        iov[i][0] = {hdr[i], kVxlanHdr};
-        iov[i][1] = {pkts[i]->data(), pkts[i]->tailroom()};
-        msgs[i].msg_hdr = {&from[i], sizeof from[i], iov[i], 2, nullptr, 0, 0};
-    }
-    int r = ::recvmmsg(fd_, msgs, static_cast<unsigned>(max), MSG_DONTWAIT, nullptr);
-    if (r <= 0) return 0;
-    int n = 0;
-    std::uint64_t dropped = 0, bytes = 0;
-    for (int i = 0; i < r; ++i) {
-        if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || !decap(*pkts[i], hdr[i], msgs[i].msg_len, from[i], *cached_)) {
-            ++dropped;
-            continue;
+    std::uint64_t dropped = 0, merged = gro_.merged(), partial = gro_.partial();
+    gro_.begin(pkts, max);
+    if (drain(dropped)) {  // nothing left over from the last call: read more
+        RxBuffers& rx = *rx_;
+        for (int i = 0; i < max; ++i) {
+            rx.iov[i] = {rx.data.get() + RxBuffers::kSlot * static_cast<std::size_t>(i), RxBuffers::kSlot};
+            rx.msgs[i].msg_hdr = {&rx.from[i], sizeof rx.from[i], &rx.iov[i], 1, rx.control[i], sizeof rx.control[i], 0};
         }
-        bytes += pkts[i]->size();
-        std::swap(pkts[n], pkts[i]);
-        ++n;
+        int r = ::recvmmsg(fd_, rx.msgs, static_cast<unsigned>(max), MSG_DONTWAIT, nullptr);
+        rx.count = r > 0 ? r : 0;
+        rx.next = 0;
+        rx.off = 0;
+        drain(dropped);
     }
+    int n = gro_.finish();
+    notePending();
+    std::uint64_t bytes = 0;
+    for (int i = 0; i < n; ++i) bytes += pkts[i]->size();
     stats().addRx(static_cast<std::uint64_t>(n), bytes, dropped);
+    if (gro_.merged() != merged) coverageAdd(Coverage::tunnel_rx_gro_merged, gro_.merged() - merged);
+    if (gro_.partial() != partial) coverageAdd(Coverage::tunnel_rx_csum_partial, gro_.partial() - partial);
     return n;
 }
 
@@ -229,7 +274,12 @@ void VxlanPort::sendGso(std::uint32_t dst, std::size_t sock, std::size_t segment
     c->cmsg_type = UDP_SEGMENT;
     c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
     std::memcpy(CMSG_DATA(c), &gso_segment_, sizeof gso_segment_);
-    const std::size_t total = gso_buf_.size(), chunk = kUdpGsoMaxSegs * gso_segment_;
+    // One send carries at most 64 segments and one UDP datagram's worth of bytes (65,507 over
+    // IPv4): a 64 KiB TSO frame makes 45 segments of ~1,460 bytes with their VXLAN headers, just
+    // over it, and a send that asks for more fails with EMSGSIZE.
+    constexpr std::size_t kMaxUdpPayload = 65535 - 20 - 8;
+    const std::size_t total = gso_buf_.size(),
+                      chunk = std::min(kUdpGsoMaxSegs, kMaxUdpPayload / gso_segment_) * gso_segment_;
     std::size_t failed = 0, busy = 0, sent_bytes = 0;  // sent_bytes: inner frames, without VXLAN headers
     auto inner = [&](std::size_t len) { return len - (len + gso_segment_ - 1) / gso_segment_ * kVxlanHdr; };
     for (std::size_t base = 0; base < total && !busy; base += chunk) {
@@ -238,6 +288,7 @@ void VxlanPort::sendGso(std::uint32_t dst, std::size_t sock, std::size_t segment
             sent_bytes += inner(iov.iov_len);
             continue;
         }
+        coverageAdd(Coverage::tunnel_tx_gso_fallback);
         for (std::size_t off = base; off < base + iov.iov_len; off += gso_segment_) {
             std::size_t len = std::min<std::size_t>(gso_segment_, total - off);
             if (::sendto(gso_fds_[sock], gso_buf_.data() + off, len, MSG_DONTWAIT,

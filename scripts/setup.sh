@@ -8,6 +8,7 @@ PKGS=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   iproute2 ethtool iperf3 iputils-ping tcpdump netsniff-ng sockperf bc procps psmisc openssl
   python3 python3-pytest python3-scapy
+  dpkg-dev groff-base
   openvswitch-switch python3-openvswitch containernetworking-plugins prometheus
   qemu-system-x86 busybox-static util-linux xz-utils
 )

@@ -36,6 +36,9 @@ constexpr KnownCommand kKnown[] = {
     {"ofproto/trace", 2, 2, "ofproto/trace BRIDGE FLOW"},
     {"bond/show", 0, 1, "bond/show [BOND]"},
     {"lacp/show", 0, 1, "lacp/show [BOND]"},
+    {"vlog/list", 0, 0, "vlog/list"},
+    {"vlog/set", 1, 64, "vlog/set SPEC..."},
+    {"vlog/reopen", 0, 0, "vlog/reopen"},
 };
 
 const KnownCommand* findKnown(std::string_view name) {
@@ -318,6 +321,21 @@ std::string formatLacpShow(const Value& result) {
     return out;
 }
 
+// vlog/list in Open vSwitch's layout: one row per module, its level per destination; then which
+// destinations are on.
+std::string formatVlogList(const Value& result) {
+    std::string out = format("%-16s  %-9s  %-9s  %s\n", "", "console", "syslog", "file");
+    out += format("%-16s  %-9s  %-9s  %s\n", "", "-------", "------", "----");
+    if (const Value* modules = array(result, "modules"))
+        for (const auto& m : modules->GetArray())
+            out += format("%-16s  %-9s  %-9s  %s\n", str(m, "name").c_str(), str(m, "console").c_str(),
+                          str(m, "syslog").c_str(), str(m, "file").c_str());
+    out += std::string("\nconsole: ") + (boolean(result, "console") ? "on" : "off (detached)") + "\n";
+    out += "syslog: " + strOr(result, "syslog", "off") + "\n";
+    out += "file: " + strOr(result, "file", "none") + "\n";
+    return out;
+}
+
 std::string formatGeneric(const Value& result) {
     if (result.IsString()) {
         std::string s(result.GetString(), result.GetStringLength());
@@ -364,7 +382,7 @@ rapidjson::Document appctlParams(const AppctlInvocation& inv) {
     const KnownCommand* known = findKnown(inv.command);
     if (known && known->maxArgs == 0) return params;  // Null: no params
     params.SetObject();
-    if (known) {  // fdb/show, fdb/flush: {"bridge": B} (fdb/flush without B: all bridges)
+    if (known && inv.command != "vlog/set") {  // fdb/show, fdb/flush: {"bridge": B} (fdb/flush without B: all bridges)
         bool bond = inv.command == "bond/show" || inv.command == "lacp/show";  // {"bond": B}
         if (!inv.args.empty())
             params.AddMember(Value(bond ? "bond" : "bridge", alloc), Value(inv.args[0].c_str(), alloc), alloc);
@@ -387,6 +405,7 @@ std::string formatAppctlText(std::string_view command, const rapidjson::Value& r
     if (command == "dpif/dump-flows") return formatDumpFlows(result);
     if (command == "bond/show") return formatBondShow(result);
     if (command == "lacp/show") return formatLacpShow(result);
+    if (command == "vlog/list") return formatVlogList(result);
     return formatGeneric(result);
 }
 
@@ -405,6 +424,11 @@ Commands:
                         e.g. ofproto/trace br0 in_port=p1,tcp,nw_dst=10.0.0.2
   bond/show [BOND]      bonds: mode, members (enabled, active), hashes and their load
   lacp/show [BOND]      LACP: actor and partner system, key, port, priority, state
+  vlog/list             each log module's level at each destination (console, syslog, file)
+  vlog/set SPEC...      change log levels; SPEC is MODULE:LEVEL, MODULE:DEST:LEVEL or
+                        ANY:DEST:LEVEL (DEST console|syslog|file; LEVEL debug|info|warn|
+                        err|off), as ovs-appctl vlog/set
+  vlog/reopen           reopen the log file (after logrotate moved it; SIGHUP does the same)
   version               the daemon's version
   other/command ARG...  sent as method "other/command" with params {"args": [ARG...]}
 

@@ -13,6 +13,10 @@
 #include "vswitchd/config_ops.h"
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kConfig;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 namespace fs = std::filesystem;
 namespace {
@@ -98,7 +102,7 @@ std::optional<std::string> writeFileDurably(const fs::path& path, const std::str
     // Point of no return: PATH is the new file. See config_store.h on a failing directory fsync.
     UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.get() < 0 || ::fsync(dfd.get()) != 0)
-        log::err("cannot fsync directory {} after replacing {}: {}", dir.string(), path.string(), errnoText(errno));
+        log::err(kLog, "cannot fsync directory {} after replacing {}: {}", dir.string(), path.string(), errnoText(errno));
     return std::nullopt;
 }
 
@@ -139,7 +143,7 @@ ConfigStore ConfigStore::open(const fs::path& path) {
     std::optional<std::string> text = readFile(abs);
     Config cfg;
     if (!text) {
-        log::info("config file {} does not exist; starting with an empty configuration", abs.string());
+        log::info(kLog, "config file {} does not exist; starting with an empty configuration", abs.string());
     } else {
         try {
             cfg = configFromFileText(*text);
@@ -150,14 +154,14 @@ ConfigStore ConfigStore::open(const fs::path& path) {
         fs::path tmp = abs;
         tmp += ".tmp";
         if (fs::exists(tmp))
-            log::info("ignoring {} left by an interrupted commit (it will be overwritten)", tmp.string());
+            log::info(kLog, "ignoring {} left by an interrupted commit (it will be overwritten)", tmp.string());
     }
     ConfigStore store(abs, std::move(cfg));
     store.snapshot_exists_ = text.has_value();
     store.restored_flows_ = store.flow_store_.load();
     store.flow_seq_ = store.flow_snapshot_seq_ = store.restored_flows_.flow_seq;
     store.replayJournal();
-    if (text) log::info("loaded config file {} (seq {}, {} bridges)", abs.string(), store.cfg_.seq, store.cfg_.bridges.size());
+    if (text) log::info(kLog, "loaded config file {} (seq {}, {} bridges)", abs.string(), store.cfg_.seq, store.cfg_.bridges.size());
     return store;
 }
 
@@ -200,7 +204,7 @@ void ConfigStore::replayJournal() {
         }
         cfg_.seq = seq;
     }
-    if (n) log::info("replayed {} journal records from {} (seq {})", n, journal_.path().string(), cfg_.seq);
+    if (n) log::info(kLog, "replayed {} journal records from {} (seq {})", n, journal_.path().string(), cfg_.seq);
 }
 
 // {"flow_seq":M,"mods":[[bridge,command,text],...]}: events after the flows file's cursor.
@@ -245,7 +249,7 @@ std::optional<std::string> ConfigStore::appendFlowMods(const std::vector<Journal
     }
     rec.AddMember("mods", arr, a);
     if (auto problem = journal_.append(protocol::toJson(rec))) {
-        log::err("flow change {} failed: {}", flow_seq_ + 1, *problem);
+        log::err(kLog, "flow change {} failed: {}", flow_seq_ + 1, *problem);
         return problem;
     }
     ++flow_seq_;
@@ -288,7 +292,7 @@ TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value&
         rec.AddMember("flow_resets", r, rec.GetAllocator());
     }
     if (auto problem = journal_.append(protocol::toJson(rec))) {
-        log::err("commit of seq {} failed: {}", next.seq, *problem);
+        log::err(kLog, "commit of seq {} failed: {}", next.seq, *problem);
         return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
                                             "could not save the configuration: " + *problem + "; nothing changed"},
                               cfg_.seq, false};
@@ -310,7 +314,7 @@ void ConfigStore::compact() {
     if (journal_.records() == 0) return;
     if (hooks_.snapshot) {
         if (auto problem = flow_store_.save(FlowSnapshot{hooks_.snapshot(), cfg_.seq, flow_seq_})) {
-            log::err("snapshot of the flow tables failed (the journal keeps them): {}", *problem);
+            log::err(kLog, "snapshot of the flow tables failed (the journal keeps them): {}", *problem);
             return;
         }
         flow_snapshot_seq_ = flow_seq_;
@@ -318,10 +322,10 @@ void ConfigStore::compact() {
         return;  // flow records that no flows file holds: only a hook can write one
     }
     if (auto problem = writeFileDurably(path_, configToFileText(cfg_))) {
-        log::err("snapshot of seq {} failed (the journal keeps it): {}", cfg_.seq, *problem);
+        log::err(kLog, "snapshot of seq {} failed (the journal keeps it): {}", cfg_.seq, *problem);
         return;
     }
-    if (auto problem = journal_.reset()) log::err("could not reset {}: {}", journal_.path().string(), *problem);
+    if (auto problem = journal_.reset()) log::err(kLog, "could not reset {}: {}", journal_.path().string(), *problem);
 }
 
 TransactResult ConfigStore::modify(const std::function<void(Config&)>& change) {
@@ -339,7 +343,7 @@ TransactResult ConfigStore::modify(const std::function<void(Config&)>& change) {
 TransactResult ConfigStore::commit(Config next) {
     next.seq = cfg_.seq + 1;
     if (auto problem = writeFileDurably(path_, configToFileText(next))) {
-        log::err("commit of seq {} failed: {}", next.seq, *problem);
+        log::err(kLog, "commit of seq {} failed: {}", next.seq, *problem);
         return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
                                             "could not save the configuration: " + *problem + "; nothing changed"},
                               cfg_.seq, false};
@@ -347,7 +351,7 @@ TransactResult ConfigStore::commit(Config next) {
     cfg_ = std::move(next);
     snapshot_exists_ = true;
     if (flow_seq_ != flow_snapshot_seq_) return TransactResult{std::nullopt, cfg_.seq, true};  // keep them
-    if (auto problem = journal_.reset()) log::err("could not reset {}: {}", journal_.path().string(), *problem);
+    if (auto problem = journal_.reset()) log::err(kLog, "could not reset {}: {}", journal_.path().string(), *problem);
     return TransactResult{std::nullopt, cfg_.seq, true};
 }
 

@@ -6,6 +6,10 @@
 #include "vswitchd/config_controller.h"
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kController;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 namespace of = protocol::of;
@@ -109,7 +113,7 @@ bool ControllerManager::applyFlowPolicy(const std::string& name, BridgeState& st
     std::vector<ofproto::FlowMod> mods{del};
     if (*keep_normal) mods.push_back(ofproto::defaultNormalRule());
     of_.applyFlowMods(name, mods);
-    log::info("bridge {}: flow tables flushed ({}, fail mode {}){}", name, has ? "controllers configured" : "no controller",
+    log::info(kLog, "bridge {}: flow tables flushed ({}, fail mode {}){}", name, has ? "controllers configured" : "no controller",
               secure ? "secure" : "standalone", !has && !secure ? "; default NORMAL rule added" : "");
     return true;
 }
@@ -151,7 +155,7 @@ void ControllerManager::applyTls(const std::optional<SslConfig>& ssl) {
             tls_server_ = protocol::makeTlsContext(files, true);
         } catch (const protocol::TlsError& e) {
             tls_error_ = std::string("SSL: ") + e.what();
-            log::err("{}", tls_error_);
+            log::err(kLog, "{}", tls_error_);
         }
     }
     if (initial_) return;
@@ -190,10 +194,10 @@ void ControllerManager::updateFailOpen(const std::string& name, BridgeState& st,
     st.fail_open = want;
     of_.setFailOpen(name, want);
     if (want)
-        log::warn("bridge {}: no controller for {} ms: fail-open, switching with NORMAL (fail mode standalone)", name,
+        log::warn(kLog, "bridge {}: no controller for {} ms: fail-open, switching with NORMAL (fail mode standalone)", name,
                   st.monitor.triggerMs());
     else
-        log::info("bridge {}: leaving fail-open: a controller is connected", name);
+        log::info(kLog, "bridge {}: leaving fail-open: a controller is connected", name);
 }
 
 void ControllerManager::sendRemoved() {

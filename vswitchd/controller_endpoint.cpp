@@ -7,6 +7,10 @@
 #include "datapath/clock.h"
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kController;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 namespace asio = boost::asio;
@@ -139,7 +143,7 @@ private:
 
     void failed(const std::string& why) {
         last_error_ = why;
-        log::warnRl(connectLog(), "bridge {}: controller {}: {} (retrying in {} ms)", bridge_, target_, why, backoff_ms_);
+        log::warnRl(kLog, connectLog(), "bridge {}: controller {}: {} (retrying in {} ms)", bridge_, target_, why, backoff_ms_);
         scheduleReconnect();
     }
 
@@ -234,7 +238,7 @@ private:
             boost::system::error_code ignored;
             acceptor_.close(ignored);
             last_error_ = "cannot listen on " + target_ + ": " + ec.message();
-            log::warnRl(connectLog(), "bridge {}: {} (retrying in {} ms)", bridge_, last_error_, cfg_.maxBackoffMs());
+            log::warnRl(kLog, connectLog(), "bridge {}: {} (retrying in {} ms)", bridge_, last_error_, cfg_.maxBackoffMs());
             std::weak_ptr<PassiveEndpoint> weak = weak_from_this();
             timer_.expires_after(std::chrono::milliseconds(cfg_.maxBackoffMs()));
             timer_.async_wait([weak](const boost::system::error_code& e) {
@@ -243,7 +247,7 @@ private:
             return;
         }
         last_error_.clear();
-        log::info("bridge {}: listening for controllers on {}", bridge_, target_);
+        log::info(kLog, "bridge {}: listening for controllers on {}", bridge_, target_);
         acceptNext();
     }
 
@@ -268,7 +272,7 @@ private:
             auto ctx = env_.tls(true, tls_error);
             if (!ctx) {
                 last_error_ = tls_error;
-                log::warnRl(connectLog(), "bridge {}: controller {}: refused a connection: {}", bridge_, target_, tls_error);
+                log::warnRl(kLog, connectLog(), "bridge {}: controller {}: refused a connection: {}", bridge_, target_, tls_error);
                 return;
             }
             ch = protocol::LineChannel::tls(std::move(sock), ctx, true, "");
@@ -302,7 +306,7 @@ private:
             disconnected_ms_ = dp::monotonicMs();
             env_.down(bridge_);
         } else {
-            log::warnRl(connectLog(), "bridge {}: controller {}: refused a connection: {}", bridge_, target_, reason);
+            log::warnRl(kLog, connectLog(), "bridge {}: controller {}: refused a connection: {}", bridge_, target_, reason);
         }
     }
 

@@ -6,6 +6,10 @@
 #include "datapath/clock.h"
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kController;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 namespace of = protocol::of;
@@ -58,14 +62,14 @@ void OfSession::onLine(std::string_view line) {
     const auto& msg = std::get<of::Message>(decoded);
     if (!up_) return onHello(msg, line);
     if (auto* err = std::get_if<of::Error>(&msg.body)) {
-        log::warnRl(badMessageLog(), "bridge {}: controller {} ({}) reports error {}/{}: {}", settings_.bridge,
+        log::warnRl(kLog, badMessageLog(), "bridge {}: controller {} ({}) reports error {}/{}: {}", settings_.bridge,
                     settings_.target, peer(), err->type, err->code, err->message);
         return;
     }
     if (auto r = handler_.handle(settings_.bridge, msg, line)) {
         if (auto* err = std::get_if<of::Error>(&r->body)) {
             dp::coverageAdd(dp::Coverage::controller_bad_message);
-            log::warnRl(badMessageLog(), "bridge {}: refused {} (xid {}) from controller {}: {}", settings_.bridge,
+            log::warnRl(kLog, badMessageLog(), "bridge {}: refused {} (xid {}) from controller {}: {}", settings_.bridge,
                         of::typeName(msg.body), msg.xid, settings_.target, err->message);
         }
         reply(*r);
@@ -89,7 +93,7 @@ void OfSession::onHello(const of::Message& msg, std::string_view line) {
         return;
     }
     up_ = true;
-    log::info("bridge {}: controller {} connected (peer {}{}{}), protocol version {}", settings_.bridge,
+    log::info(kLog, "bridge {}: controller {} connected (peer {}{}{}), protocol version {}", settings_.bridge,
               settings_.target, peer(), channel_->isTls() ? ", certificate " : "", channel_->peerSubject(), version);
     armProbe();
     if (events_.up) events_.up();
@@ -97,7 +101,7 @@ void OfSession::onHello(const of::Message& msg, std::string_view line) {
 
 void OfSession::badMessage(std::uint32_t xid, const std::string& code, const std::string& message, std::string_view line) {
     dp::coverageAdd(dp::Coverage::controller_bad_message);
-    log::warnRl(badMessageLog(), "bridge {}: bad message from controller {} ({}): {}", settings_.bridge,
+    log::warnRl(kLog, badMessageLog(), "bridge {}: bad message from controller {} ({}): {}", settings_.bridge,
                 settings_.target, peer(), message);
     if (channel_->isOpen()) channel_->send(of::encode(of::makeError(xid, "bad_request", code, message, line)));
 }
@@ -181,7 +185,7 @@ void OfSession::onClosed(const std::string& reason) {
     bool was_up = up_;
     up_ = false;
     if (was_up)
-        log::info("bridge {}: controller {} ({}) disconnected: {}", settings_.bridge, settings_.target, peer(), reason);
+        log::info(kLog, "bridge {}: controller {} ({}) disconnected: {}", settings_.bridge, settings_.target, peer(), reason);
     auto down = std::move(events_.down);
     events_ = {};
     if (down) down(reason, was_up);

@@ -16,6 +16,10 @@
 #include "vswitchd/metrics_server.h"
 #include "vswitchd/ovsdb_server.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kDaemon;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 namespace {
 
@@ -60,7 +64,7 @@ void Daemon::start() {
     // log line is rate limited; coverage/show counts every one.
     ofproto_->setXlateWarning([](const std::string& what) {
         static log::RateLimiter rl(10, 5);
-        log::warnRl(rl, "{}", what);
+        log::warnRl(log::Module::kOfproto, rl, "{}", what);
     });
     reconciler_->apply(store_.config());
     restoreFlowTables(*ofproto_, store_);
@@ -72,6 +76,7 @@ void Daemon::start() {
     registerFlowMethods(*table, *this);
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
+    registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;
     server_ = std::make_unique<MgmtServer>(
@@ -90,7 +95,7 @@ void Daemon::start() {
         if (ovsdb_ && findInterface(store_.config(), ev.name)) ovsdb_->statusChanged();  // Interface.error
     });
     armTimer();
-    log::info("vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
+    log::info(kLog, "vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
               store_.seq(), opts_.socket.string());
 }
 
@@ -126,7 +131,7 @@ void Daemon::startOvsdb() {
         ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbSocketPaths(opts_), std::move(b));
     } catch (const std::runtime_error& e) {
         if (!opts_.remotes.empty()) throw;  // asked for: fail the start
-        log::warn("OVSDB server not started: {}", e.what());
+        log::warn(log::Module::kOvsdb, "OVSDB server not started: {}", e.what());
     }
 }
 
@@ -165,7 +170,7 @@ void Daemon::armTimer() {
         ofproto_->runPeriodic();
         if (auto problem = persistFlowLog()) {  // timeouts, controllers' flow_mods
             static log::RateLimiter rl(1, 10);
-            log::warnRl(rl, "flow changes not yet saved (retrying every second): {}", *problem);
+            log::warnRl(kLog, rl, "flow changes not yet saved (retrying every second): {}", *problem);
         }
         store_.compactIfDue();
         armTimer();
@@ -202,7 +207,7 @@ void Daemon::shutdown() {
     timer_.cancel();
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
     if (ofproto_) {
-        if (auto problem = persistFlowLog()) log::err("flow changes lost at exit: {}", *problem);
+        if (auto problem = persistFlowLog()) log::err(kLog, "flow changes lost at exit: {}", *problem);
         else store_.compact();  // a clean stop leaves a snapshot: the next start replays nothing
     }
     metrics_.reset();

@@ -6,6 +6,10 @@
 #include "ofproto/ofp_print.h"
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kConfig;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 namespace {
 
@@ -82,7 +86,7 @@ void restoreFlowTables(ofproto::Ofproto& of, const ConfigStore& store) {
             throw ConfigError(file + " is corrupt: bridge " + bridge + ": " + e->message +
                               "; refusing to start (the file is left in place)");
         of.replaceFlows(bridge, std::get<std::vector<ofproto::FlowMod>>(parsed));
-        log::info("restored {} rules on bridge {}", lines.size(), bridge);
+        log::info(kLog, "restored {} rules on bridge {}", lines.size(), bridge);
     }
     Replayer replay(of, "config journal " + store.path().string() + ".journal");
     std::size_t n = 0;
@@ -99,7 +103,7 @@ void restoreFlowTables(ofproto::Ofproto& of, const ConfigStore& store) {
         of.replaceFlows(e.bridge, rules);
     }
     replay.flush();
-    if (n) log::info("replayed {} flow table changes from the journal", n);
+    if (n) log::info(kLog, "replayed {} flow table changes from the journal", n);
 }
 
 FlowLines exportFlowTables(const ofproto::Ofproto& of, const Config& cfg) {

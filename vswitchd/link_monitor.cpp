@@ -8,6 +8,10 @@
 
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kNetlink;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 LinkMonitor::LinkMonitor(boost::asio::io_context& io, Callback cb) : cb_(std::move(cb)) {
@@ -42,12 +46,14 @@ void LinkMonitor::arm() {
         if (ec) return;
         int err = nl_recvmsgs_default(sock_);
         if (err == -NLE_NOMEM) {  // ENOBUFS: the kernel dropped notifications
-            log::warn("netlink link monitor: notifications lost (receive buffer overflow); resynchronizing");
+            static log::RateLimiter rl(10, 5);  // a storm of link changes
+            log::warnRl(kLog, rl, "netlink link monitor: notifications lost (receive buffer overflow); resynchronizing");
             LinkEvent ev;
             ev.resync = true;
             cb_(ev);
         } else if (err < 0 && err != -NLE_AGAIN) {
-            log::warn("netlink link monitor: {}", nl_geterror(err));
+            static log::RateLimiter rl(10, 5);
+            log::warnRl(kLog, rl, "netlink link monitor: {}", nl_geterror(err));
         }
         arm();
     });

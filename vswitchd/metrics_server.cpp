@@ -13,6 +13,10 @@
 #include "vswitchd/log.h"
 #include "vswitchd/metrics.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kMetrics;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 namespace asio = boost::asio;
@@ -131,7 +135,7 @@ private:
             text = server_->render();
         } catch (const std::exception& e) {
             static log::RateLimiter rl(1, 5);
-            log::warnRl(rl, "metrics: collecting failed: {}", e.what());
+            log::warnRl(kLog, rl, "metrics: collecting failed: {}", e.what());
             return reply(http::status::internal_server_error, std::string("collecting the metrics failed: ") + e.what() + "\n", false);
         }
         reply(http::status::ok, std::move(text), keep, metrics::kContentType);
@@ -170,7 +174,7 @@ void MetricsServer::Impl::accept() {
         if (self->closed) return;
         if (ec) {
             static log::RateLimiter rl(1, 5);
-            log::warnRl(rl, "metrics: accept failed: {}", ec.message());
+            log::warnRl(kLog, rl, "metrics: accept failed: {}", ec.message());
             // EMFILE and the like: try again shortly rather than spin.
             auto t = std::make_shared<asio::steady_timer>(self->acceptor.get_executor(), std::chrono::milliseconds(100));
             t->async_wait([self, t](beast::error_code) { if (!self->closed) self->accept(); });
@@ -188,7 +192,7 @@ void MetricsServer::Impl::accept() {
                     victim = v;
                     break;
                 }
-            log::warnRl(rl, "metrics: {} connections open, {}", self->sessions.size(),
+            log::warnRl(kLog, rl, "metrics: {} connections open, {}", self->sessions.size(),
                         victim ? "closing the oldest idle one" : "refusing another");
             if (victim) {
                 victim->close();
@@ -224,7 +228,7 @@ MetricsServer::MetricsServer(asio::io_context& io, const tcp::endpoint& at, Rend
     impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) fail("listen");
     impl_->accept();
-    log::info("metrics: serving http://{}/metrics", endpointText(localEndpoint()));
+    log::info(kLog, "metrics: serving http://{}/metrics", endpointText(localEndpoint()));
 }
 
 MetricsServer::~MetricsServer() { close(); }

@@ -23,6 +23,10 @@
 
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kMgmt;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -154,7 +158,7 @@ void Session::onRead(const error_code& ec, std::size_t n) {
         return;
     }
     if (ec) {
-        log::debug("mgmt client {}: read error: {}", id_, ec.message());
+        log::debug(kLog, "mgmt client {}: read error: {}", id_, ec.message());
         finish();
         return;
     }
@@ -189,17 +193,20 @@ void Session::handleLine(std::string_view line) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank line
     protocol::Request req;
     if (auto e = protocol::decodeRequest(line, req)) {
-        log::debug("mgmt client {}: bad request: {}", id_, e->message);
+        static log::RateLimiter rl(60, 20);  // a client can send any number of them
+        log::debugRl(kLog, rl, "mgmt client {}: bad request: {}", id_, e->message);
         send(protocol::encodeError(e->id, e->code, e->message));
         return;
     }
+    log::debug(kLog, "mgmt client {}: {} (id {})", id_, req.method, req.id);
     auto srv = srv_;  // the dispatcher may close the server
     std::string reply = srv->handle(req);
     if (!reply.empty()) send(std::move(reply));
 }
 
 void Session::tooLarge() {
-    log::warn("mgmt client {}: line exceeds {} bytes; closing the connection", id_, srv_->limits.maxLineBytes);
+    static log::RateLimiter rl(10, 5);  // any client can trigger it
+    log::warnRl(kLog, rl, "mgmt client {}: line exceeds {} bytes; closing the connection", id_, srv_->limits.maxLineBytes);
     send(protocol::encodeError("null", ErrorCode::kTooLarge,
                                "line exceeds " + std::to_string(srv_->limits.maxLineBytes) +
                                    " bytes; closing the connection"));
@@ -210,8 +217,9 @@ void Session::send(std::string line) {
     if (closed_) return;
     queued_ += line.size() + 1;
     if (queued_ > srv_->limits.maxQueuedBytes) {
-        log::warn("mgmt client {}: more than {} bytes of replies unread; closing the connection", id_,
-                  srv_->limits.maxQueuedBytes);
+        static log::RateLimiter rl(10, 5);  // any client can trigger it
+        log::warnRl(kLog, rl, "mgmt client {}: more than {} bytes of replies unread; closing the connection", id_,
+                    srv_->limits.maxQueuedBytes);
         return finish();
     }
     line += '\n';
@@ -229,7 +237,7 @@ void Session::writeNext() {
         self->writing_ = false;
         if (self->closed_) return;
         if (ec) {
-            log::debug("mgmt client {}: write error: {}", self->id_, ec.message());
+            log::debug(kLog, "mgmt client {}: write error: {}", self->id_, ec.message());
             return self->finish();
         }
         for (; self->inflight_ > 0; --self->inflight_) {
@@ -259,7 +267,7 @@ void Session::finish() {
     sock_.shutdown(Local::socket::shutdown_both, ignored);
     sock_.close(ignored);
     if (counted_) --srv_->clients;
-    log::debug("mgmt client {}: disconnected", id_);
+    log::debug(kLog, "mgmt client {}: disconnected", id_);
     srv_->sessions.erase(shared_from_this());
 }
 
@@ -281,7 +289,7 @@ void MgmtServer::Impl::setUp() {
     if (limits.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *limits.group) != 0) failSetup(path, "chown: " + errnoText());
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0) socketIno = st.st_ino;
-    log::info("management socket listening on {}", path.string());
+    log::info(kLog, "management socket listening on {}", path.string());
 }
 
 // bind() creates the socket file with mode 0777 & ~umask: under the usual umask 022 it would be
@@ -319,7 +327,7 @@ void MgmtServer::Impl::removeStaleSocket() {
     }
     if (live) failSetup(path, "another daemon is already listening on it");
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) failSetup(path, "cannot remove stale socket: " + errnoText());
-    log::info("removed stale management socket {}", path.string());
+    log::info(kLog, "removed stale management socket {}", path.string());
 }
 
 void MgmtServer::Impl::startAccept() {
@@ -332,7 +340,8 @@ void MgmtServer::Impl::onAccept(const error_code& ec, Local::socket sock) {
     if (closed) return;
     if (ec) {
         // E.g. EMFILE: retry shortly instead of spinning.
-        log::warn("management socket {}: accept failed: {}", path.string(), ec.message());
+        static log::RateLimiter rl(10, 5);  // e.g. EMFILE: it repeats at every accept
+        log::warnRl(kLog, rl, "management socket {}: accept failed: {}", path.string(), ec.message());
         retryTimer.expires_after(std::chrono::milliseconds(100));
         retryTimer.async_wait([self = shared_from_this()](const error_code& e) {
             if (!e && !self->closed) self->startAccept();
@@ -346,7 +355,8 @@ void MgmtServer::Impl::onAccept(const error_code& ec, Local::socket sock) {
         ++clients;
         session->start();
     } else {
-        log::warn("management socket {}: rejecting a client: {} clients connected", path.string(), clients);
+        static log::RateLimiter rl(10, 5);  // a flood of clients
+        log::warnRl(kLog, rl, "management socket {}: rejecting a client: {} clients connected", path.string(), clients);
         session->reject();
     }
     startAccept();
@@ -367,7 +377,8 @@ std::string MgmtServer::Impl::handle(const protocol::Request& req) {
         if (req.id.empty()) return {};
         reply = protocol::encodeError(req.id, e.code, e.what(), e.data.get());
     } catch (const std::exception& e) {
-        log::err("management method {} failed: {}", req.method, e.what());
+        static log::RateLimiter rl(10, 5);  // any client can repeat the request
+        log::errRl(kLog, rl, "management method {} failed: {}", req.method, e.what());
         if (req.id.empty()) return {};
         reply = protocol::encodeError(req.id, ErrorCode::kInternalError, e.what());
     }
@@ -389,7 +400,7 @@ void MgmtServer::Impl::close() {
         ::close(lockFd);
         lockFd = -1;
     }
-    log::info("management socket {} closed", path.string());
+    log::info(kLog, "management socket {} closed", path.string());
 }
 
 MgmtServer::MgmtServer(asio::io_context& io, fs::path socketPath, Dispatcher dispatcher, MgmtLimits limits)

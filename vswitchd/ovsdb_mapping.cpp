@@ -9,6 +9,7 @@
 namespace vs::vswitchd {
 namespace {
 
+constexpr log::Module kLog = log::Module::kOvsdb;
 using ovsdb::Atom;
 using ovsdb::Datum;
 using ovsdb::Row;
@@ -292,7 +293,7 @@ void projectConfig(const Config& cfg, const OvsdbStatus& status, ovsdb::Database
     try {
         ovsdb::collectGarbage(db);
     } catch (const ovsdb::Error& e) {
-        log::warn("OVSDB rows left inconsistent by a config change: {}", e.details);
+        log::warn(kLog, "OVSDB rows left inconsistent by a config change: {}", e.details);
     }
 }
 

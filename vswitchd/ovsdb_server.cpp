@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 using Local = asio::local::stream_protocol;
 using rapidjson::Value;
 
+constexpr log::Module kLog = log::Module::kOvsdb;
 constexpr std::size_t kMaxQueuedBytes = 64u << 20;
 constexpr auto kProbeInterval = std::chrono::seconds(5);
 constexpr int kProbesBeforeClose = 3;
@@ -224,7 +225,7 @@ OvsdbServer::OvsdbServer(asio::io_context& io, const std::vector<fs::path>& sock
         try {
             ovsdb::rowsFromJson(doc, impl_->db);
         } catch (const ovsdb::Error& e) {  // the config still holds everything we act on
-            log::warn("OVSDB rows saved in the config do not load ({}): starting from the config alone", e.details);
+            log::warn(kLog, "OVSDB rows saved in the config do not load ({}): starting from the config alone", e.details);
             impl_->db = ovsdb::Database(impl_->schema);
         }
     }
@@ -274,7 +275,8 @@ void OvsdbSession::read() {
             rapidjson::Document doc;
             auto& a = doc.GetAllocator();
             self->reply(Value(), Value(), ovsdb::Error("syntax error", self->framer_.error()).toJson(a), doc);
-            log::warn("OVSDB client closed: {}", self->framer_.error());
+            static log::RateLimiter rl(5, 20);  // a client can repeat it
+            log::warnRl(kLog, rl, "OVSDB client closed: {}", self->framer_.error());
             return self->closeAfterReplies();
         }
         self->read();
@@ -289,7 +291,8 @@ void OvsdbSession::armProbe() {
             self->heard_ = false;
             self->silentProbes_ = 0;
         } else if (++self->silentProbes_ >= kProbesBeforeClose) {
-            log::info("OVSDB client silent for {} s: closed", kProbesBeforeClose * kProbeInterval.count());
+            static log::RateLimiter rl(5, 20);
+            log::infoRl(kLog, rl, "OVSDB client silent for {} s: closed", kProbesBeforeClose * kProbeInterval.count());
             return self->close();
         } else {
             self->sendText(R"({"id":"echo","method":"echo","params":[]})");
@@ -302,7 +305,8 @@ void OvsdbSession::sendText(std::string text) {
     if (closed_) return;
     queued_ += text.size();
     if (queued_ > kMaxQueuedBytes) {
-        log::warn("OVSDB client closed: more than {} bytes of replies unread", kMaxQueuedBytes);
+        static log::RateLimiter rl(5, 20);
+        log::warnRl(kLog, rl, "OVSDB client closed: more than {} bytes of replies unread", kMaxQueuedBytes);
         return close();
     }
     out_.push_back(std::move(text));
@@ -378,7 +382,8 @@ void OvsdbSession::handleMessage(const std::string& text) {
         if (!id.IsNull()) reply(id, Value(), e.toJson(a), doc);
         return;
     } catch (const std::exception& e) {  // a bug: answer, log, and keep serving
-        log::err("OVSDB {} failed: {}", method, e.what());
+        static log::RateLimiter rl(5, 20);
+        log::errRl(kLog, rl, "OVSDB {} failed: {}", method, e.what());
         if (!id.IsNull()) reply(id, Value(), ovsdb::Error("internal error", e.what()).toJson(a), doc);
         return;
     }

@@ -7,6 +7,10 @@
 #include "datapath/vxlan.h"
 #include "vswitchd/log.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kBridge;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 namespace {
 
@@ -70,7 +74,7 @@ void Reconciler::linkChanged(const Config& cfg, const std::string& name) {
         if (!sys || sys->name() != name) continue;
         std::error_code ec;
         if (dp::netdev::ifindex(name, ec) == sys->ifindex()) return;  // same device: nothing to do
-        log::info("netdev {} was removed or recreated: reopening port {}", name, it->first);
+        log::info(kLog, "netdev {} was removed or recreated: reopening port {}", name, it->first);
         of_.removePort(it->second.bridge, it->first);
         ports_.erase(it);
         break;
@@ -105,14 +109,14 @@ void Reconciler::removeStale(const Config& cfg) {
         // A bond stays a bond while its members change (reconcileBond); other changes recreate.
         bool keep = pc && (isBond(*pc) ? r.bond : !r.bond && pc->interfaces == r.cfg.interfaces);
         if (keep) { ++it; continue; }
-        log::info("removing port {} from bridge {}", name, r.bridge);
+        log::info(kLog, "removing port {} from bridge {}", name, r.bridge);
         of_.removePort(r.bridge, name);
         tunnels_.detach(r.dp_port);
         it = ports_.erase(it);
     }
     for (auto it = bridges_.begin(); it != bridges_.end();) {
         if (cfg.bridges.count(*it)) { ++it; continue; }
-        log::info("removing bridge {}", *it);
+        log::info(kLog, "removing bridge {}", *it);
         of_.removeBridge(*it);
         it = bridges_.erase(it);
     }
@@ -127,7 +131,7 @@ void Reconciler::removeStale(const Config& cfg) {
 void Reconciler::addMissing(const Config& cfg) {
     for (const auto& [bname, bc] : cfg.bridges) {
         if (bridges_.insert(bname).second) {
-            log::info("creating bridge {}", bname);
+            log::info(kLog, "creating bridge {}", bname);
             of_.addBridge(bname);
         }
         of_.setBridgeSettings(bname, settingsOf(bc));
@@ -153,7 +157,7 @@ void Reconciler::addMissing(const Config& cfg) {
             if (auto* vx = dynamic_cast<dp::VxlanPort*>(port.get())) {
                 if (auto err = tunnels_.attach(vx->config(), dp_no, port)) {
                     of_.removePort(bname, pname);
-                    log::warn("{}: {}", iname, *err);
+                    log::warn(kLog, "{}: {}", iname, *err);
                     errors_[iname] = *err;
                     continue;
                 }
@@ -161,7 +165,7 @@ void Reconciler::addMissing(const Config& cfg) {
             }
             errors_.erase(iname);
             ports_[pname] = Running{bname, pc, std::move(port), dp_no};
-            log::info("added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);
+            log::info(kLog, "added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);
         }
     }
 }
@@ -192,7 +196,7 @@ std::shared_ptr<dp::Port> Reconciler::openInterface(const std::string& name, con
     }
     if (!p) {
         std::string msg = what + " (" + ec.message() + ")";
-        if (errors_[name] != msg) log::warn("{}", msg);
+        if (errors_[name] != msg) log::warn(kLog, "{}", msg);
         errors_[name] = msg;
         return nullptr;
     }

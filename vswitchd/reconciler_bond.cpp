@@ -6,6 +6,10 @@
 #include "vswitchd/log.h"
 #include "vswitchd/reconciler.h"
 
+namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kBond;  // vlog/set module
+}
+
 namespace vs::vswitchd {
 
 bool Reconciler::isBond(const PortConfig& pc) {
@@ -35,7 +39,7 @@ void Reconciler::reconcileBond(const std::string& bridge, const std::string& pna
     auto settings = bondSettingsOf(pc);
     auto it = ports_.find(pname);
     if (it == ports_.end()) {
-        log::info("creating bond {} on bridge {} (bond_mode {}, lacp {})", pname, bridge, toString(settings.mode),
+        log::info(kLog, "creating bond {} on bridge {} (bond_mode {}, lacp {})", pname, bridge, toString(settings.mode),
                   toString(settings.lacp));
         of_.addBond(bridge, pname, vlan, settings);
         it = ports_.emplace(pname, Running{bridge, {}, nullptr, 0, true, {}}).first;
@@ -51,7 +55,7 @@ void Reconciler::reconcileBond(const std::string& bridge, const std::string& pna
             ++m;
             continue;
         }
-        log::info("removing interface {} from bond {}", m->first, pname);
+        log::info(kLog, "removing interface {} from bond {}", m->first, pname);
         of_.removeBondMember(bridge, pname, m->first);
         m = r.members.erase(m);
     }
@@ -71,7 +75,7 @@ void Reconciler::reconcileBond(const std::string& bridge, const std::string& pna
         }
         errors_.erase(iname);
         r.members[iname] = std::move(port);
-        log::info("added interface {} to bond {} on bridge {} as ofport {}", iname, pname, bridge, ic.ofport);
+        log::info(kLog, "added interface {} to bond {} on bridge {} as ofport {}", iname, pname, bridge, ic.ofport);
     }
     r.cfg = pc;
 }
@@ -86,7 +90,7 @@ void Reconciler::reopenBondMember(const std::string& netdev) {
         if (!sys) continue;
         std::error_code ec;
         if (dp::netdev::ifindex(netdev, ec) == sys->ifindex()) continue;
-        log::info("netdev {} was removed or recreated: reopening member of bond {}", netdev, pname);
+        log::info(kLog, "netdev {} was removed or recreated: reopening member of bond {}", netdev, pname);
         of_.removeBondMember(r.bridge, pname, netdev);
         r.members.erase(m);
     }

@@ -23,6 +23,10 @@
 #include "vswitchd/ovsdb_server.h"
 
 namespace {
+constexpr vs::log::Module kLog = vs::log::Module::kDaemon;  // vlog/set module
+}
+
+namespace {
 
 using namespace vs::vswitchd;
 
@@ -30,7 +34,8 @@ struct Args {
     DaemonOptions opts;
     std::string pidfile;
     std::string log_file;
-    std::string log_level = "info";
+    std::vector<std::string> log_specs;  // --log-level, in order (vs::log::parseSpec)
+    std::string syslog;                  // --syslog / --syslog-method: "libc" or "unix:PATH"
     bool detach = false;
 };
 
@@ -41,8 +46,13 @@ const char* kUsage =
     "  --socket-group GROUP  the socket's group (name or number): its members may use the tools\n"
     "                     without root (default: root's group)\n"
     "  --pidfile FILE     write the daemon's pid here\n"
-    "  --log-file FILE    append log lines here\n"
-    "  --log-level LEVEL  debug|info|warn|err (default info)\n"
+    "  --log-file FILE    append log lines here (reopened on SIGHUP and vlog/reopen)\n"
+    "  --log-level SPEC   debug|info|warn|err|off for every module and destination (default\n"
+    "                     info), or a vlog/set spec MODULE[:DEST]:LEVEL (DEST console|syslog|\n"
+    "                     file); may be repeated, applied in order (docs/operations.md)\n"
+    "  --syslog           also log to syslog (syslog(3): /dev/log, the journal's too)\n"
+    "  --syslog-method METHOD  libc (syslog(3), the default) or unix:PATH (datagrams to the\n"
+    "                     AF_UNIX socket PATH); implies --syslog\n"
     "  --poll-threads N   datapath poll threads, 1..16 (default 2, 1 on a 1-CPU host)\n"
     "  --busy-poll-us US  keep polling US microseconds after the last frame, 0..1000 (default 50)\n"
     "  --rx-ring-mb MB    memory for busy ports' receive rings, 0..4096 (default 32: 64 ports;\n"
@@ -52,7 +62,7 @@ const char* kUsage =
     "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR: a\n"
     "                     numeric IPv4 address or [IPv6]; default 127.0.0.1; off by default;\n"
     "                     see docs/metrics.md)\n"
-    "  --remote punix:PATH  serve OVSDB (RFC 7047: ovs-vsctl --db=unix:PATH, ovsdb-client) on PATH;\n"
+    "  --remote punix:PATH  serve OVSDB (RFC 7047: Open vSwitch's ovs-vsctl, ovsdb-client) on PATH;\n"
     "                     repeatable; default db.sock beside the management socket (docs/ovsdb.md)\n"
     "  --detach           run in the background once ready\n"
     "  -h, --help, --version\n"
@@ -82,7 +92,7 @@ gid_t groupId(const std::string& name) {
 }
 
 enum OptionId {
-    kHelp = 0x100, kVersion, kDetach, kConfig, kSocket, kSocketGroup, kPidfile, kLogFile, kLogLevel, kPollThreads,
+    kHelp = 0x100, kVersion, kDetach, kConfig, kSocket, kSocketGroup, kPidfile, kLogFile, kLogLevel, kSyslog, kSyslogMethod, kPollThreads,
     kBusyPollUs, kRxRingMb, kRxRingMinPps, kMetrics, kRemote,
 };
 
@@ -96,6 +106,8 @@ constexpr option kOptions[] = {
     {"pidfile", required_argument, nullptr, kPidfile},
     {"log-file", required_argument, nullptr, kLogFile},
     {"log-level", required_argument, nullptr, kLogLevel},
+    {"syslog", no_argument, nullptr, kSyslog},
+    {"syslog-method", required_argument, nullptr, kSyslogMethod},
     {"poll-threads", required_argument, nullptr, kPollThreads},
     {"busy-poll-us", required_argument, nullptr, kBusyPollUs},
     {"rx-ring-mb", required_argument, nullptr, kRxRingMb},
@@ -137,7 +149,9 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         case kSocketGroup: a.opts.socket_group = groupId(v); break;
         case kPidfile: a.pidfile = v; break;
         case kLogFile: a.log_file = v; break;
-        case kLogLevel: a.log_level = v; break;
+        case kLogLevel: a.log_specs.push_back(v); break;
+        case kSyslog: if (a.syslog.empty()) a.syslog = "libc"; break;
+        case kSyslogMethod: a.syslog = v; break;
         case kPollThreads: a.opts.poll_threads = parseCount("--poll-threads", v, 1, 16); break;
         case kBusyPollUs: a.opts.busy_poll_us = parseCount("--busy-poll-us", v, 0, 1000); break;
         case kRxRingMb: a.opts.rx_ring_mb = parseCount("--rx-ring-mb", v, 0, 4096); break;
@@ -147,7 +161,13 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         default: throw std::invalid_argument("internal error: option " + std::to_string(c) + " not handled");
         }
     }
-    if (!vs::log::parseLevel(a.log_level)) throw std::invalid_argument("bad --log-level '" + a.log_level + "'");
+    for (const auto& spec : a.log_specs) {
+        try {
+            vs::log::parseSpec(spec);
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(std::string("bad --log-level: ") + e.what());
+        }
+    }
     return a;
 }
 
@@ -169,7 +189,7 @@ int runDaemon(const Args& a, int ready_fd) {
         writePidfile(a.pidfile);
     } catch (const std::exception& e) {
         std::string msg = std::string("vswitchd: ") + e.what() + "\n";
-        vs::log::err("{}", e.what());
+        vs::log::err(kLog, "{}", e.what());
         if (ready_fd >= 0) (void)!::write(ready_fd, msg.data(), msg.size());
         else std::cerr << msg;
         return 1;
@@ -187,13 +207,14 @@ int runDaemon(const Args& a, int ready_fd) {
         if (ec) return;
         if (sig == SIGHUP) {
             service::notifyReloading();
-            vs::log::reopen();
+            if (!vs::log::logFile().empty())  // the file after logrotate moved it
+                if (auto problem = vs::log::reopen()) vs::log::err(kLog, "SIGHUP: {}", *problem);
             service::notifyReady("serving " + a.opts.socket.string());
             signals.async_wait(onSignal);
             return;
         }
         service::notifyStopping();
-        vs::log::info("signal {}: shutting down", sig);
+        vs::log::info(kLog, "signal {}: shutting down", sig);
         daemon->shutdown();
         io.stop();
     };
@@ -201,7 +222,7 @@ int runDaemon(const Args& a, int ready_fd) {
     io.run();
     daemon.reset();
     if (!a.pidfile.empty()) ::unlink(a.pidfile.c_str());
-    vs::log::info("vswitchd exited");
+    vs::log::info(kLog, "vswitchd exited");
     return 0;
 }
 
@@ -237,8 +258,9 @@ int main(int argc, char** argv) {
         a = parseArgs(argc, argv);
         if (!a) return 0;
         ::signal(SIGPIPE, SIG_IGN);
-        vs::log::setLevel(*vs::log::parseLevel(a->log_level));
+        for (const auto& spec : a->log_specs) vs::log::apply(vs::log::parseSpec(spec));
         if (!a->log_file.empty()) vs::log::setLogFile(a->log_file);
+        if (!a->syslog.empty()) vs::log::setSyslog(a->syslog);
     } catch (const std::exception& e) {
         std::cerr << "vswitchd: " << e.what() << "\n";
         return 1;

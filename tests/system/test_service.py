@@ -36,7 +36,10 @@ def test_install_lays_out_every_part(installed):
     for rel in ["sbin/vswitchd", "bin/vsctl", "bin/vsofctl", "bin/vsappctl", "bin/vs-controller", "bin/vs-pki",
                 "bin/vs-docker", "bin/vs-qemu-ifup", "bin/vs-qemu-ifdown", "lib/cni/vswitch",
                 "lib/systemd/system/vswitchd.service", "etc/logrotate.d/vswitch", "share/doc/vswitch/README.md",
-                "share/doc/vswitch/protocol.md"]:
+                "share/doc/vswitch/protocol.md", "share/man/man8/vswitchd.8", "share/man/man8/vsctl.8",
+                "share/man/man8/vsofctl.8", "share/man/man8/vsappctl.8",
+                "share/bash-completion/completions/vsctl", "share/bash-completion/completions/vsofctl",
+                "share/bash-completion/completions/vsappctl"]:
         assert (installed / rel).exists(), f"{rel} was not installed"
     for tool in ["sbin/vswitchd", "bin/vsctl", "bin/vsofctl", "bin/vsappctl"]:
         r = run([str(installed / tool), "--version"])
@@ -46,6 +49,7 @@ def test_install_lays_out_every_part(installed):
 def test_unit_passes_systemd_analyze_verify(installed, tmp_path):
     unit = (installed / "lib/systemd/system/vswitchd.service").read_text()
     sbin = unit.split("ExecStart=", 1)[1].split(" ", 1)[0]
+    assert sbin == str(installed / "sbin/vswitchd"), "ExecStart follows the prefix given at install time"
     good = tmp_path / "vswitchd.service"   # the installed unit, pointing at this install's daemon
     good.write_text(unit.replace(sbin, str(installed / "sbin/vswitchd")))
     r = run(["systemd-analyze", "verify", "--man=no", str(good)], timeout=60)

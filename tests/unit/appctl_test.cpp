@@ -184,3 +184,29 @@ TEST(AppctlFormat, BondAndLacpShowInOpenVswitchLayout) {
 }
 
 }  // namespace vs::utilities
+
+namespace vs::utilities {
+namespace {
+
+TEST(AppctlVlog, ParamsAndArgumentCounts) {
+    EXPECT_EQ(paramsOf({"vlog/set", "mgmt:debug", "bond:file:warn"}), R"({"args":["mgmt:debug","bond:file:warn"]})");
+    EXPECT_EQ(paramsOf({"vlog/list"}), "null");
+    EXPECT_EQ(paramsOf({"vlog/reopen"}), "null");
+    EXPECT_EQ(parseError({"vlog/set"}), "'vlog/set' takes arguments: vlog/set SPEC... (got 0)");
+    EXPECT_EQ(parseError({"vlog/list", "x"}), "'vlog/list' takes no arguments (got 1)");
+}
+
+TEST(AppctlVlog, ListLayout) {
+    EXPECT_EQ(text("vlog/list", R"({"modules":[{"name":"bond","console":"off","syslog":"info","file":"debug"}],
+                                   "console":false,"syslog":"libc","file":"/var/log/vswitch/vswitchd.log"})"),
+              "                  console    syslog     file\n"
+              "                  -------    ------     ----\n"
+              "bond              off        info       debug\n"
+              "\n"
+              "console: off (detached)\n"
+              "syslog: libc\n"
+              "file: /var/log/vswitch/vswitchd.log\n");
+}
+
+}  // namespace
+}  // namespace vs::utilities

@@ -111,4 +111,29 @@ TEST(Gso, BadOffsetsAndUnsupportedTypes) {
     EXPECT_TRUE(out.empty());
 }
 
+// The word-at-a-time checksum equals RFC 1071's definition (16-bit big-endian words, an odd last
+// byte padded with zero) for every length and alignment, and chains across calls.
+TEST(Gso, ChecksumMatchesRfc1071ByteWise) {
+    auto reference = [](const std::uint8_t* p, std::size_t n, std::uint32_t sum) {
+        std::uint64_t s = sum;
+        for (std::size_t i = 0; i + 1 < n; i += 2) s += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
+        if (n & 1) s += static_cast<std::uint32_t>(p[n - 1] << 8);
+        while (s >> 16) s = (s & 0xffff) + (s >> 16);
+        return static_cast<std::uint16_t>(s);
+    };
+    std::vector<std::uint8_t> buf(3000);
+    std::uint32_t x = 12345;
+    for (auto& b : buf) b = static_cast<std::uint8_t>((x = x * 1103515245 + 12345) >> 16);
+    for (std::size_t off = 0; off < 8; ++off)
+        for (std::size_t n : {0, 1, 2, 3, 15, 16, 17, 31, 33, 64, 1399, 1448, 2000}) {
+            std::uint16_t want = reference(buf.data() + off, n, 0xfffe);
+            EXPECT_EQ(dp::csumFold(dp::csumPartial(buf.data() + off, n, 0xfffe)), want) << off << " " << n;
+        }
+    std::vector<std::uint8_t> ones(4096, 0xff);
+    EXPECT_EQ(dp::csumFold(dp::csumPartial(ones.data(), ones.size(), 0xffffffff)), 0xffff);
+    std::size_t half = 1000;  // chaining at an even split equals one pass
+    EXPECT_EQ(dp::csumFold(dp::csumPartial(buf.data() + half, 1000, dp::csumPartial(buf.data(), half, 0))),
+              reference(buf.data(), 2000, 0));
+}
+
 }  // namespace

@@ -43,7 +43,7 @@ struct VxlanHarness {
         sock = dp::VxlanSocket::create(htonl(INADDR_LOOPBACK), 0, ec);  // port 0: any free port
         if (!sock) throw std::runtime_error("vxlan fuzz: cannot bind a UDP socket on 127.0.0.1: " + ec.message());
         socklen_t len = sizeof to;
-        ::getsockname(sock->fd(), reinterpret_cast<sockaddr*>(&to), &len);
+        ::getsockname(sock->socketFd(), reinterpret_cast<sockaddr*>(&to), &len);
         tx = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sockaddr_in from{};
         from.sin_family = AF_INET;
