@@ -9,7 +9,7 @@ PKGS=(
   iproute2 ethtool iperf3 iputils-ping tcpdump netsniff-ng sockperf bc procps psmisc openssl
   python3 python3-pytest python3-scapy python3-os-ken
   dpkg-dev groff-base
-  openvswitch-switch containernetworking-plugins prometheus
+  openvswitch-switch python3-openvswitch containernetworking-plugins prometheus
   qemu-system-x86 busybox-static util-linux xz-utils
 )
 missing=()

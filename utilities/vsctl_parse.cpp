@@ -102,7 +102,7 @@ void parseColumns(const std::string& text, const std::string& list, CommandOptio
         std::size_t comma = std::min(list.find(',', start), list.size());
         std::string col = list.substr(start, comma - start);
         if (col.empty()) throw CliError("'" + text + "': empty column name");
-        opts.columns.push_back(col);
+        opts.columns.push_back(normalColumnName(col));
         start = comma + 1;
     }
 }

@@ -156,10 +156,16 @@ ColumnKind columnKind(std::string_view table, std::string_view column) {
     return ColumnKind::kUnknown;
 }
 
+std::string normalColumnName(std::string_view name) {
+    std::string out(name);
+    std::replace(out.begin(), out.end(), '-', '_');
+    return out;
+}
+
 ColumnArg parseColumnArg(std::string_view arg) {
     ColumnArg out;
     const std::size_t sep = arg.find_first_of(":=");
-    out.column = std::string(arg.substr(0, sep));
+    out.column = normalColumnName(arg.substr(0, sep));
     if (!validColumnName(out.column))
         throw CliError("'" + std::string(arg) + "': invalid column name '" + out.column + "'");
     if (sep == std::string_view::npos) return out;

@@ -46,6 +46,9 @@ struct ColumnArg {
 // Throws CliError naming the argument on bad syntax (empty or invalid column name, empty key,
 // unterminated quote).
 ColumnArg parseColumnArg(std::string_view arg);
+// A column name as ovs-vsctl reads it: '-' and '_' are the same ("external-ids" is external_ids).
+// Keys are data and keep their dashes ("external-ids:iface-id").
+std::string normalColumnName(std::string_view name);
 
 // An atom: a JSON-quoted string ("a b", with escapes) or the bare text as-is. Throws CliError.
 std::string parseAtom(std::string_view text);

@@ -8,6 +8,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "protocol/jsonrpc.h"
 #include "vswitchd/config_controller.h"
@@ -173,6 +174,11 @@ std::string configToFileText(const Config& cfg) {
     Value body = configToJson(cfg, a);
     doc.AddMember("bridges", body["bridges"], a);
     doc.AddMember("ssl", body["ssl"], a);
+    if (!cfg.ovsdb.empty()) {
+        rapidjson::Document rows;
+        rows.Parse(cfg.ovsdb.c_str(), cfg.ovsdb.size());
+        if (!rows.HasParseError()) doc.AddMember("ovsdb", Value(rows, a), a);
+    }
     rapidjson::StringBuffer sb;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(sb);
     w.SetIndent(' ', 1);
@@ -214,6 +220,14 @@ Config configFromJson(const Value& root) {
             haveBridges = true;
         } else if (name == "ssl") {  // optional: files written before it existed lack it
             cfg.ssl = sslFromJson(m.value, path);
+        } else if (name == "ovsdb") {  // optional: the OVSDB rows, opaque here (ovsdb_mapping.h)
+            if (!m.value.IsObject()) fail(path, "expected a JSON object");
+            for (const auto& t : m.value.GetObject())
+                if (!t.value.IsObject()) fail(child(path, str(t.name)), "expected a JSON object");
+            rapidjson::StringBuffer sb;
+            rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+            m.value.Accept(w);
+            cfg.ovsdb.assign(sb.GetString(), sb.GetSize());
         } else {
             fail(path, "unknown member");
         }

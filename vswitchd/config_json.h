@@ -2,6 +2,7 @@
 //
 // File format (docs/protocol.md "Config file"):
 //   {"format":"vswitch-config","version":1,"seq":N,"bridges":{NAME:{BRIDGE}, ...}}
+// plus optional "ssl" and "ovsdb" (the OVSDB rows, kept as opaque JSON: Config::ovsdb)
 // where a bridge is {"other_config":{..},"external_ids":{..},"ports":{NAME:{PORT}}}, a port is
 // {"other_config":{..},"external_ids":{..},"interfaces":{NAME:{IFACE}}} and an interface is
 // {"type":"system","options":{..},"other_config":{..},"external_ids":{..},"ofport":N}.

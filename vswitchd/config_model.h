@@ -78,6 +78,10 @@ struct Config {
     std::uint64_t seq = 0;  // bumped by every committed transaction
     std::map<std::string, BridgeConfig> bridges;
     std::optional<SslConfig> ssl;
+    // The OVSDB rows as last committed through OVSDB (docs/ovsdb.md): JSON text of
+    // {TABLE: {UUID: {COLUMN: VALUE}}} with the UUIDs and the columns the fields above do not
+    // model. Opaque here (only vswitchd/ovsdb_mapping reads it); "" = none. The fields above win.
+    std::string ovsdb;
     bool operator==(const Config&) const = default;
 };
 

@@ -9,10 +9,12 @@
 #include "datapath/netdev_linux.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
+#include "vswitchd/config_schema.h"
 #include "vswitchd/flow_journal.h"
 #include "vswitchd/log.h"
 #include "vswitchd/metrics.h"
 #include "vswitchd/metrics_server.h"
+#include "vswitchd/ovsdb_server.h"
 
 namespace {
 constexpr vs::log::Module kLog = vs::log::Module::kDaemon;  // vlog/set module
@@ -79,19 +81,73 @@ void Daemon::start() {
     limits.group = opts_.socket_group;
     server_ = std::make_unique<MgmtServer>(
         io_, opts_.socket,
-        [table](const protocol::Request& r, rapidjson::Document& res) {
+        [this, table](const protocol::Request& r, rapidjson::Document& res) {
             (*table)(r, res);
+            if (ovsdb_) ovsdb_->configChanged();  // OVSDB monitors see the change at once
             releaseFreedHeap();
         },
         limits);
+    startOvsdb();  // after the management socket's lock: a second daemon stops before touching db.sock
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
         if (ev.resync) return linksLost();
         reconciler_->linkChanged(store_.config(), ev.name);
         bonds_->linkEvent(ev);
+        if (ovsdb_ && findInterface(store_.config(), ev.name)) ovsdb_->statusChanged();  // Interface.error
     });
     armTimer();
     log::info(kLog, "vswitchd {} started: config {} (seq {}), socket {}", VSWITCH_VERSION, store_.path().string(),
               store_.seq(), opts_.socket.string());
+}
+
+std::vector<std::filesystem::path> ovsdbSocketPaths(const DaemonOptions& o) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& r : o.remotes) out.push_back(parseOvsdbRemote(r));
+    if (o.remotes.empty())
+        out.push_back(o.socket.filename() == "vswitchd.sock" ? o.socket.parent_path() / "db.sock"
+                                                               : std::filesystem::path(o.socket.string() + ".db"));
+    return out;
+}
+
+void Daemon::startOvsdb() {
+    OvsdbBackend b;
+    b.config = [this]() -> const Config& { return store_.config(); };
+    b.commit = [this](const Config& next) { return commitConfig(next); };
+    b.status.interfaceError = [this](const std::string& iface) { return reconciler_->error(iface); };
+    b.status.interfaceState = [this](const std::string& iface) -> std::optional<InterfaceState> {
+        auto p = reconciler_->port(iface);
+        if (!p) return std::nullopt;
+        return InterfaceState{p->mac().toString(), p->mtu(), p->carrier()};
+    };
+    b.status.datapathId = [this](const std::string& br) {
+        std::uint64_t mac = 0;
+        if (!ofproto_->hasBridge(br)) return std::string();  // not created yet
+        for (const auto& p : ofproto_->ports(br))
+            if (p.name == br) mac = p.port->mac().toU64();
+        char text[20];
+        std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(mac));
+        return std::string(text);
+    };
+    try {
+        ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbSocketPaths(opts_), std::move(b));
+    } catch (const std::runtime_error& e) {
+        if (!opts_.remotes.empty()) throw;  // asked for: fail the start
+        log::warn(log::Module::kOvsdb, "OVSDB server not started: {}", e.what());
+    }
+}
+
+std::optional<std::string> Daemon::commitConfig(const Config& next) {
+    if (auto problem = persistFlowLog()) return "could not save the configuration: " + *problem + "; nothing changed";
+    Config before = store_.config();
+    TransactResult r = store_.modify([&](Config& c) { c = next; });
+    if (!r.ok()) return r.error->message;
+    before.ovsdb = next.ovsdb;  // a change of unmodelled columns alone has nothing to apply
+    before.seq = store_.config().seq;
+    if (r.changed && !(before == store_.config())) {
+        reconciler_->apply(store_.config());
+        controllers_->apply(store_.config());
+        store_.compactIfDue();
+    }
+    return std::nullopt;
 }
 
 // Link notifications were lost: recheck every open interface and re-read carriers.
@@ -155,6 +211,7 @@ void Daemon::shutdown() {
         else store_.compact();  // a clean stop leaves a snapshot: the next start replays nothing
     }
     metrics_.reset();
+    ovsdb_.reset();
     if (server_) server_->close();
     server_.reset();
     links_.reset();

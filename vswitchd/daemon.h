@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -37,9 +39,17 @@ struct DaemonOptions {
     unsigned rx_ring_min_pps = 20000;  // receive rate that earns a ring (setRingPromotePps)
     std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
     std::string metrics;  // --metrics ADDR:PORT: the Prometheus endpoint (docs/metrics.md); empty: off
+    // --remote punix:PATH (repeatable): the OVSDB sockets (docs/ovsdb.md). Empty: the default,
+    // db.sock beside the management socket (SOCKET.db when the socket is not named vswitchd.sock).
+    std::vector<std::string> remotes;
 };
 
+// The OVSDB socket paths `o` asks for (the default when o.remotes is empty); throws
+// std::invalid_argument for a remote that is not punix:PATH.
+std::vector<std::filesystem::path> ovsdbSocketPaths(const DaemonOptions& o);
+
 class MetricsServer;
+class OvsdbServer;
 
 class Daemon {
 public:
@@ -59,10 +69,14 @@ public:
     ofproto::Ofproto& ofproto() { return *ofproto_; }
     Reconciler& reconciler() { return *reconciler_; }
     ControllerManager& controllers() { return *controllers_; }
+    // Commits a whole new config (an OVSDB transaction's), applies it, and returns the problem or
+    // nullopt. Nothing changes on failure.
+    std::optional<std::string> commitConfig(const Config& next);
 
 private:
     void armTimer();
     void linksLost();
+    void startOvsdb();
 
     boost::asio::io_context& io_;
     DaemonOptions opts_;
@@ -75,6 +89,7 @@ private:
     std::unique_ptr<ControllerManager> controllers_;  // controller connections and fail modes
     std::unique_ptr<BondDriver> bonds_;
     std::unique_ptr<MetricsServer> metrics_;  // with --metrics
+    std::unique_ptr<OvsdbServer> ovsdb_;      // the OVSDB sockets (--remote)
     boost::asio::steady_timer timer_;
 };
 

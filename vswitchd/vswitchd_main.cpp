@@ -20,6 +20,7 @@
 #include "vswitchd/service_notify.h"
 #include "vswitchd/log.h"
 #include "vswitchd/metrics_server.h"
+#include "vswitchd/ovsdb_server.h"
 
 namespace {
 constexpr vs::log::Module kLog = vs::log::Module::kDaemon;  // vlog/set module
@@ -61,6 +62,8 @@ const char* kUsage =
     "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR: a\n"
     "                     numeric IPv4 address or [IPv6]; default 127.0.0.1; off by default;\n"
     "                     see docs/metrics.md)\n"
+    "  --remote punix:PATH  serve OVSDB (RFC 7047: Open vSwitch's ovs-vsctl, ovsdb-client) on PATH;\n"
+    "                     repeatable; default db.sock beside the management socket (docs/ovsdb.md)\n"
     "  --detach           run in the background once ready\n"
     "  -h, --help, --version\n"
     "Options may be given as --name VALUE or --name=VALUE, and abbreviated (--log-l).\n";
@@ -90,7 +93,7 @@ gid_t groupId(const std::string& name) {
 
 enum OptionId {
     kHelp = 0x100, kVersion, kDetach, kConfig, kSocket, kSocketGroup, kPidfile, kLogFile, kLogLevel, kSyslog, kSyslogMethod, kPollThreads,
-    kBusyPollUs, kRxRingMb, kRxRingMinPps, kMetrics,
+    kBusyPollUs, kRxRingMb, kRxRingMinPps, kMetrics, kRemote,
 };
 
 constexpr option kOptions[] = {
@@ -110,6 +113,7 @@ constexpr option kOptions[] = {
     {"rx-ring-mb", required_argument, nullptr, kRxRingMb},
     {"rx-ring-min-pps", required_argument, nullptr, kRxRingMinPps},
     {"metrics", required_argument, nullptr, kMetrics},
+    {"remote", required_argument, nullptr, kRemote},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -153,6 +157,7 @@ std::optional<Args> parseArgs(int argc, char** argv) {
         case kRxRingMb: a.opts.rx_ring_mb = parseCount("--rx-ring-mb", v, 0, 4096); break;
         case kRxRingMinPps: a.opts.rx_ring_min_pps = parseCount("--rx-ring-min-pps", v, 1, 10000000); break;
         case kMetrics: parseMetricsAddress(v); a.opts.metrics = v; break;  // checked now, bound at start
+        case kRemote: parseOvsdbRemote(v); a.opts.remotes.push_back(v); break;
         default: throw std::invalid_argument("internal error: option " + std::to_string(c) + " not handled");
         }
     }

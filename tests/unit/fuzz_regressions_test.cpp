@@ -16,6 +16,7 @@
 #include "tests/fuzz/targets/flow_extract.h"
 #include "tests/fuzz/targets/flow_parse.h"
 #include "tests/fuzz/targets/jsonrpc.h"
+#include "tests/fuzz/targets/ovsdb_transact.h"
 #include "tests/fuzz/targets/lacpdu.h"
 #include "tests/fuzz/targets/mgmt_methods.h"
 #include "tests/fuzz/targets/of13.h"
@@ -85,6 +86,7 @@ TEST(FuzzRegressions, VxlanDecap) { replayTarget("vxlan_decap", vs::fuzz::vxlanD
 TEST(FuzzRegressions, VnetOffload) { replayTarget("vnet_offload", vs::fuzz::vnetOffload); }
 TEST(FuzzRegressions, FlowParse) { replayTarget("flow_parse", vs::fuzz::flowParse); }
 TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }
+TEST(FuzzRegressions, OvsdbTransact) { replayTarget("ovsdb_transact", vs::fuzz::ovsdbTransact); }
 TEST(FuzzRegressions, ConfigLoad) { replayTarget("config_load", vs::fuzz::configLoad); }
 TEST(FuzzRegressions, Lacpdu) { replayTarget("lacpdu", vs::fuzz::lacpdu); }
 TEST(FuzzRegressions, OfMsg) { replayTarget("ofmsg", vs::fuzz::ofMsg); }

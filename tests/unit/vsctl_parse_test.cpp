@@ -265,6 +265,16 @@ TEST(VsctlValue, ParseColumnArg) {
     EXPECT_EQ(parseMap("a=b").size(), 1u);
 }
 
+// ovs-vsctl treats '-' and '_' alike in column names (libvirt writes external-ids:iface-id); keys
+// are data and keep their dashes.
+TEST(VsctlValue, DashAndUnderscoreAreOneInColumnNames) {
+    ColumnArg a = parseColumnArg("external-ids:iface-id=vm1");
+    EXPECT_EQ(a.column, "external_ids");
+    EXPECT_EQ(a.key, "iface-id");
+    EXPECT_EQ(parseColumnArg("other-config").column, "other_config");
+    EXPECT_EQ(normalColumnName("ofport_request"), "ofport_request");
+}
+
 // ---- running against a fake daemon ---------------------------------------------------------
 
 constexpr const char* kGetResult = R"J({"seq":3,

@@ -1,0 +1,327 @@
+#include "vswitchd/ovsdb_mapping.h"
+
+#include <set>
+
+#include "vswitchd/config_json.h"
+#include "vswitchd/config_schema.h"
+#include "vswitchd/log.h"
+
+namespace vs::vswitchd {
+namespace {
+
+constexpr log::Module kLog = log::Module::kOvsdb;
+using ovsdb::Atom;
+using ovsdb::Datum;
+using ovsdb::Row;
+using ovsdb::Uuid;
+
+// ---- config -> rows -------------------------------------------------------------------------
+
+Datum strDatum(const std::string& s) { return Datum{{{Atom{s}, Atom{}}}}; }
+Datum optStrDatum(const std::string& s) { return s.empty() ? Datum{} : strDatum(s); }
+Datum intDatum(std::int64_t i) { return Datum{{{Atom{i}, Atom{}}}}; }
+Datum optIntDatum(const std::optional<int>& i) { return i ? intDatum(*i) : Datum{}; }
+Datum mapDatum(const StringMap& m) {
+    Datum d;
+    for (const auto& [k, v] : m) d.entries.emplace(Atom{k}, Atom{v});
+    return d;
+}
+Datum uuidSet(const std::vector<Uuid>& uuids) {
+    Datum d;
+    for (const auto& u : uuids) d.entries.emplace(Atom{u}, Atom{});
+    return d;
+}
+
+std::string rowName(const Row& r) {
+    auto it = r.find("name");
+    if (it == r.end() || it->second.entries.empty()) return {};
+    return std::get<std::string>(it->second.entries.begin()->first);
+}
+
+// Existing rows of `table` by their name column.
+std::map<std::string, Uuid> rowsByName(const ovsdb::Database& db, const std::string& table) {
+    std::map<std::string, Uuid> out;
+    for (const auto& [uuid, row] : db.tables.at(table)) out.emplace(rowName(row), uuid);
+    return out;
+}
+
+struct Projector {
+    const OvsdbStatus& status;
+    const ovsdb::Database& old;
+    ovsdb::Database& db;
+    std::map<std::string, Uuid> bridges, ports, ifaces;
+    std::map<std::pair<std::string, std::string>, Uuid> controllers;  // (bridge, target)
+    ovsdb::Table newBridges, newPorts, newIfaces, newCtrls;
+
+    Row rowFor(const std::string& table, const std::map<std::string, Uuid>& index, const std::string& key, Uuid& uuid) {
+        auto it = index.find(key);
+        uuid = it != index.end() ? it->second : ovsdb::randomUuid();
+        if (it != index.end()) return old.tables.at(table).at(uuid);
+        return db.defaultRow(table);
+    }
+
+    Uuid iface(const std::string& name, const InterfaceConfig& ic) {
+        Uuid u;
+        Row r = rowFor("Interface", ifaces, name, u);
+        r["name"] = strDatum(name);
+        r["type"] = strDatum(ic.type == "system" ? "" : ic.type);
+        r["options"] = mapDatum(ic.options);
+        r["other_config"] = mapDatum(ic.other_config);
+        r["external_ids"] = mapDatum(ic.external_ids);
+        r["ofport"] = intDatum(ic.ofport);
+        auto err = status.interfaceError ? status.interfaceError(name) : std::nullopt;
+        r["error"] = err ? strDatum(*err) : Datum{};
+        auto st = status.interfaceState ? status.interfaceState(name) : std::nullopt;
+        r["mac_in_use"] = st ? strDatum(st->mac) : Datum{};
+        r["mtu"] = st ? intDatum(st->mtu) : Datum{};
+        r["link_state"] = st ? strDatum(st->up ? "up" : "down") : Datum{};
+        newIfaces[u] = std::move(r);
+        return u;
+    }
+
+    Uuid port(const std::string& name, const PortConfig& pc) {
+        Uuid u;
+        Row r = rowFor("Port", ports, name, u);
+        r["name"] = strDatum(name);
+        r["tag"] = optIntDatum(pc.tag);
+        Datum trunks;
+        for (int t : pc.trunks) trunks.entries.emplace(Atom{std::int64_t{t}}, Atom{});
+        r["trunks"] = trunks;
+        r["vlan_mode"] = optStrDatum(pc.vlan_mode);
+        r["bond_mode"] = optStrDatum(pc.bond_mode);
+        r["lacp"] = optStrDatum(pc.lacp);
+        r["bond_updelay"] = intDatum(pc.bond_updelay);
+        r["bond_downdelay"] = intDatum(pc.bond_downdelay);
+        r["other_config"] = mapDatum(pc.other_config);
+        r["external_ids"] = mapDatum(pc.external_ids);
+        std::vector<Uuid> members;
+        for (const auto& [in, ic] : pc.interfaces) members.push_back(iface(in, ic));
+        r["interfaces"] = uuidSet(members);
+        newPorts[u] = std::move(r);
+        return u;
+    }
+
+    Uuid controller(const std::string& bridge, const std::string& target, const ControllerConfig& cc) {
+        auto it = controllers.find({bridge, target});
+        Uuid u = it != controllers.end() ? it->second : ovsdb::randomUuid();
+        Row r = it != controllers.end() ? old.tables.at("Controller").at(u) : db.defaultRow("Controller");
+        r["target"] = strDatum(target);
+        r["inactivity_probe"] = optIntDatum(cc.inactivity_probe);
+        r["max_backoff"] = optIntDatum(cc.max_backoff);
+        r["controller_rate_limit"] = optIntDatum(cc.controller_rate_limit);
+        r["controller_burst_limit"] = optIntDatum(cc.controller_burst_limit);
+        r["other_config"] = mapDatum(cc.other_config);
+        r["external_ids"] = mapDatum(cc.external_ids);
+        newCtrls[u] = std::move(r);
+        return u;
+    }
+
+    Uuid bridge(const std::string& name, const BridgeConfig& bc) {
+        Uuid u;
+        Row r = rowFor("Bridge", bridges, name, u);
+        r["name"] = strDatum(name);
+        r["fail_mode"] = optStrDatum(bc.fail_mode);
+        r["other_config"] = mapDatum(bc.other_config);
+        r["external_ids"] = mapDatum(bc.external_ids);
+        if (status.datapathId)
+            if (std::string id = status.datapathId(name); !id.empty()) r["datapath_id"] = strDatum(id);
+        std::vector<Uuid> ps, cs;
+        for (const auto& [pn, pc] : bc.ports) ps.push_back(port(pn, pc));
+        for (const auto& [t, cc] : bc.controllers) cs.push_back(controller(name, t, cc));
+        r["ports"] = uuidSet(ps);
+        r["controller"] = uuidSet(cs);
+        newBridges[u] = std::move(r);
+        return u;
+    }
+};
+
+std::map<std::pair<std::string, std::string>, Uuid> controllersByTarget(const ovsdb::Database& db) {
+    std::map<std::pair<std::string, std::string>, Uuid> out;
+    for (const auto& [bu, br] : db.tables.at("Bridge"))
+        for (const auto& [cu, unused] : br.at("controller").entries) {
+            const auto& ct = db.tables.at("Controller");
+            auto it = ct.find(std::get<Uuid>(cu));
+            if (it == ct.end() || it->second.at("target").entries.empty()) continue;
+            out.emplace(std::make_pair(rowName(br), std::get<std::string>(it->second.at("target").entries.begin()->first)),
+                        std::get<Uuid>(cu));
+        }
+    return out;
+}
+
+void projectSsl(const Config& cfg, const ovsdb::Database& old, ovsdb::Database& db, Row& ovs) {
+    ovsdb::Table ssl;
+    if (cfg.ssl) {
+        const auto& ref = ovs.at("ssl").entries;
+        Uuid u = ref.empty() ? ovsdb::randomUuid() : std::get<Uuid>(ref.begin()->first);
+        auto it = old.tables.at("SSL").find(u);
+        Row r = it != old.tables.at("SSL").end() ? it->second : db.defaultRow("SSL");
+        r["private_key"] = strDatum(cfg.ssl->private_key);
+        r["certificate"] = strDatum(cfg.ssl->certificate);
+        r["ca_cert"] = strDatum(cfg.ssl->ca_cert);
+        ssl[u] = std::move(r);
+        ovs["ssl"] = uuidSet({u});
+    } else {
+        ovs["ssl"] = Datum{};
+    }
+    db.tables["SSL"] = std::move(ssl);
+}
+
+// ---- rows -> config -------------------------------------------------------------------------
+
+[[noreturn]] void refuse(const std::string& why) { throw ovsdb::Error("constraint violation", why); }
+
+std::string str(const Row& r, const char* col) {
+    const auto& e = r.at(col).entries;
+    return e.empty() ? std::string() : std::get<std::string>(e.begin()->first);
+}
+std::optional<int> optInt(const Row& r, const char* col) {
+    const auto& e = r.at(col).entries;
+    if (e.empty()) return std::nullopt;
+    return static_cast<int>(std::get<std::int64_t>(e.begin()->first));
+}
+StringMap strMap(const Row& r, const char* col) {
+    StringMap m;
+    for (const auto& [k, v] : r.at(col).entries) m.emplace(std::get<std::string>(k), std::get<std::string>(v));
+    return m;
+}
+std::vector<Uuid> refs(const Row& r, const char* col) {
+    std::vector<Uuid> out;
+    for (const auto& [k, v] : r.at(col).entries) out.push_back(std::get<Uuid>(k));
+    return out;
+}
+
+struct Reader {
+    const ovsdb::Database& db;
+    const Config& current;
+    std::set<Uuid> seenPorts, seenIfaces;
+
+    const Row& row(const char* table, const Uuid& u) { return db.tables.at(table).at(u); }
+
+    InterfaceConfig iface(const std::string& bridge, const std::string& name, const Row& r) {
+        InterfaceConfig ic;
+        ic.type = str(r, "type");
+        if (ic.type.empty()) ic.type = "system";
+        ic.options = strMap(r, "options");
+        ic.other_config = strMap(r, "other_config");
+        ic.external_ids = strMap(r, "external_ids");
+        if (auto req = optInt(r, "ofport_request")) ic.ofport = *req;
+        else if (auto br = current.bridges.find(bridge); br != current.bridges.end())
+            for (const auto& [pn, pc] : br->second.ports)
+                if (auto it = pc.interfaces.find(name); it != pc.interfaces.end()) ic.ofport = it->second.ofport;
+        return ic;
+    }
+
+    PortConfig port(const std::string& bridge, const std::string& name, const Row& r) {
+        PortConfig pc;
+        pc.tag = optInt(r, "tag");
+        for (const auto& [k, v] : r.at("trunks").entries) pc.trunks.push_back(static_cast<int>(std::get<std::int64_t>(k)));
+        pc.vlan_mode = str(r, "vlan_mode");
+        pc.bond_mode = str(r, "bond_mode");
+        pc.lacp = str(r, "lacp");
+        pc.bond_updelay = optInt(r, "bond_updelay").value_or(0);
+        pc.bond_downdelay = optInt(r, "bond_downdelay").value_or(0);
+        pc.other_config = strMap(r, "other_config");
+        pc.external_ids = strMap(r, "external_ids");
+        for (const Uuid& iu : refs(r, "interfaces")) {
+            if (!seenIfaces.insert(iu).second) refuse("Interface " + iu.s + " belongs to more than one port");
+            const Row& ir = row("Interface", iu);
+            std::string in = rowName(ir);
+            if (pc.interfaces.count(in)) refuse("port " + name + " has two interfaces named " + in);
+            pc.interfaces.emplace(in, iface(bridge, in, ir));
+        }
+        if (pc.interfaces.empty()) refuse("port " + name + " has no interfaces (a port needs at least one)");
+        return pc;
+    }
+
+    BridgeConfig bridge(const std::string& name, const Row& r) {
+        BridgeConfig bc;
+        bc.fail_mode = str(r, "fail_mode");
+        bc.other_config = strMap(r, "other_config");
+        bc.external_ids = strMap(r, "external_ids");
+        for (const Uuid& pu : refs(r, "ports")) {
+            if (!seenPorts.insert(pu).second) refuse("Port " + pu.s + " belongs to more than one bridge");
+            const Row& pr = row("Port", pu);
+            std::string pn = rowName(pr);
+            if (bc.ports.count(pn)) refuse("bridge " + name + " has two ports named " + pn);
+            bc.ports.emplace(pn, port(name, pn, pr));
+        }
+        for (const Uuid& cu : refs(r, "controller")) {
+            const Row& cr = row("Controller", cu);
+            ControllerConfig cc;
+            cc.inactivity_probe = optInt(cr, "inactivity_probe");
+            cc.max_backoff = optInt(cr, "max_backoff");
+            cc.controller_rate_limit = optInt(cr, "controller_rate_limit");
+            cc.controller_burst_limit = optInt(cr, "controller_burst_limit");
+            cc.other_config = strMap(cr, "other_config");
+            cc.external_ids = strMap(cr, "external_ids");
+            bc.controllers.emplace(str(cr, "target"), cc);
+        }
+        return bc;
+    }
+};
+
+void assignOfports(Config& c) {
+    for (auto& [bn, br] : c.bridges)
+        for (auto& [pn, pc] : br.ports)
+            for (auto& [in, ic] : pc.interfaces) {
+                if (isLocalPort(bn, pn) && in == bn) ic.ofport = kLocalOfport;
+                else if (ic.ofport == 0 && (ic.ofport = lowestFreeOfport(br)) == 0)
+                    refuse("bridge " + bn + " has no free ofport left");
+            }
+}
+
+}  // namespace
+
+void projectConfig(const Config& cfg, const OvsdbStatus& status, ovsdb::Database& db) {
+    ovsdb::Database old(db.schema);  // the rows being rebuilt (the other tables stay in place)
+    for (const char* t : {"Bridge", "Port", "Interface", "Controller", "SSL"}) old.tables[t] = std::move(db.tables[t]);
+    auto& ovsTable = db.tables["Open_vSwitch"];
+    if (ovsTable.empty()) ovsTable[ovsdb::randomUuid()] = db.defaultRow("Open_vSwitch");
+    Row& ovs = ovsTable.begin()->second;
+    Projector p{status, old, db, rowsByName(old, "Bridge"), rowsByName(old, "Port"), rowsByName(old, "Interface"),
+                controllersByTarget(old), {}, {}, {}, {}};
+    std::vector<Uuid> bridgeUuids;
+    for (const auto& [bn, bc] : cfg.bridges) bridgeUuids.push_back(p.bridge(bn, bc));
+    db.tables["Bridge"] = std::move(p.newBridges);
+    db.tables["Port"] = std::move(p.newPorts);
+    db.tables["Interface"] = std::move(p.newIfaces);
+    db.tables["Controller"] = std::move(p.newCtrls);
+    ovs["bridges"] = uuidSet(bridgeUuids);
+    projectSsl(cfg, old, db, ovs);
+    ovs["ovs_version"] = strDatum(VSWITCH_VERSION);
+    ovs["db_version"] = strDatum(db.schema->version);
+    try {
+        ovsdb::collectGarbage(db);
+    } catch (const ovsdb::Error& e) {
+        log::warn(kLog, "OVSDB rows left inconsistent by a config change: {}", e.details);
+    }
+}
+
+Config configFromDb(const ovsdb::Database& db, const Config& current) {
+    Config c;
+    c.seq = current.seq;
+    const auto& ovsTable = db.tables.at("Open_vSwitch");
+    if (ovsTable.empty()) return c;
+    const Row& ovs = ovsTable.begin()->second;
+    Reader rd{db, current, {}, {}};
+    for (const Uuid& bu : refs(ovs, "bridges")) {
+        const Row& br = db.tables.at("Bridge").at(bu);
+        std::string bn = rowName(br);
+        if (c.bridges.count(bn)) refuse("two bridges are named " + bn);
+        c.bridges.emplace(bn, rd.bridge(bn, br));
+    }
+    if (auto refsSsl = refs(ovs, "ssl"); !refsSsl.empty()) {
+        const Row& s = db.tables.at("SSL").at(refsSsl.front());
+        c.ssl = SslConfig{str(s, "private_key"), str(s, "certificate"), str(s, "ca_cert")};
+    }
+    assignOfports(c);
+    try {
+        Config checked = configFromFileText(configToFileText(c));
+        checked.seq = c.seq;
+        return checked;
+    } catch (const std::exception& e) {
+        refuse(e.what());
+    }
+}
+
+}  // namespace vs::vswitchd

@@ -1,0 +1,47 @@
+// The Open_vSwitch database (docs/ovsdb.md) as a projection of the config store, and back: one
+// source of truth. The config (config_model.h) is what the store makes durable and the reconciler
+// applies; the OVSDB rows of Open_vSwitch, Bridge, Port, Interface, Controller and SSL are derived
+// from it, keeping each row's UUID (by name: bridge, port, interface; controller by bridge and
+// target) and the columns the config does not model ("accepted, no effect"; an OVSDB transaction
+// saves them in Config::ovsdb, so they are as durable as the config). An OVSDB transaction's
+// resulting rows are mapped back into a Config, which the store validates and commits like any
+// other transaction.
+//
+// Thread-safety: plain functions; the caller serialises (the daemon's control thread).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "ovsdb/database.h"
+#include "vswitchd/config_model.h"
+
+namespace vs::vswitchd {
+
+// An open interface's state, for Interface.mac_in_use, mtu and link_state.
+struct InterfaceState {
+    std::string mac;  // "aa:bb:cc:dd:ee:ff"
+    int mtu = 0;
+    bool up = false;  // carrier
+};
+
+// State the daemon reports in read-only columns.
+struct OvsdbStatus {
+    std::function<std::optional<InterfaceState>(const std::string& iface)> interfaceState;  // nullopt: not open
+    std::function<std::optional<std::string>(const std::string& iface)> interfaceError;
+    std::function<std::string(const std::string& bridge)> datapathId;  // 16 hex digits; "": not yet
+};
+
+// Rewrites `db`'s Open_vSwitch, Bridge, Port, Interface, Controller and SSL rows to say what `cfg`
+// says, keeping UUIDs and unmodelled columns of rows that still exist; rows of other tables are
+// kept, then unreferenced non-root rows are collected. Creates the Open_vSwitch row if missing.
+void projectConfig(const Config& cfg, const OvsdbStatus& status, ovsdb::Database& db);
+
+// The Config that `db` describes (seq and ofports of existing interfaces taken from `current`;
+// new interfaces get Interface.ofport_request or the bridge's lowest free ofport). Throws
+// ovsdb::Error{"constraint violation", ...} when the rows do not form a valid config (a port on two
+// bridges, a bridge without its local port, a value the config refuses).
+Config configFromDb(const ovsdb::Database& db, const Config& current);
+
+}  // namespace vs::vswitchd
