@@ -182,9 +182,10 @@ void ConfigStore::replayJournal() {
             replayFlowRecord(d, corrupt);
             continue;
         }
-        if (d.HasParseError() || !d.IsObject() || !d.HasMember("seq") || !d["seq"].IsUint64() || !d.HasMember("ops") ||
-            !d["ops"].IsArray())
-            throw corrupt("not a {\"seq\":N,\"ops\":[...]} record");
+        bool whole = !d.HasParseError() && d.IsObject() && d.HasMember("config") && d["config"].IsObject();
+        if (d.HasParseError() || !d.IsObject() || !d.HasMember("seq") || !d["seq"].IsUint64() ||
+            (!whole && (!d.HasMember("ops") || !d["ops"].IsArray())))
+            throw corrupt("not a {\"seq\":N,\"ops\":[...]} or {\"seq\":N,\"config\":{...}} record");
         std::uint64_t seq = d["seq"].GetUint64();
         // The resets count from the flows file's cursor, which may be ahead of the config file's.
         if (auto r = d.FindMember("flow_resets"); r != d.MemberEnd() && seq > restored_flows_.config_seq) {
@@ -198,9 +199,12 @@ void ConfigStore::replayJournal() {
         if (seq <= cfg_.seq) continue;
         if (seq != cfg_.seq + 1) throw corrupt("seq " + std::to_string(seq) + " does not follow " + std::to_string(cfg_.seq));
         try {
-            applyOps(cfg_, d["ops"]);
+            if (whole) cfg_ = configFromJson(d["config"]);  // a change made in C++ (modify())
+            else applyOps(cfg_, d["ops"]);
         } catch (const OpError& e) {
             throw corrupt(std::string("does not apply: ") + e.what());
+        } catch (const ConfigFormatError& e) {
+            throw corrupt(std::string("invalid config: ") + e.what());
         }
         cfg_.seq = seq;
     }
@@ -268,22 +272,29 @@ TransactResult ConfigStore::transact(const rapidjson::Value& ops) {
     if (next == cfg_) return TransactResult{std::nullopt, cfg_.seq, false};
     FlowResets resets = hooks_.resets ? hooks_.resets(cfg_, next) : FlowResets{};
     if (!snapshot_exists_ && resets.empty()) return commit(std::move(next));  // the first commit creates the file
-    if (!snapshot_exists_) {  // the resets need a journal record: start from an empty snapshot
-        if (auto problem = writeFileDurably(path_, configToFileText(cfg_)))
-            return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
-                                                "could not save the configuration: " + *problem + "; nothing changed"},
-                                  cfg_.seq, false};
-        snapshot_exists_ = true;
-    }
-    return commitJournaled(std::move(next), ops, resets);
+    if (auto failed = ensureSnapshot()) return *failed;
+    return commitJournaled(std::move(next), "ops", ops, resets);
 }
 
-TransactResult ConfigStore::commitJournaled(Config next, const rapidjson::Value& ops, const FlowResets& resets) {
+// A journal record needs a snapshot under it: the first commit that must be journaled (it resets
+// flow tables) writes the current, possibly empty, config first.
+std::optional<TransactResult> ConfigStore::ensureSnapshot() {
+    if (snapshot_exists_) return std::nullopt;
+    if (auto problem = writeFileDurably(path_, configToFileText(cfg_)))
+        return TransactResult{TransactError{protocol::ErrorCode::kPersistFailed,
+                                            "could not save the configuration: " + *problem + "; nothing changed"},
+                              cfg_.seq, false};
+    snapshot_exists_ = true;
+    return std::nullopt;
+}
+
+TransactResult ConfigStore::commitJournaled(Config next, const char* kind, const rapidjson::Value& change,
+                                            const FlowResets& resets) {
     next.seq = cfg_.seq + 1;
     rapidjson::Document rec(rapidjson::kObjectType);
     rec.AddMember("seq", next.seq, rec.GetAllocator());
-    rapidjson::Value copy(ops, rec.GetAllocator());
-    rec.AddMember("ops", copy, rec.GetAllocator());
+    rapidjson::Value copy(change, rec.GetAllocator());
+    rec.AddMember(rapidjson::StringRef(kind), copy, rec.GetAllocator());
     if (!resets.empty()) {
         rapidjson::Value r(rapidjson::kObjectType);
         for (const auto& [bridge, keep_normal] : resets)
@@ -337,7 +348,15 @@ TransactResult ConfigStore::modify(const std::function<void(Config&)>& change) {
     }
     next.seq = cfg_.seq;
     if (next == cfg_) return TransactResult{std::nullopt, cfg_.seq, false};
-    return commit(std::move(next));
+    FlowResets resets = hooks_.resets ? hooks_.resets(cfg_, next) : FlowResets{};
+    if (resets.empty()) return commit(std::move(next));
+    // The resets must be durable in the same record as the change, or a crash before the next
+    // compaction could bring a deleted bridge's rules back: a journal record with the whole config.
+    if (auto failed = ensureSnapshot()) return *failed;
+    rapidjson::Document whole;
+    std::string text = configToFileText(next);
+    whole.Parse(text.c_str(), text.size());
+    return commitJournaled(std::move(next), "config", whole, resets);
 }
 
 TransactResult ConfigStore::commit(Config next) {

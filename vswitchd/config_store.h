@@ -154,7 +154,11 @@ public:
 private:
     ConfigStore(std::filesystem::path path, Config cfg);
     TransactResult commit(Config next);
-    TransactResult commitJournaled(Config next, const rapidjson::Value& ops, const FlowResets& resets);
+    // Appends {"seq":N,KIND:CHANGE,"flow_resets":{...}}: KIND "ops" (transact()) or "config", the
+    // whole config file's document (modify(), whose change has no ops form).
+    TransactResult commitJournaled(Config next, const char* kind, const rapidjson::Value& change,
+                                   const FlowResets& resets);
+    std::optional<TransactResult> ensureSnapshot();
     void replayJournal();
     void replayFlowRecord(const rapidjson::Document& d, const std::function<ConfigError(const std::string&)>& corrupt);
 

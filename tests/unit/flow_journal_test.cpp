@@ -108,6 +108,27 @@ TEST_F(FlowJournalTest, ADeletedBridgesRulesNeverComeBackOnItsNamesake) {
     EXPECT_EQ(rules("br0"), defaults);
 }
 
+// The same through modify(), the path of changes made in C++ (OVSDB transactions): the change
+// has no ops form, so its record carries the whole config beside the resets.
+TEST_F(FlowJournalTest, AModifyThatDeletesABridgeJournalsItsReset) {
+    open();
+    transact(R"([{"op":"add-br","bridge":"br0"}])");
+    auto defaults = rules("br0");
+    flows("br0", {mod("priority=500,udp,actions=drop")});
+    auto change = [&](auto&& edit) {
+        ASSERT_TRUE(store_->modify(edit).ok());
+        syncBridges();
+        store_->compactIfDue();
+    };
+    change([](Config& c) { c.bridges.erase("br0"); });
+    change([](Config& c) { c.bridges["br0"]; });
+    open();  // a crash right after the acknowledgement
+    EXPECT_EQ(rules("br0"), defaults);
+    change([](Config& c) { c.bridges["br0"].fail_mode = "secure"; });
+    open();
+    EXPECT_TRUE(rules("br0").empty()) << "secure, no controller: Open vSwitch flushes every rule";
+}
+
 TEST_F(FlowJournalTest, AFlushByAFailModeChangeIsPartOfItsRecord) {
     open();
     transact(R"([{"op":"add-br","bridge":"br0"}])");
