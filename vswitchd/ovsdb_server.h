@@ -50,11 +50,11 @@ public:
     OvsdbServer(const OvsdbServer&) = delete;
     OvsdbServer& operator=(const OvsdbServer&) = delete;
 
-    // The config changed outside OVSDB: re-project the rows and notify monitors (cheap when the
-    // config's seq did not move).
+    // The config changed outside OVSDB: re-project the rows and notify monitors now if a monitor
+    // is open, else at the next request (cheap when the config's seq did not move).
     void configChanged();
     // The daemon's reported state (an interface's error, a datapath ID) may have changed:
-    // re-project and notify monitors of what differs.
+    // re-project and notify monitors of what differs (lazily, as configChanged()).
     void statusChanged();
 
     struct Impl;
