@@ -127,7 +127,7 @@ ovs_stop() {
 # -- a private vswitchd, and the two-host topology of bench/flows.sh and bench/scale.sh ------
 vs_start() {
   "$BUILD_DIR/vswitchd/vswitchd" --config "$VSD/conf.json" --socket "$VSD/sock" \
-    --pidfile "$VSD/vswitchd.pid" --log-file "$VSD/vswitchd.log" --log-level warn \
+    --pidfile "$VSD/vswitchd.pid" --log-file "$VSD/vswitchd.log" --log-level warn ${VS_EXTRA_ARGS:-} \
     >"$VSD/out" 2>&1 </dev/null &
   VSPID=$!
   for _ in $(seq 100); do

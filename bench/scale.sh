@@ -10,6 +10,8 @@
 #  2. N veth pairs created, then their root ends added one `vsctl add-port` call each (timed, as
 #     ../shared/bench/ports.sh does);
 #  3. 64-byte forwarding again with N + 2 ports on the bridge;
+#  3b. the same while a scraper fetches the Prometheus endpoint (--metrics) every SCRAPE_S seconds
+#     (SCRAPE=0 skips it; issue #18: "the scrape must not slow forwarding");
 #  4. CPU used by the idle daemon with N + 2 ports over IDLE seconds (no traffic), % of one core;
 #  5. RULES rules (gen-flows.py's) added with one `vsofctl add-flows`; resident size (VmRSS).
 # Open vSwitch (a private userspace instance, datapath_type=netdev, in its own namespace with its
@@ -26,6 +28,10 @@ RULES=${RULES:-100000}
 REPS=${REPS:-3}
 DUR=${DUR:-5}
 IDLE=${IDLE:-10}
+SCRAPE=${SCRAPE:-1}
+SCRAPE_S=${SCRAPE_S:-1}
+METRICS_PORT=${METRICS_PORT:-$((20000 + $$ % 20000))}
+[ "$SCRAPE" = 1 ] && VS_EXTRA_ARGS="--metrics 127.0.0.1:$METRICS_PORT"
 SYSTEMS=${SYSTEMS:-"vswitch ovs"}
 T=$((DUR + 15))
 
@@ -72,6 +78,31 @@ pps_rounds() { # key: REPS rounds of measure_pps into R[key.off] / R[key.del]
   R[$1.off]=$(median ${R[$1.off]}); R[$1.del]=$(median ${R[$1.del]})
 }
 
+scrape_rounds() { # forwarding rounds while /metrics is fetched every SCRAPE_S s: R[vs.ppsS.*], R[scrape.*]
+  /usr/bin/python3 - "$METRICS_PORT" "$SCRAPE_S" "$WORK/scrape.out" <<'PY' &
+import sys, time, urllib.request
+url, every, out = f"http://127.0.0.1:{sys.argv[1]}/metrics", float(sys.argv[2]), sys.argv[3]
+n, total, worst, size = 0, 0.0, 0.0, 0
+while True:
+    t0 = time.perf_counter()
+    try:
+        size = len(urllib.request.urlopen(url, timeout=10).read())
+    except OSError as e:
+        open(out, "w").write(f"error {e}\n")
+        break
+    dt = time.perf_counter() - t0
+    n, total, worst = n + 1, total + dt, max(worst, dt)
+    open(out, "w").write(f"{n} {1000 * total / n:.1f} {1000 * worst:.1f} {size}\n")
+    time.sleep(max(0.0, every - dt))
+PY
+  local scraper=$!
+  sleep 1
+  pps_rounds vs.ppsS
+  kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
+  read -r R[scrape.n] R[scrape.avg] R[scrape.max] R[scrape.bytes] <"$WORK/scrape.out" 2>/dev/null
+  log "   scrapes: ${R[scrape.n]:-none} (avg ${R[scrape.avg]:--} ms, max ${R[scrape.max]:--} ms, ${R[scrape.bytes]:--} bytes)"
+}
+
 add_ports() { # label cmd...: N add-port calls, one port per call; prints seconds
   local label=$1 i t0 t1 fails=0
   shift
@@ -95,6 +126,7 @@ run_vswitch() {
   log "   $N add-port calls: ${R[vs.addport]} s ($((R[vs.ports])) ports on the bridge)"
   sleep 2
   pps_rounds vs.ppsN
+  [ "$SCRAPE" = 1 ] && scrape_rounds
   local c0 c1
   c0=$(cpu_ticks "$VSPID"); sleep "$IDLE"; c1=$(cpu_ticks "$VSPID")
   R[vs.idle]=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v s="$IDLE" \
@@ -151,6 +183,8 @@ printf '%-48s %10s %10s   %s\n' "$N add-port calls, one port each, s" "${R[vs.ad
 printf '%-48s %10s %10s   %s\n' "64B delivered, 2 ports, kpps (offered)" "${R[vs.pps2.del]:--}" "" "(offered ${R[vs.pps2.off]:--})"
 printf '%-48s %10s %10s   %s\n' "64B delivered, $((N + 2)) ports, kpps (offered)" "${R[vs.ppsN.del]:--}" "" \
   "$(ratio "${R[vs.ppsN.del]:-}" "${R[vs.pps2.del]:-}") of 2 ports (>= 0.90; offered ${R[vs.ppsN.off]:--})"
+printf '%-48s %10s %10s   %s\n' "64B delivered, $((N + 2)) ports, scraped, kpps" "${R[vs.ppsS.del]:--}" "" \
+  "$(ratio "${R[vs.ppsS.del]:-}" "${R[vs.ppsN.del]:-}") of unscraped (>= 0.95; /metrics every ${SCRAPE_S}s: avg ${R[scrape.avg]:--} ms, max ${R[scrape.max]:--} ms, ${R[scrape.bytes]:--} bytes)"
 printf '%-48s %10s %10s   %s\n' "idle CPU, $((N + 2)) ports, % of one core" "${R[vs.idle]:--}" "" "(< 1)"
 printf '%-48s %10s %10s   %s\n' "RSS, $N ports + $RULES rules, MB" "${R[vs.rss]:--}" "${R[ovs.rss]:--}" \
   "vswitch/ovs = $(ratio "${R[vs.rss]:-}" "${R[ovs.rss]:-}") (<= 1; ovs = ovs-vswitchd ${R[ovs.rss_vswitchd]:--} + ovsdb-server ${R[ovs.rss_ovsdb]:--})"
