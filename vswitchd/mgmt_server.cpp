@@ -53,7 +53,9 @@ void makeParents(const fs::path& dir) {
     ::chmod(dir.c_str(), 0755);  // not narrowed by the umask
 }
 
-// True if something accepts connections on the Unix socket at `path`.
+
+}  // namespace
+
 bool socketAnswers(const fs::path& path) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
@@ -67,8 +69,6 @@ bool socketAnswers(const fs::path& path) {
         throw std::runtime_error("cannot probe " + path.string() + ": " + std::strerror(err));
     return ok;
 }
-
-}  // namespace
 
 class Session;
 

@@ -59,6 +59,11 @@ struct MgmtLimits {
     std::optional<gid_t> group;                             // socket owned by root:group (mode 0660)
 };
 
+// True if something accepts connections on the Unix socket at `path` (a live daemon), false if
+// nothing does (ENOENT, ECONNREFUSED: a stale file). Throws std::runtime_error on any other error.
+// Used before taking over a socket path (management socket, OVSDB remotes).
+bool socketAnswers(const std::filesystem::path& path);
+
 class MgmtServer {
 public:
     // Binds `socketPath` and starts accepting on `io`. Throws std::runtime_error (message names the

@@ -12,14 +12,13 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "ovsdb/framing.h"
 #include "ovsdb/monitor.h"
 #include "ovsdb/vswitch_schema.h"
 #include "protocol/jsonrpc.h"
 #include "vswitchd/log.h"
+#include "vswitchd/mgmt_server.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -33,24 +32,6 @@ constexpr log::Module kLog = log::Module::kOvsdb;
 constexpr std::size_t kMaxQueuedBytes = 64u << 20;
 constexpr auto kProbeInterval = std::chrono::seconds(5);
 constexpr int kProbesBeforeClose = 3;
-
-std::string toText(const Value& v) {
-    rapidjson::StringBuffer sb;
-    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-    v.Accept(w);
-    return {sb.GetString(), sb.GetSize()};
-}
-
-bool socketAnswers(const fs::path& path) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 }  // namespace
 
@@ -351,7 +332,7 @@ void OvsdbSession::notify(const char* method, Value params, rapidjson::Document&
     msg.AddMember("id", Value(), a);
     msg.AddMember("method", Value(method, a), a);
     msg.AddMember("params", params, a);
-    sendText(toText(msg));
+    sendText(protocol::toJson(msg));
 }
 
 void OvsdbSession::reply(const Value& id, Value result, Value error, rapidjson::Document& doc) {
@@ -360,7 +341,7 @@ void OvsdbSession::reply(const Value& id, Value result, Value error, rapidjson::
     msg.AddMember("id", Value(id, a), a);
     msg.AddMember("result", result, a);
     msg.AddMember("error", error, a);
-    sendText(toText(msg));
+    sendText(protocol::toJson(msg));
 }
 
 void OvsdbSession::monitorsChanged(const ovsdb::Database& before, const ovsdb::Database& after) {
@@ -430,7 +411,7 @@ void OvsdbSession::dispatch(const std::string& method, const Value& params, rapi
         needDb();
         result = methodMonitor(method, params, doc);
     } else if (method == "monitor_cancel") {
-        if (params.Size() != 1 || !monitors_.erase(toText(params[0])))
+        if (params.Size() != 1 || !monitors_.erase(protocol::toJson(params[0])))
             throw ovsdb::Error("unknown monitor", "no monitor with this id");
         result.SetObject();
     } else if (method == "lock" || method == "steal" || method == "unlock") {
@@ -481,7 +462,7 @@ Value OvsdbSession::methodMonitor(const std::string& method, const Value& params
     auto& a = doc.GetAllocator();
     if (params.Size() < 3) throw ovsdb::Error("syntax error", method + " needs [db, monitor-id, monitor-requests]");
     int version = method == "monitor" ? 1 : method == "monitor_cond" ? 2 : 3;
-    std::string key = toText(params[1]);
+    std::string key = protocol::toJson(params[1]);
     if (monitors_.count(key)) throw ovsdb::Error("duplicate monitor ID", "monitor id " + key + " is in use");
     srv_->sync();
     ovsdb::Monitor m = ovsdb::parseMonitorRequests(*srv_->schema, params[2], version);
