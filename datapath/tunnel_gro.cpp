@@ -77,6 +77,15 @@ InnerCsum classify(const std::uint8_t* f, const L4& h) noexcept {
 // a smaller segment is always safe to use.
 std::uint32_t segmentSize(std::uint32_t ip_tcp_hdr) noexcept { return kInnerIpMtu - ip_tcp_hdr; }
 
+// True if the checksum was left partial by the sender: the field holds the pseudo-header sum and
+// the checksum does not verify. Costs only the pseudo-header sum unless the field matches it.
+bool isPartial(const std::uint8_t* f, const L4& h) noexcept {
+    std::uint32_t field_off = h.proto == kTcp ? 16 : h.proto == kUdp ? 6 : 0;
+    if (!field_off || h.l4_len < field_off + 2) return false;
+    if (csumFold(pseudoSum(f, h, h.l4_len)) != get16(f + h.l4 + field_off)) return false;
+    return classify(f, h) == InnerCsum::kPartial;
+}
+
 // Marks `p` as carrying a partial checksum at L4 offset `l4` (TCP or UDP field).
 void markPartial(Packet& p, std::uint16_t l4, std::uint8_t proto) noexcept {
     p.vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
@@ -104,10 +113,14 @@ TunnelGro::Tcp TunnelGro::parseTcp(const std::uint8_t* f, std::uint32_t len) noe
     t.payload = h.l4_len - doff;
     t.seq = get32(f + h.l4 + 4);
     t.flags = f[h.l4 + 13];
-    t.csum = classify(f, h);
+    bool candidate = t.payload >= kMinTcpGsoSize && (t.flags & ~(kAck | kPsh)) == 0 && (t.flags & kAck);
+    if (!candidate) {  // never merged: only whether it is partial matters, which is cheaper to tell
+        t.csum = isPartial(f, h) ? InnerCsum::kPartial : InnerCsum::kNotL4;
+        return t;
+    }
+    t.csum = classify(f, h);  // a merged segment's checksum is not checked again: verify it
     bool whole_tso = t.csum == InnerCsum::kPartial && len - t.l3 > kWholeTsoAbove;
-    t.ok = t.payload >= kMinTcpGsoSize && !whole_tso && (t.flags & ~(kAck | kPsh)) == 0 && (t.flags & kAck) &&
-           (t.csum == InnerCsum::kValid || t.csum == InnerCsum::kPartial);
+    t.ok = !whole_tso && (t.csum == InnerCsum::kValid || t.csum == InnerCsum::kPartial);
     return t;
 }
 
@@ -207,7 +220,7 @@ bool TunnelGro::add(const std::uint8_t* f, std::uint32_t len, const TunnelRx& rx
     std::uint8_t proto = kTcp;
     if (!l4) {  // not a TCP segment parseTcp could read: classify it on its own
         L4 h = locate(f, len);
-        if (h.ok) { csum = classify(f, h); l4 = h.l4; proto = h.proto; }
+        if (h.ok && isPartial(f, h)) { csum = InnerCsum::kPartial; l4 = h.l4; proto = h.proto; }
     }
     if (csum == InnerCsum::kPartial) {
         markPartial(p, l4, proto);

@@ -80,7 +80,7 @@ private:
         std::uint32_t payload = 0;   // TCP payload bytes
         std::uint32_t seq = 0;
         std::uint8_t flags = 0;
-        InnerCsum csum = InnerCsum::kNotL4;
+        InnerCsum csum = InnerCsum::kNotL4;  // for a segment never merged: kPartial or kNotL4 only
     };
     static Tcp parseTcp(const std::uint8_t* f, std::uint32_t len) noexcept;
     bool tryMerge(const std::uint8_t* f, const Tcp& t, const TunnelRx& rx) noexcept;
