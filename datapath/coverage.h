@@ -83,7 +83,11 @@ namespace vs::dp {
     X(lacp_tx, "LACPDUs sent")                                                       \
     X(bond_active_changed, "bond active member changes (failovers)")                 \
     X(bond_learning_packets, "gratuitous announcements (RARP) sent after a bond failover") \
-    X(bond_rebalanced, "bond rebalancing runs that moved hash buckets")
+    X(bond_rebalanced, "bond rebalancing runs that moved hash buckets")              \
+    X(stp_rx, "BPDUs received and processed by STP")                                 \
+    X(stp_tx, "BPDUs sent by STP")                                                   \
+    X(drop_stp_malformed, "malformed or unsupported BPDU on a port running STP")     \
+    X(drop_stp_blocked, "frame received on a port that STP keeps blocking, listening or learning")
 
 enum class Coverage : unsigned {
 #define VS_COVERAGE_ENUM(name, desc) name,

@@ -82,6 +82,7 @@ std::uint32_t Ofproto::addPort(const std::string& bridge, const std::string& por
     br.ports[ofport] = BridgePort{port_name, ofport, dp_no, std::move(port), b.id};
     b.members.push_back(ofport);
     by_dp_port_[dp_no] = DpPortRef{&br, ofport};
+    stpAddBundle(br, b);  // ofproto_stp.cpp
     dp_->invalidate();  // flooding decisions now include the new port
     return dp_no;
 }
@@ -95,6 +96,7 @@ void Ofproto::removePort(const std::string& bridge, const std::string& port_name
     if (!b) return;
     for (std::uint32_t ofport : std::vector<std::uint32_t>(b->members)) removeInterface(br, ofport);
     br.macs.flushPort(b->id);
+    if (br.stp) br.stp->removePort(b->id, clock_());
     if (b->bond) --bond_count_;
     br.bundles.erase(b->id);
     dp_->invalidate();

@@ -36,6 +36,7 @@
 #include "ofproto/ofp_types.h"
 #include "ofproto/priority_mutex.h"
 #include "ofproto/slow_path.h"
+#include "ofproto/stp.h"
 #include "ofproto/vlan.h"
 
 namespace vs::ofproto {
@@ -61,6 +62,13 @@ struct FdbRow {
     // the VNI with key=flow.
     std::optional<std::uint32_t> vtep;
     std::optional<std::uint32_t> vni;
+};
+
+// stp/show: one bridge's spanning tree, its ports named.
+struct StpBridgeStatus {
+    std::string bridge;
+    StpStatus stp;
+    std::map<std::uint32_t, std::string> port_names;  // StpPortStatus::id -> port name
 };
 
 struct PortRow {
@@ -125,6 +133,21 @@ public:
     void setSlowPathHandler(SlowPathKind kind, std::function<void(const SlowPathPacket&)> handler);
     // bond/show and lacp/show: every bond, or the one named (std::invalid_argument if none).
     std::vector<BondStatus> bondStatus(const std::optional<std::string>& bond) const;
+
+    // Spanning tree (IEEE 802.1D-1998 STP, ofproto/stp.h; code in ofproto_stp.cpp), as Open
+    // vSwitch's stp_enable: nullopt turns it off. A zero system id means the bridge's MAC. Bonds
+    // and internal ports do not take part (Open vSwitch's rule): they always forward. A port that
+    // is not Forwarding neither receives nor sends data frames (Learning learns from them); BPDUs
+    // (to 01:80:c2:00:00:00) go to the slow path. Unknown bridge: std::invalid_argument.
+    void setStp(const std::string& bridge, const std::optional<StpSettings>& s);
+    // Per-port settings (other_config stp-*), kept while STP is off. Unknown port: no-op.
+    void setPortStp(const std::string& bridge, const std::string& port_name, const StpPortSettings& s);
+    // Timers and BPDU transmission; the daemon calls it every ~100 ms on the control thread.
+    void runStp();
+    // stp/show: every bridge running STP, or the one named (std::invalid_argument if it does not).
+    std::vector<StpBridgeStatus> stpStatus(const std::optional<std::string>& bridge) const;
+    // stp/tcn: a topology change on the bridge (or every bridge running STP).
+    void stpTcn(const std::optional<std::string>& bridge);
 
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;
@@ -223,6 +246,7 @@ private:
         std::unique_ptr<Bond> bond;          // null: a plain port
         dp::TunnelMode tunnel;               // a plain port's interface is a tunnel
         std::vector<std::uint32_t> flood_vteps;  // setFloodVteps
+        StpPortSettings stp;                     // setPortStp
     };
     struct Bridge {
         std::string name;
@@ -232,6 +256,9 @@ private:
         MacTable macs;
         bool split_horizon = true;
         bool fail_open = false;  // connmgr.h: NORMAL before table 0
+        std::unique_ptr<Stp> stp;  // null: STP off (ofproto_stp.cpp)
+        StpSettings stp_cfg;       // as set (a zero system id: the bridge's MAC)
+        std::uint64_t stp_version = 0;
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
             if (tables.size() <= id) tables.resize(id + 1);
@@ -310,6 +337,15 @@ private:
     void sendLacpdus(const Bridge& br, Bundle& b, std::int64_t now);
     dp::MacAddr systemId(const Bridge& br, const Bundle& b) const;
     void handleLacpdu(const SlowPathPacket& p);
+    // Spanning tree (ofproto_stp.cpp).
+    bool stpIntercept(const Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
+                      dp::ActionList& actions, bool& learn_only) const;
+    static bool stpForwards(const Bridge& br, const Bundle& b);
+    bool stpParticipates(const Bridge& br, const Bundle& b) const;
+    void stpAddBundle(Bridge& br, const Bundle& b);
+    void afterStp(Bridge& br);
+    StpSettings stpEffective(const Bridge& br) const;
+    void handleBpdu(const SlowPathPacket& p);
 
     Clock clock_;
     std::function<void(const std::string&)> xlate_warning_;

@@ -127,6 +127,10 @@ void Ofproto::setCarrier(const std::string& netdev, bool up) {
             if (bp.port->name() != netdev) continue;
             Bundle& b = br->bundles.at(bp.bundle);
             if (b.bond) afterBondChange(*br, b, b.bond->setCarrier(ofport, up, now));
+            if (br->stp && br->stp->hasPort(b.id)) {  // ofproto_stp.cpp
+                br->stp->setCarrier(b.id, up, now);
+                afterStp(*br);
+            }
         }
 }
 
@@ -212,6 +216,8 @@ void Ofproto::processSlowPath() {
         SlowPathKind kind = slowPathKind(p.userdata);
         if (kind == SlowPathKind::kLacp) {
             handleLacpdu(p);
+        } else if (kind == SlowPathKind::kStp) {
+            handleBpdu(p);  // ofproto_stp.cpp
         } else if (auto it = slow_path_handlers_.find(kind); it != slow_path_handlers_.end() && it->second) {
             it->second(p);
         }

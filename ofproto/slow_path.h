@@ -23,7 +23,7 @@
 
 namespace vs::ofproto {
 
-enum class SlowPathKind : std::uint8_t { kNone = 0, kLacp = 1, kController = 2 };
+enum class SlowPathKind : std::uint8_t { kNone = 0, kLacp = 1, kController = 2, kStp = 3 };
 
 constexpr std::uint64_t slowPathUserdata(SlowPathKind k, std::uint32_t arg = 0) {
     return (static_cast<std::uint64_t>(k) << 56) | arg;

@@ -561,11 +561,6 @@ bool Stp::learns(std::uint32_t id) const {
 
 bool Stp::takeFdbFlush() { return std::exchange(fdb_flush_, false); }
 
-std::optional<int> Stp::shortAging() const {
-    if (!topology_change_) return std::nullopt;
-    return static_cast<int>(std::max<std::int64_t>(1, forward_delay_ms_ / 1000));
-}
-
 StpStatus Stp::status(std::int64_t now) const {
     StpStatus s;
     s.bridge_id = bridgeId();

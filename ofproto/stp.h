@@ -9,8 +9,8 @@
 // others when they hear the root, the Message Age timer that discards stale root information,
 // topology change notification (TCN BPDUs towards the root, the TC flag in Configuration BPDUs
 // for Max Age + Forward Delay) and the Hold Time that rate-limits Configuration BPDUs per port.
-// A topology change asks the owner to flush its MAC table (takeFdbFlush()) and, while the TC
-// flag is set, to age MAC entries after Forward Delay (8.3.5, shortAging()).
+// A topology change asks the owner to flush its MAC table (takeFdbFlush(), what Open vSwitch
+// does, rather than 8.3.5's short ageing while the TC flag is set).
 //
 // Time is injected: every call takes `now` in milliseconds from any monotonic origin, so tests
 // drive the machine without sleeping. Ports are identified by a caller-chosen id (ofproto uses
@@ -149,8 +149,6 @@ public:
     std::uint64_t version() const { return version_; }
     // True once after a topology change was detected or first heard from the root.
     bool takeFdbFlush();
-    // While the bridge's Topology Change flag is set: MAC entries age after this many seconds.
-    std::optional<int> shortAging() const;
     bool isRoot() const { return designated_root_ == bridgeId(); }
     StpStatus status(std::int64_t now) const;
 

@@ -72,6 +72,8 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     if (it == by_dp_port_.end()) return false;  // the port went away while the packet was queued
     mask.in_port = ~0u;
     if (interceptSlowProtocols(*it->second.bridge, it->second.ofport, key, mask, actions)) return true;  // LACPDUs
+    bool stp_learn_only = false;  // ofproto_stp.cpp: BPDUs, ports STP keeps from forwarding
+    if (stpIntercept(*it->second.bridge, it->second.ofport, key, mask, actions, stp_learn_only)) return true;
     FlowKey flow = key;
     flow.in_port = it->second.ofport;
     XlateCtx ctx{*it->second.bridge, flow, key, 0, mask, actions, sinks, it->second.ofport};
@@ -82,6 +84,10 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     executeActionSet(ctx);
     finishXlate(ctx);
     report_used = ctx.learned && !ctx.exhausted;
+    if (stp_learn_only) {  // STP Learning: NORMAL learned the source; nothing goes out
+        actions.clear();
+        actions.push_back(dp::Action::drop(dp::Coverage::drop_stp_blocked));
+    }
     return true;
 }
 
@@ -206,6 +212,7 @@ void Ofproto::commitIp(XlateCtx& ctx) {
 void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {
     auto it = ctx.br.ports.find(ofport);
     if (it == ctx.br.ports.end()) { ctx.note("output to missing port " + std::to_string(ofport) + ": skipped"); return; }
+    if (!stpForwards(ctx.br, ctx.br.bundles.at(it->second.bundle))) { ctx.note("output to " + it->second.name + ": STP does not forward: skipped"); return; }
     commit(ctx);
     ctx.out.push_back(dp::Action::output(it->second.dp_port));
     ctx.note("output to " + it->second.name);

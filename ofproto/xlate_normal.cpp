@@ -32,6 +32,7 @@ struct Ofproto::NormalOut {
 // frame from its current tag (0 = untagged, else TCI | kVlanCfi) to what `out` expects for the
 // VLAN, then the output (IEEE 802.1Q section 6.9). Returns false when no member may send.
 bool Ofproto::outputTo(const Bundle& out, const Bridge& br, NormalOut& o) {
+    if (!stpForwards(br, out)) return true;  // STP keeps the port from forwarding: nothing to send
     std::optional<std::uint32_t> dp_port;
     if (out.bond) dp_port = out.bond->chooseOutput(o.key, o.vlan, o.mask, o.sinks);
     else if (!out.members.empty()) dp_port = br.ports.at(out.members.front()).dp_port;

@@ -36,6 +36,8 @@ constexpr KnownCommand kKnown[] = {
     {"ofproto/trace", 2, 2, "ofproto/trace BRIDGE FLOW"},
     {"bond/show", 0, 1, "bond/show [BOND]"},
     {"lacp/show", 0, 1, "lacp/show [BOND]"},
+    {"stp/show", 0, 1, "stp/show [BRIDGE]"},
+    {"stp/tcn", 0, 1, "stp/tcn [BRIDGE]"},
     {"vlog/list", 0, 0, "vlog/list"},
     {"vlog/set", 1, 64, "vlog/set SPEC..."},
     {"vlog/reopen", 0, 0, "vlog/reopen"},
@@ -405,6 +407,7 @@ std::string formatAppctlText(std::string_view command, const rapidjson::Value& r
     if (command == "dpif/dump-flows") return formatDumpFlows(result);
     if (command == "bond/show") return formatBondShow(result);
     if (command == "lacp/show") return formatLacpShow(result);
+    if (command == "stp/show" && result.IsObject()) return formatStpShow(result);  // appctl_stp.cpp
     if (command == "vlog/list") return formatVlogList(result);
     return formatGeneric(result);
 }
@@ -424,6 +427,8 @@ Commands:
                         e.g. ofproto/trace br0 in_port=p1,tcp,nw_dst=10.0.0.2
   bond/show [BOND]      bonds: mode, members (enabled, active), hashes and their load
   lacp/show [BOND]      LACP: actor and partner system, key, port, priority, state
+  stp/show [BRIDGE]     STP: root and bridge identifiers, timers, each port's role and state
+  stp/tcn [BRIDGE]      STP: signal a topology change (every bridge running STP by default)
   vlog/list             each log module's level at each destination (console, syslog, file)
   vlog/set SPEC...      change log levels; SPEC is MODULE:LEVEL, MODULE:DEST:LEVEL or
                         ANY:DEST:LEVEL (DEST console|syslog|file; LEVEL debug|info|warn|

@@ -39,6 +39,9 @@ rapidjson::Document appctlParams(const AppctlInvocation& inv);
 // result verbatim; anything else as indented JSON). Always ends with a newline unless empty.
 std::string formatAppctlText(std::string_view command, const rapidjson::Value& result);
 
+// stp/show in Open vSwitch's layout (appctl_stp.cpp).
+std::string formatStpShow(const rapidjson::Value& result);
+
 // The --help text.
 std::string appctlUsage();
 

@@ -26,6 +26,7 @@ void BondDriver::arm() {
         if (ec || !alive.lock()) return;
         of_.processSlowPath();  // also catches a frame queued before the wake was installed
         of_.runBonds();
+        of_.runStp();  // STP timers and BPDUs (IEEE 802.1D-1998 8.7), on the same tick
         arm();
     });
 }

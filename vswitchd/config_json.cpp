@@ -13,6 +13,7 @@
 #include "protocol/jsonrpc.h"
 #include "vswitchd/config_controller.h"
 #include "vswitchd/config_schema.h"
+#include "vswitchd/stp_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -128,6 +129,7 @@ void checkNamesAndOfports(const Config& cfg) {
         }
     }
     if (auto p = bondProblem(cfg)) fail("$.bridges", *p);
+    if (auto p = stpProblem(cfg)) fail("$.bridges", *p);
     if (auto p = localPortProblem(cfg, /*missingOk=*/true)) {
         std::string path = child(child(child("$.bridges", p->bridge), "ports"), p->port);
         if (!p->iface.empty()) path = child(child(path, "interfaces"), p->iface);

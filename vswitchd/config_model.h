@@ -71,6 +71,8 @@ struct BridgeConfig {
     std::string fail_mode;   // "" (= standalone) | standalone | secure
     StringMap other_config;  // mac-aging-time (s, default 300), mac-table-size (default 8192)
     StringMap external_ids;
+    bool stp_enable = false;   // 802.1D-1998 STP (vswitchd/stp_config.h, docs/stp.md)
+    bool rstp_enable = false;  // refused while RSTP is not implemented
     bool operator==(const BridgeConfig&) const = default;
 };
 

@@ -11,6 +11,7 @@
 
 #include "vswitchd/config_controller.h"
 #include "vswitchd/config_schema.h"
+#include "vswitchd/stp_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -412,6 +413,7 @@ void applyOps(Config& cfg, const Value& ops) {
     // Rules across columns hold for the transaction as a whole (add-bond ... bond_mode=balance-tcp
     // lacp=active sets them in two ops).
     if (auto p = bondProblem(cfg)) throw OpError(ErrorCode::kInvalidValue, *p);
+    if (auto p = stpProblem(cfg)) throw OpError(ErrorCode::kInvalidValue, *p);
 }
 
 }  // namespace vs::vswitchd

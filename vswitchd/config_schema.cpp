@@ -5,6 +5,7 @@
 #include <set>
 
 #include "vswitchd/config_controller.h"
+#include "vswitchd/stp_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -255,6 +256,14 @@ ColumnDef<R> intColumn(const char* name, int R::*member, int lo, int hi) {
     return c;
 }
 
+ValueCheck macAddress() {
+    return [](const std::string& v) -> std::optional<std::string> {
+        dp::MacAddr m;
+        if (dp::MacAddr::parse(v, m)) return std::nullopt;
+        return "invalid value " + quoteForMessage(v) + ": expected a MAC address (aa:bb:cc:dd:ee:ff)";
+    };
+}
+
 ValueCheck validName() {
     return [](const std::string& v) { return checkName(v); };
 }
@@ -290,10 +299,16 @@ const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
     static const std::vector<ColumnDef<BridgeConfig>> cols = {
         mapColumn("other_config", &BridgeConfig::other_config,
                   {{"mac-aging-time", intRange(1, 1000000)}, {"mac-table-size", intRange(1, 1000000)},
-                   {"flow-limit", intRange(1, 10000000)}, {"tunnel-split-horizon", oneOf({"true", "false"})}}),
+                   {"flow-limit", intRange(1, 10000000)}, {"tunnel-split-horizon", oneOf({"true", "false"})},
+                   // spanning tree (stp_config.cpp checks the timers against each other)
+                   {"stp-system-id", macAddress()}, {"stp-priority", intRange(0, 65535)},
+                   {"stp-hello-time", intRange(1, 10)}, {"stp-max-age", intRange(6, 40)},
+                   {"stp-forward-delay", intRange(4, 30)}}),
         mapColumn("external_ids", &BridgeConfig::external_ids),
         failModeColumn(),     // config_controller.cpp
         controllersColumn(),
+        stpEnableColumn(),    // stp_config.cpp
+        rstpEnableColumn(),
     };
     return cols;
 }
@@ -311,7 +326,9 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
                   {{"bond-primary", validName()},
                    {"bond-rebalance-interval", intRange(0, 10000)},
                    {"lacp-time", oneOf({"fast", "slow"})},
-                   {"lacp-fallback-ab", oneOf({"true", "false"})}}),
+                   {"lacp-fallback-ab", oneOf({"true", "false"})},
+                   {"stp-enable", oneOf({"true", "false"})}, {"stp-port-num", intRange(1, 255)},
+                   {"stp-port-priority", intRange(0, 255)}, {"stp-path-cost", intRange(1, 65535)}}),
         mapColumn("external_ids", &PortConfig::external_ids),
     };
     return cols;

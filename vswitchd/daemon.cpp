@@ -76,6 +76,7 @@ void Daemon::start() {
     registerFlowMethods(*table, *this);
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
+    registerStpMethods(*table, *this);
     registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;

@@ -100,6 +100,8 @@ void registerFlowMethods(MethodTable& t, Daemon& d);
 void registerOfprotoMethods(MethodTable& t, Daemon& d);
 // bond/show and lacp/show (rpc_bond.cpp).
 void registerBondMethods(MethodTable& t, Daemon& d);
+// stp/show and stp/tcn (rpc_stp.cpp).
+void registerStpMethods(MethodTable& t, Daemon& d);
 // vlog/list, vlog/set, vlog/reopen (rpc_vlog.cpp): the process-wide log settings (vswitchd/log.h).
 void registerVlogMethods(MethodTable& t);
 

@@ -121,6 +121,8 @@ struct Projector {
         Row r = rowFor("Bridge", bridges, name, u);
         r["name"] = strDatum(name);
         r["fail_mode"] = optStrDatum(bc.fail_mode);
+        r["stp_enable"] = Datum{{{Atom{bc.stp_enable}, Atom{}}}};  // stp_config.h
+        r["rstp_enable"] = Datum{{{Atom{bc.rstp_enable}, Atom{}}}};
         r["other_config"] = mapDatum(bc.other_config);
         r["external_ids"] = mapDatum(bc.external_ids);
         if (status.datapathId)
@@ -236,6 +238,8 @@ struct Reader {
     BridgeConfig bridge(const std::string& name, const Row& r) {
         BridgeConfig bc;
         bc.fail_mode = str(r, "fail_mode");
+        for (auto [col, member] : {std::pair{"stp_enable", &BridgeConfig::stp_enable}, {"rstp_enable", &BridgeConfig::rstp_enable}})
+            if (const auto& e = r.at(col).entries; !e.empty()) bc.*member = std::get<bool>(e.begin()->first);
         bc.other_config = strMap(r, "other_config");
         bc.external_ids = strMap(r, "external_ids");
         for (const Uuid& pu : refs(r, "ports")) {

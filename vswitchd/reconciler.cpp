@@ -6,6 +6,7 @@
 #include "datapath/tap_port.h"
 #include "datapath/vxlan.h"
 #include "vswitchd/log.h"
+#include "vswitchd/stp_config.h"
 
 namespace {
 constexpr vs::log::Module kLog = vs::log::Module::kBridge;  // vlog/set module
@@ -135,6 +136,7 @@ void Reconciler::addMissing(const Config& cfg) {
             of_.addBridge(bname);
         }
         of_.setBridgeSettings(bname, settingsOf(bc));
+        of_.setStp(bname, stpSettingsOf(bc));  // stp_config.h
         for (const auto& [pname, pc] : bc.ports) {
             auto run = ports_.find(pname);
             // Unchanged ports cost nothing: a transaction on a bridge with N ports stays O(N log N).
@@ -146,6 +148,7 @@ void Reconciler::addMissing(const Config& cfg) {
             }
             if (run != ports_.end()) {
                 of_.setPortVlan(bname, pname, vlan);
+                of_.setPortStp(bname, pname, stpPortSettingsOf(pc));
                 run->second.cfg = pc;
                 continue;
             }
@@ -163,6 +166,7 @@ void Reconciler::addMissing(const Config& cfg) {
                 }
                 of_.setFloodVteps(bname, pname, parseFloodRemotes(ic.options));
             }
+            of_.setPortStp(bname, pname, stpPortSettingsOf(pc));
             errors_.erase(iname);
             ports_[pname] = Running{bname, pc, std::move(port), dp_no};
             log::info(kLog, "added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);

@@ -36,11 +36,33 @@ TEST(AppctlParse, Params) {
     EXPECT_EQ(paramsOf({"fdb/flush", "br0"}), R"({"bridge":"br0"})");
     EXPECT_EQ(paramsOf({"dpif/show"}), "null");
     EXPECT_EQ(paramsOf({"version"}), "null");
-    EXPECT_EQ(paramsOf({"stp/show", "br0", "-x"}), R"({"args":["br0","-x"]})") << "unknown commands pass through";
+    EXPECT_EQ(paramsOf({"mdb/show", "br0", "-x"}), R"({"args":["br0","-x"]})") << "unknown commands pass through";
+    EXPECT_EQ(paramsOf({"stp/show", "br0"}), R"({"bridge":"br0"})");
+    EXPECT_EQ(paramsOf({"stp/tcn"}), "{}");
+    EXPECT_THROW(parseAppctlArgs({"stp/show", "a", "b"}), CliError);
     EXPECT_EQ(paramsOf({"bond/show"}), "{}");
     EXPECT_EQ(paramsOf({"bond/show", "bond0"}), R"({"bond":"bond0"})");
     EXPECT_EQ(paramsOf({"lacp/show", "bond0"}), R"({"bond":"bond0"})");
     EXPECT_THROW(parseAppctlArgs({"bond/show", "a", "b"}), CliError);
+}
+
+TEST(AppctlFormat, StpShowInOvsLayout) {
+    const char* json = R"({"bridges":[{"name":"br0","is_root":false,"root_port":"p1","root_path_cost":19,
+        "root_id":{"priority":4096,"system_id":"02:00:00:00:00:01"},"hello_time":1,"max_age":6,"forward_delay":4,
+        "bridge_id":{"priority":32768,"system_id":"02:00:00:00:00:02"},"bridge_hello_time":2,"bridge_max_age":20,
+        "bridge_forward_delay":15,"topology_change":false,
+        "ports":[{"name":"p1","role":"root","state":"forwarding","path_cost":19,"port_id":"128.1"},
+                 {"name":"p2","role":"alternate","state":"blocking","path_cost":19,"port_id":"128.2"}]}]})";
+    EXPECT_EQ(text("stp/show", json),
+              "---- br0 ----\nRoot ID:\n  stp-priority    4096\n  stp-system-id   02:00:00:00:00:01\n"
+              "  stp-hello-time  1s\n  stp-max-age     6s\n  stp-fwd-delay   4s\n  root-port       p1\n"
+              "  root-path-cost  19\n\nBridge ID:\n  stp-priority    32768\n  stp-system-id   02:00:00:00:00:02\n"
+              "  stp-hello-time  2s\n  stp-max-age     20s\n  stp-fwd-delay   15s\n\n"
+              "  Interface  Role       State      Cost     Pri.Nbr\n"
+              "  ---------- ---------- ---------- -------- -------\n"
+              "  p1         root       forwarding 19       128.1\n"
+              "  p2         alternate  blocking   19       128.2\n\n");
+    EXPECT_EQ(text("stp/show", R"({"bridges":[1,{"name":"x","ports":[2]}]})").substr(0, 13), "---- x ----\nR");
 }
 
 TEST(AppctlParse, Options) {
@@ -97,7 +119,7 @@ TEST(AppctlFormat, CoverageVersionFlushGeneric) {
               "drop_runt  12\nupcall     3\n");
     EXPECT_EQ(text("version", R"({"version":"0.1.0","protocol":1})"), "vswitchd (vswitch) 0.1.0 (protocol 1)\n");
     EXPECT_EQ(text("fdb/flush", R"({"flushed":4})"), "table successfully flushed\n");
-    EXPECT_EQ(text("stp/show", R"("stp: nothing\n")"), "stp: nothing\n");
+    EXPECT_EQ(text("mdb/show", R"("mdb: nothing\n")"), "mdb: nothing\n");
     EXPECT_EQ(text("x/y", R"({"a":1})"), "{\n  \"a\": 1\n}\n");
 }
 

@@ -120,6 +120,21 @@ class Topology:
         check(["ip", "link", "set", a, "up"])
         return a, b
 
+    def add_ns_link(self, host: Host, ifname: str) -> str:
+        """Another veth pair for `host`: `ifname` inside its namespace (up), the returned end in
+        the root namespace (up), removed by cleanup()."""
+        sw = names.unique(names.KIND_SWITCH_LINK)
+        check(["ip", "link", "add", sw, "type", "veth", "peer", "name", ifname, "netns", host.ns])
+        self._links.append(sw)
+        try:
+            with open(f"/proc/sys/net/ipv6/conf/{sw}/disable_ipv6", "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+        check(["ip", "link", "set", sw, "up"])
+        check(["ip", "-n", host.ns, "link", "set", ifname, "up"])
+        return sw
+
     def cleanup(self) -> list[str]:
         """Removes everything; returns the names still present afterwards (should be empty)."""
         for h in self.hosts:

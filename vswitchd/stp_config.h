@@ -1,0 +1,34 @@
+// Spanning tree configuration (docs/stp.md), as Open vSwitch's Bridge and Port tables have it:
+// Bridge columns stp_enable and rstp_enable, Bridge other_config stp-system-id, stp-priority,
+// stp-hello-time, stp-max-age, stp-forward-delay, and Port other_config stp-enable,
+// stp-port-num, stp-port-priority, stp-path-cost. This file holds the columns, the checks across
+// keys that single-key ranges cannot express, and the translation into ofproto's StpSettings.
+//
+// Thread-safety: plain functions; the caller serialises (the daemon's control thread).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "ofproto/stp.h"
+#include "vswitchd/config_model.h"
+#include "vswitchd/config_schema.h"
+
+namespace vs::vswitchd {
+
+// Bridge:stp_enable and Bridge:rstp_enable (booleans; JSON true/false or "true"/"false").
+ColumnDef<BridgeConfig> stpEnableColumn();
+ColumnDef<BridgeConfig> rstpEnableColumn();
+
+// Rules across a bridge's spanning tree settings: the 802.1D-1998 8.10.2 relation of the three
+// timers (2 * (Forward Delay - 1) >= Max Age >= 2 * (Hello Time + 1), with the defaults 2, 20,
+// 15 for unset keys), stp_enable with rstp_enable (mutually exclusive, as Open vSwitch), RSTP
+// itself (not implemented: refused), and two ports with one stp-port-num. The first problem, or
+// nullopt.
+std::optional<std::string> stpProblem(const Config& cfg);
+
+// ofproto's settings for bridge `bc`: nullopt when stp_enable is false.
+std::optional<ofproto::StpSettings> stpSettingsOf(const BridgeConfig& bc);
+ofproto::StpPortSettings stpPortSettingsOf(const PortConfig& pc);
+
+}  // namespace vs::vswitchd
