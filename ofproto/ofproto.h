@@ -148,6 +148,8 @@ public:
     std::vector<StpBridgeStatus> stpStatus(const std::optional<std::string>& bridge) const;
     // stp/tcn: a topology change on the bridge (or every bridge running STP).
     void stpTcn(const std::optional<std::string>& bridge);
+    // Bumped whenever some bridge's STP port states, roles or root changed (status columns).
+    std::uint64_t stpGeneration() const;
 
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;
@@ -359,6 +361,7 @@ private:
     std::map<PacketInContext, std::uint32_t> pin_index_;
     SlowPathQueue slow_path_;
     std::map<SlowPathKind, std::function<void(const SlowPathPacket&)>> slow_path_handlers_;  // control thread
+    std::uint64_t stp_generation_ = 0;  // stpGeneration(), under mu_
     std::unique_ptr<dp::Datapath> dp_;  // last: destroyed (threads joined) first
 };
 

@@ -41,6 +41,7 @@ void Ofproto::setStp(const std::string& bridge, const std::optional<StpSettings>
         if (!br.stp) return;
         br.stp.reset();
         invalidateBridge(br);
+        ++stp_generation_;
         return;
     }
     if (auto problem = s->problem()) throw std::invalid_argument(*problem);
@@ -87,7 +88,15 @@ void Ofproto::afterStp(Bridge& br) {
         br.macs.flush();
         changed = true;
     }
-    if (changed) invalidateBridge(br);
+    if (changed) {
+        invalidateBridge(br);
+        ++stp_generation_;
+    }
+}
+
+std::uint64_t Ofproto::stpGeneration() const {
+    std::lock_guard lk(mu_);
+    return stp_generation_;
 }
 
 void Ofproto::runStp() {

@@ -15,6 +15,7 @@
 #include "vswitchd/metrics.h"
 #include "vswitchd/metrics_server.h"
 #include "vswitchd/ovsdb_server.h"
+#include "vswitchd/stp_config.h"
 
 namespace {
 constexpr vs::log::Module kLog = vs::log::Module::kDaemon;  // vlog/set module
@@ -128,6 +129,17 @@ void Daemon::startOvsdb() {
         std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(mac));
         return std::string(text);
     };
+    b.status.bridgeStatus = [this](const std::string& br) -> StringMap {  // stp_config.h
+        auto all = ofproto_->stpStatus(std::nullopt);
+        for (const auto& s : all)
+            if (s.bridge == br) return stpBridgeStatus(s);
+        return {};
+    };
+    b.status.portStatus = [this](const std::string& port) -> StringMap {
+        for (const auto& s : ofproto_->stpStatus(std::nullopt))
+            if (auto m = stpPortStatus(s); m.count(port)) return m[port];
+        return {};
+    };
     try {
         ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbSocketPaths(opts_), std::move(b));
     } catch (const std::runtime_error& e) {
@@ -169,6 +181,10 @@ void Daemon::armTimer() {
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         ofproto_->runPeriodic();
+        if (std::uint64_t g = ofproto_->stpGeneration(); ovsdb_ && g != stp_generation_) {  // STP status columns
+            stp_generation_ = g;
+            ovsdb_->statusChanged();
+        }
         if (auto problem = persistFlowLog()) {  // timeouts, controllers' flow_mods
             static log::RateLimiter rl(1, 10);
             log::warnRl(kLog, rl, "flow changes not yet saved (retrying every second): {}", *problem);

@@ -90,6 +90,7 @@ private:
     std::unique_ptr<BondDriver> bonds_;
     std::unique_ptr<MetricsServer> metrics_;  // with --metrics
     std::unique_ptr<OvsdbServer> ovsdb_;      // the OVSDB sockets (--remote)
+    std::uint64_t stp_generation_ = 0;        // Ofproto::stpGeneration() last told to OVSDB
     boost::asio::steady_timer timer_;
 };
 

@@ -94,6 +94,7 @@ struct Projector {
         r["bond_downdelay"] = intDatum(pc.bond_downdelay);
         r["other_config"] = mapDatum(pc.other_config);
         r["external_ids"] = mapDatum(pc.external_ids);
+        if (status.portStatus) r["status"] = mapDatum(status.portStatus(name));
         std::vector<Uuid> members;
         for (const auto& [in, ic] : pc.interfaces) members.push_back(iface(in, ic));
         r["interfaces"] = uuidSet(members);
@@ -127,6 +128,7 @@ struct Projector {
         r["external_ids"] = mapDatum(bc.external_ids);
         if (status.datapathId)
             if (std::string id = status.datapathId(name); !id.empty()) r["datapath_id"] = strDatum(id);
+        if (status.bridgeStatus) r["status"] = mapDatum(status.bridgeStatus(name));
         std::vector<Uuid> ps, cs;
         for (const auto& [pn, pc] : bc.ports) ps.push_back(port(pn, pc));
         for (const auto& [t, cc] : bc.controllers) cs.push_back(controller(name, t, cc));

@@ -31,6 +31,9 @@ struct OvsdbStatus {
     std::function<std::optional<InterfaceState>(const std::string& iface)> interfaceState;  // nullopt: not open
     std::function<std::optional<std::string>(const std::string& iface)> interfaceError;
     std::function<std::string(const std::string& bridge)> datapathId;  // 16 hex digits; "": not yet
+    // Bridge:status and Port:status (STP: vswitchd/stp_config.h); empty maps when unset.
+    std::function<StringMap(const std::string& bridge)> bridgeStatus;
+    std::function<StringMap(const std::string& port)> portStatus;
 };
 
 // Rewrites `db`'s Open_vSwitch, Bridge, Port, Interface, Controller and SSL rows to say what `cfg`

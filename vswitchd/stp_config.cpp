@@ -1,5 +1,6 @@
 #include "vswitchd/stp_config.h"
 
+#include <cstdio>
 #include <map>
 
 namespace vs::vswitchd {
@@ -78,6 +79,34 @@ std::optional<std::string> stpProblem(const Config& cfg) {
         }
     }
     return std::nullopt;
+}
+
+namespace {
+std::string stpId(std::uint64_t id) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%04x.%012llx", static_cast<unsigned>(id >> 48),
+                  static_cast<unsigned long long>(id & 0xffffffffffffULL));
+    return b;
+}
+}  // namespace
+
+StringMap stpBridgeStatus(const ofproto::StpBridgeStatus& s) {
+    return {{"stp_bridge_id", stpId(s.stp.bridge_id)},
+            {"stp_designated_root", stpId(s.stp.designated_root)},
+            {"stp_root_path_cost", std::to_string(s.stp.root_path_cost)}};
+}
+
+std::map<std::string, StringMap> stpPortStatus(const ofproto::StpBridgeStatus& s) {
+    std::map<std::string, StringMap> out;
+    for (const auto& p : s.stp.ports) {
+        auto name = s.port_names.find(p.id);
+        if (name == s.port_names.end()) continue;
+        char id[8];
+        std::snprintf(id, sizeof id, "%04x", p.port_id);
+        out[name->second] = {{"stp_port_id", id}, {"stp_state", ofproto::toString(p.state)},
+                             {"stp_role", ofproto::toString(p.role)}};
+    }
+    return out;
 }
 
 std::optional<ofproto::StpSettings> stpSettingsOf(const BridgeConfig& bc) {

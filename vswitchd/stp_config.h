@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "ofproto/ofproto.h"
 #include "ofproto/stp.h"
 #include "vswitchd/config_model.h"
 #include "vswitchd/config_schema.h"
@@ -30,5 +31,11 @@ std::optional<std::string> stpProblem(const Config& cfg);
 // ofproto's settings for bridge `bc`: nullopt when stp_enable is false.
 std::optional<ofproto::StpSettings> stpSettingsOf(const BridgeConfig& bc);
 ofproto::StpPortSettings stpPortSettingsOf(const PortConfig& pc);
+
+// Open vSwitch's status keys for a bridge running STP: Bridge:status stp_bridge_id,
+// stp_designated_root ("8000.0a1b2c3d4e5f"), stp_root_path_cost; Port:status stp_port_id
+// ("8001"), stp_state, stp_role, by port name.
+StringMap stpBridgeStatus(const ofproto::StpBridgeStatus& s);
+std::map<std::string, StringMap> stpPortStatus(const ofproto::StpBridgeStatus& s);
 
 }  // namespace vs::vswitchd

@@ -192,6 +192,13 @@ def test_ovs_vsctl_drives_stp(vswitchd, topo):
     show = wait_for("the port in stp/show", lambda: stp_show(d, br)["ports"], 5)
     assert show[0]["name"] == h.sw_port and show[0]["path_cost"] == 7 and show[0]["port_id"].startswith("64."), show
     assert stp_show(d, br)["bridge_id"]["priority"] == 4096
+    # Open vSwitch's status keys, refreshed when the STP state changes (within a second).
+    bid = ovs("get", "bridge", br, "status:stp_bridge_id").out.strip().strip('"')
+    assert bid.startswith("1000.") and len(bid) == 17, bid
+    wait_for("Port:status stp_state", lambda: "stp_state=listening" in ovs("get", "port", h.sw_port, "status").out
+             or "stp_state=learning" in ovs("get", "port", h.sw_port, "status").out, 5)
+    st = ovs("get", "port", h.sw_port, "status").out
+    assert "stp_role=designated" in st and 'stp_port_id="4001"' in st, st
     r = ovs("set", "bridge", br, "other_config:stp-forward-delay=3")
     assert r.rc != 0 and "stp-forward-delay" in r.err, r
     assert ovs("get", "bridge", br, "other_config:stp-forward-delay").out.strip() == '"4"'
