@@ -9,6 +9,7 @@ Hosts: h1 on b1, h2 on b2, the Linux bridge's own address 10.231.0.3.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
@@ -51,53 +52,128 @@ def wait_for(what, cond, timeout):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
-@pytest.fixture
-def triangle(vswitchd, topo):
+class LinuxPeer:
+    """The Linux bridge with kernel STP, in a namespace of its own; its links eth0 (to b1) and
+    eth1 (to b2); its own address 10.231.0.3."""
+
+    def __init__(self, topo):
+        host = topo.add_host(None)
+        self.ns, self.topo = host.ns, topo
+        self.to_b1 = host.sw_port
+        self.to_b2 = topo.add_ns_link(host, "eth1")
+        self.links = {"b1": "eth0", "b2": "eth1"}
+        ns = self.ns
+        check(["ip", "-n", ns, "link", "add", "br0", "type", "bridge", "stp_state", "1", "priority", "4096",
+               "hello_time", "100", "max_age", "600", "forward_delay", "400"])
+        for i in ("eth0", "eth1"):
+            check(["ip", "-n", ns, "link", "set", i, "master", "br0"])
+        check(["ip", "-n", ns, "addr", "add", "10.231.0.3/24", "dev", "br0"])
+        check(["ip", "-n", ns, "link", "set", "br0", "up"])
+
+    def states(self):
+        return linux_states(self.ns, "br0")
+
+    def check_root(self, show):
+        mac = json.loads(check(["ip", "-n", self.ns, "-j", "link", "show", "br0"]))[0]["address"]
+        assert show["root_id"]["priority"] == 4096 and show["root_id"]["system_id"] == mac, show
+
+    def cut(self, towards):
+        check(["ip", "-n", self.ns, "link", "set", self.links[towards], "down"])
+
+    def stop(self):
+        pass
+
+
+class OvsStpPeer:
+    """Debian's Open vSwitch (userspace datapath) with stp_enable=true, in a namespace of its own
+    (tests/system/lib/ovs.py); its address 10.231.0.3 on its bridge's internal port."""
+
+    def __init__(self, topo):
+        from lib import ovs as ovs_mod
+        self.ovs = ovs_mod.OvsPeer.start()
+        o = self.ovs
+        self.to_b1, ovs_b1 = topo.add_link_pair()
+        self.to_b2, ovs_b2 = topo.add_link_pair()
+        self.links = {"b1": ovs_b1, "b2": ovs_b2}
+        for link in (ovs_b1, ovs_b2):
+            o.take_link(link)
+            o.vsctl("add-port", o.bridge, link)
+        # The namespace's kernel sees the port netdevs too and would answer ARP for 10.231.0.3 on
+        # them with their own MACs (arp_ignore=0): h2 would then send to the MAC of the link that
+        # the test cuts. Only the bridge's internal port answers.
+        check(["ip", "netns", "exec", o.ns, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"])
+        o.vsctl("set", "bridge", o.bridge, "stp_enable=true", "other_config:stp-priority=4096", *TIMERS)
+        check(["ip", "-n", o.ns, "addr", "add", "10.231.0.3/24", "dev", o.bridge])
+        check(["ip", "-n", o.ns, "link", "set", o.bridge, "up"])
+
+    def states(self):
+        out = {}
+        for link in self.links.values():
+            st = self.ovs.vsctl("get", "port", link, "status").strip()
+            out[link] = next((kv.split("=")[1] for kv in st.strip("{}").split(", ") if kv.startswith("stp_state=")),
+                             None)
+        return out
+
+    def check_root(self, show):
+        bid = self.ovs.vsctl("get", "bridge", self.ovs.bridge, "status:stp_bridge_id").strip().strip('"')
+        assert show["root_id"]["id"] == bid, (show, bid)
+
+    def cut(self, towards):
+        check(["ip", "-n", self.ovs.ns, "link", "set", self.links[towards], "down"])
+
+    def stop(self):
+        self.ovs.stop()
+
+
+PEERS = {"linux": LinuxPeer, "ovs": OvsStpPeer}
+
+
+@pytest.fixture(params=sorted(PEERS))
+def triangle(request, vswitchd, topo):
+    if request.param == "ovs":
+        from lib import ovs as ovs_mod
+        if ovs_mod.missing():
+            pytest.skip(f"needs Debian's openvswitch-switch: {ovs_mod.missing()}")
     d = vswitchd
     h1 = topo.add_host("10.231.0.1")
     h2 = topo.add_host("10.231.0.2")
-    lb = topo.add_host(None)  # the Linux bridge's namespace; eth0 is its link to b1
-    lb_b1 = lb.sw_port
-    lb_b2 = topo.add_ns_link(lb, "eth1")
     b1_b2, b2_b1 = topo.add_link_pair()
     check(["ip", "link", "set", b2_b1, "up"])
     with open(f"/proc/sys/net/ipv6/conf/{b2_b1}/disable_ipv6", "w") as f:
         f.write("1")
-    ns = lb.ns
-    check(["ip", "-n", ns, "link", "add", "br0", "type", "bridge", "stp_state", "1", "priority", "4096",
-           "hello_time", "100", "max_age", "600", "forward_delay", "400"])
-    for i in ("eth0", "eth1"):
-        check(["ip", "-n", ns, "link", "set", i, "master", "br0"])
-    check(["ip", "-n", ns, "addr", "add", "10.231.0.3/24", "dev", "br0"])
-    check(["ip", "-n", ns, "link", "set", "br0", "up"])
-    b1, b2 = names.unique(names.KIND_BRIDGE), names.unique(names.KIND_BRIDGE)
-    d.vsctl_ok("add-br", b1, "--", "set", "bridge", b1, "stp_enable=true", "other_config:stp-priority=8192", *TIMERS)
-    d.vsctl_ok("add-br", b2, "--", "set", "bridge", b2, "stp_enable=true", *TIMERS)
-    for br, ports in ((b1, (h1.sw_port, lb_b1, b1_b2)), (b2, (h2.sw_port, lb_b2, b2_b1))):
-        for p in ports:
-            d.vsctl_ok("add-port", br, p)
-    yield dict(d=d, h1=h1, h2=h2, lb=lb, b1=b1, b2=b2, lb_b1=lb_b1, lb_b2=lb_b2, b1_b2=b1_b2, b2_b1=b2_b1)
+    peer = PEERS[request.param](topo)
+    try:
+        b1, b2 = names.unique(names.KIND_BRIDGE), names.unique(names.KIND_BRIDGE)
+        d.vsctl_ok("add-br", b1, "--", "set", "bridge", b1, "stp_enable=true", "other_config:stp-priority=8192",
+                   *TIMERS)
+        d.vsctl_ok("add-br", b2, "--", "set", "bridge", b2, "stp_enable=true", *TIMERS)
+        for br, ports in ((b1, (h1.sw_port, peer.to_b1, b1_b2)), (b2, (h2.sw_port, peer.to_b2, b2_b1))):
+            for p in ports:
+                d.vsctl_ok("add-port", br, p)
+        yield dict(d=d, h1=h1, h2=h2, peer=peer, b1=b1, b2=b2, lb_b1=peer.to_b1, lb_b2=peer.to_b2, b1_b2=b1_b2,
+                   b2_b1=b2_b1)
+    finally:
+        peer.stop()
 
 
 def converged(t):
     s1, s2 = port_states(t["d"], t["b1"]), port_states(t["d"], t["b2"])
-    lbs = linux_states(t["lb"].ns, "br0")
+    lbs = t["peer"].states()
     states = [st for _, st in s1.values()] + [st for _, st in s2.values()] + list(lbs.values())
     if states.count("forwarding") != len(states) - 1 or states.count("blocking") != 1:
         return None
     return s1, s2, lbs
 
 
-def test_triangle_with_linux_bridge_elects_its_root_blocks_one_port_and_reconverges(triangle):
+def test_triangle_with_linux_bridge_or_ovs_elects_its_root_blocks_one_port_and_reconverges(triangle):
     t = triangle
-    d, h1, h2, lb = t["d"], t["h1"], t["h2"], t["lb"]
+    d, h1, h2, peer = t["d"], t["h1"], t["h2"], t["peer"]
     s1, s2, lbs = wait_for("one blocked port, all others forwarding", lambda: converged(t), 30)
 
-    # The Linux bridge is the root: our bridges name it, by its priority and MAC.
-    lb_mac = json.loads(check(["ip", "-n", lb.ns, "-j", "link", "show", "br0"]))[0]["address"]
+    # The peer is the root: our bridges name it, by its priority and MAC.
     for br in (t["b1"], t["b2"]):
         show = stp_show(d, br)
-        assert show["root_id"]["priority"] == 4096 and show["root_id"]["system_id"] == lb_mac, show
+        peer.check_root(show)
         assert not show["is_root"]
     assert s1[t["lb_b1"]] == ("root", "forwarding")
     assert s2[t["lb_b2"]] == ("root", "forwarding")
@@ -118,17 +194,18 @@ def test_triangle_with_linux_bridge_elects_its_root_blocks_one_port_and_reconver
     assert cov.get("stp_rx", 0) > 0 and cov.get("stp_tx", 0) > 0
     assert cov.get("drop_stp_blocked", 0) > 0  # the blocked port drops what arrives on it
 
-    # Cut b2's root port (the Linux bridge's end goes down): b2 must open its blocked port to
-    # b1 after Listening and Learning (2 x forward delay) and h2 reach the Linux bridge again.
-    ping = h2.popen(["ping", "-i", "0.1", "-W", "1", "10.231.0.3"], stdout=__import__("subprocess").PIPE,
-                    text=True)
+    # Cut b2's root port (the peer's end goes down): b2 must open its blocked port to b1 after
+    # Listening and Learning (2 x forward delay) and h2 reach the peer again.
+    ping = h2.popen(["ping", "-i", "0.1", "-W", "1", "10.231.0.3"], stdout=subprocess.PIPE, text=True)
     time.sleep(1)
     cut = time.monotonic()
-    check(["ip", "-n", lb.ns, "link", "set", "eth1", "down"])
+    peer.cut("b2")
     wait_for("b2's port to b1 forwarding as its root port",
              lambda: port_states(d, t["b2"]).get(t["b2_b1"]) == ("root", "forwarding"), 20)
     restored = time.monotonic() - cut
-    assert h2.exec(["ping", "-c", "3", "-W", "1", "10.231.0.3"]).rc == 0
+    wait_for("h2 reaching the peer again", lambda: h2.exec(["ping", "-c", "1", "-W", "1", "10.231.0.3"]).rc == 0,
+             5)
+    back = time.monotonic() - cut
     ping.send_signal(__import__("signal").SIGINT)  # ping prints its statistics
     out, _ = ping.communicate(timeout=5)
     assert stp_show(d, t["b2"])["root_path_cost"] == 38  # via b1: two hops of cost 19
@@ -137,8 +214,8 @@ def test_triangle_with_linux_bridge_elects_its_root_blocks_one_port_and_reconver
     stats = [l for l in out.splitlines() if "packet loss" in l]
     assert stats, out
     sent, got = (int(x.split()[0]) for x in stats[0].split(",")[:2])
-    print(f"STP re-convergence after the root port's link went down: {restored:.1f}s; "
-          f"pings every 0.1 s: {sent - got} of {sent} lost")
+    print(f"STP re-convergence after the root port's link went down: {restored:.1f}s, ping answered "
+          f"after {back:.1f}s; pings every 0.1 s: {sent - got} of {sent} lost")
     assert got > 0
 
 
