@@ -175,6 +175,8 @@ def test_triangle_with_linux_bridge_or_ovs_elects_its_root_blocks_one_port_and_r
         show = stp_show(d, br)
         peer.check_root(show)
         assert not show["is_root"]
+    # the bridges' own (internal) ports take no part, as in Open vSwitch
+    assert set(s1) == {h1.sw_port, t["lb_b1"], t["b1_b2"]} and set(s2) == {h2.sw_port, t["lb_b2"], t["b2_b1"]}
     assert s1[t["lb_b1"]] == ("root", "forwarding")
     assert s2[t["lb_b2"]] == ("root", "forwarding")
     assert s1[t["b1_b2"]] == ("designated", "forwarding")
