@@ -17,6 +17,7 @@
 #include "tests/fuzz/targets/flow_parse.h"
 #include "tests/fuzz/targets/jsonrpc.h"
 #include "tests/fuzz/targets/ovsdb_transact.h"
+#include "tests/fuzz/targets/bpdu.h"
 #include "tests/fuzz/targets/lacpdu.h"
 #include "tests/fuzz/targets/mgmt_methods.h"
 #include "tests/fuzz/targets/of13.h"
@@ -89,6 +90,7 @@ TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }
 TEST(FuzzRegressions, OvsdbTransact) { replayTarget("ovsdb_transact", vs::fuzz::ovsdbTransact); }
 TEST(FuzzRegressions, ConfigLoad) { replayTarget("config_load", vs::fuzz::configLoad); }
 TEST(FuzzRegressions, Lacpdu) { replayTarget("lacpdu", vs::fuzz::lacpdu); }
+TEST(FuzzRegressions, Bpdu) { replayTarget("bpdu", vs::fuzz::bpdu); }
 TEST(FuzzRegressions, OfMsg) { replayTarget("ofmsg", vs::fuzz::ofMsg); }
 TEST(FuzzRegressions, Of13) { replayTarget("of13", vs::fuzz::of13Msg); }
 TEST(FuzzRegressions, CacheFresh) { replayTarget("cache_fresh", vs::fuzz::cacheFresh); }

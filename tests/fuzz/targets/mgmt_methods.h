@@ -71,6 +71,7 @@ struct MgmtHarness {
         vswitchd::registerFlowMethods(table, *daemon);
         vswitchd::registerOfprotoMethods(table, *daemon);
         vswitchd::registerBondMethods(table, *daemon);
+        vswitchd::registerStpMethods(table, *daemon);
     }
     static MgmtHarness& get() {
         static MgmtHarness h;
