@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SECONDS_EACH=${1:-30}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-fuzz}
-ALL_TARGETS="flow_extract vxlan_decap vnet_offload lacpdu flow_parse cache_fresh jsonrpc ofmsg of13 config_load mgmt_methods ovsdb_transact"
+ALL_TARGETS="flow_extract vxlan_decap vnet_offload lacpdu bpdu flow_parse cache_fresh jsonrpc ofmsg of13 config_load mgmt_methods ovsdb_transact"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 case "$SECONDS_EACH" in ''|*[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;; esac
 
