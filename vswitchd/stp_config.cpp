@@ -1,6 +1,7 @@
 #include "vswitchd/stp_config.h"
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 
 namespace vs::vswitchd {
@@ -114,8 +115,31 @@ std::optional<ofproto::StpSettings> stpSettingsOf(const BridgeConfig& bc) {
     return timersOf(bc);
 }
 
+std::uint32_t stpPathCostForSpeed(long mbps) {
+    if (mbps >= 10000) return 2;
+    if (mbps >= 1000) return 4;
+    if (mbps >= 100) return 19;
+    if (mbps >= 16) return 62;
+    if (mbps >= 10) return 100;
+    if (mbps >= 4) return 250;
+    return 19;  // unknown
+}
+
+namespace {
+// The link speed in Mb/s that the kernel reports (ethtool's, through sysfs); 0 when unknown (a
+// link that is down, a TAP, a missing device).
+long linkSpeedMbps(const std::string& netdev) {
+    std::ifstream f("/sys/class/net/" + netdev + "/speed");
+    long mbps = 0;
+    if (!(f >> mbps) || mbps < 0) return 0;
+    return mbps;
+}
+}  // namespace
+
 ofproto::StpPortSettings stpPortSettingsOf(const PortConfig& pc) {
     ofproto::StpPortSettings s;
+    if (pc.interfaces.size() == 1 && pc.interfaces.begin()->second.type == "system")
+        s.path_cost = stpPathCostForSpeed(linkSpeedMbps(pc.interfaces.begin()->first));
     auto en = pc.other_config.find("stp-enable");
     s.enable = en == pc.other_config.end() || en->second != "false";
     s.port_num = static_cast<std::uint16_t>(intKey(pc.other_config, "stp-port-num", 0));

@@ -30,7 +30,13 @@ std::optional<std::string> stpProblem(const Config& cfg);
 
 // ofproto's settings for bridge `bc`: nullopt when stp_enable is false.
 std::optional<ofproto::StpSettings> stpSettingsOf(const BridgeConfig& bc);
+// A port's settings; without stp-path-cost, the cost follows the link speed of a system port's
+// netdev as Open vSwitch and the Linux bridge choose it (stpPathCostForSpeed), read when the
+// port's config is applied.
 ofproto::StpPortSettings stpPortSettingsOf(const PortConfig& pc);
+// 802.1D-1998 table 8-5's recommended path cost for a link of `mbps` Mb/s, with Open vSwitch's
+// steps in between: 10 Gb/s and more 2, 1 Gb/s 4, 100 Mb/s 19, 10 Mb/s 100; unknown (0) 19.
+std::uint32_t stpPathCostForSpeed(long mbps);
 
 // Open vSwitch's status keys for a bridge running STP: Bridge:status stp_bridge_id,
 // stp_designated_root ("8000.0a1b2c3d4e5f"), stp_root_path_cost; Port:status stp_port_id
