@@ -5,6 +5,7 @@
 #include <set>
 
 #include "vswitchd/config_controller.h"
+#include "vswitchd/mirror_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -294,6 +295,7 @@ const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
         mapColumn("external_ids", &BridgeConfig::external_ids),
         failModeColumn(),     // config_controller.cpp
         controllersColumn(),
+        mirrorsColumn(),      // mirror_config.cpp
     };
     return cols;
 }

@@ -10,6 +10,7 @@
 // Thread-safety: plain functions; the caller serialises (the daemon's control thread).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -31,6 +32,9 @@ struct OvsdbStatus {
     std::function<std::optional<InterfaceState>(const std::string& iface)> interfaceState;  // nullopt: not open
     std::function<std::optional<std::string>(const std::string& iface)> interfaceError;
     std::function<std::string(const std::string& bridge)> datapathId;  // 16 hex digits; "": not yet
+    // Mirror.statistics (docs/mirrors.md): (tx_packets, tx_bytes) of a bridge's mirror; nullopt: none.
+    std::function<std::optional<std::pair<std::uint64_t, std::uint64_t>>(const std::string& bridge,
+                                                                       const std::string& mirror)> mirrorStats;
 };
 
 // Rewrites `db`'s Open_vSwitch, Bridge, Port, Interface, Controller and SSL rows to say what `cfg`
