@@ -66,7 +66,9 @@ void Ofproto::mirrorSent(const Bridge& br, const Bundle& out, std::uint16_t vlan
     mirrorPacket(br, candidates, vlan, pcp, m);
 }
 
-// The VLAN of the frame as `out` sends it is what `out` would make of it on input.
+// The VLAN of the frame as `out` sends it is what `out` would make of it on input; its priority
+// is the sent tag's (none when sent untagged: the copy of a frame leaving an access port has PCP
+// 0, as in Open vSwitch).
 void Ofproto::mirrorOutput(const Bridge& br, const Bundle& out, MirrorOut& m) {
     if (!(br.mirrors.dstMirrors(out.name) & ~m.done)) return;
     m.mask.vlan_tci = 0xffff;

@@ -321,8 +321,9 @@ private:
     // A packet received on `in_ofport` (key: as received): false when that port is a mirror
     // output (the packet must be dropped), else the copies of its select_src mirrors.
     static bool mirrorReceived(const Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, MirrorOut& m);
-    // A packet just output to `out`: the copies of its select_dst mirrors. mirrorSent when the
-    // packet's VLAN is known (NORMAL), mirrorOutput to derive it from the frame's tag (OpenFlow).
+    // A packet just output to `out`: the copies of its select_dst mirrors. Its VLAN and priority
+    // are those of the frame as sent (m.cur_tci), as `out` would take it on input (mirrorOutput;
+    // Open vSwitch's mirror_packet): an access port's frames carry no priority.
     static void mirrorSent(const Bridge& br, const Bundle& out, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);
     static void mirrorOutput(const Bridge& br, const Bundle& out, MirrorOut& m);
     static void mirrorPacket(const Bridge& br, MirrorMask candidates, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);

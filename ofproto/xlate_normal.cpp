@@ -46,7 +46,7 @@ bool Ofproto::outputTo(const Bundle& out, const Bridge& br, NormalOut& o) {
     o.actions.push_back(dp::Action::output(*dp_port));
     if (o.mirrored && !br.mirrors.empty()) {  // out's select_dst mirrors (mirror_xlate.cpp)
         MirrorOut m{o.key, o.mask, o.actions, o.cur_tci, o.sinks, *o.mirrored};
-        mirrorSent(br, out, o.vlan, o.pcp, m);
+        mirrorOutput(br, out, m);
     }
     return true;
 }
