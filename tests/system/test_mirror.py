@@ -44,11 +44,12 @@ def _host(d, topo, br, *settings):
 
 
 class Pcap:
-    """tcpdump -w on a host's eth0, inside its namespace."""
+    """tcpdump -w on a host's eth0, inside its namespace (immediate mode: without it, frames
+    still in libpcap's ring block when tcpdump is stopped are counted but never written)."""
 
     def __init__(self, host, tmp_path, name: str):
         self.path = tmp_path / f"{name}.pcap"
-        self.proc = host.popen(["tcpdump", "-i", "eth0", "-Q", "in", "-U", "-n", "-w", str(self.path)],
+        self.proc = host.popen(["tcpdump", "-i", "eth0", "-Q", "in", "--immediate-mode", "-U", "-n", "-w", str(self.path)],
                                stdout=open(os.devnull, "wb"), stderr=open(os.devnull, "wb"))
         wait_until(lambda: self.path.exists() and self.path.stat().st_size >= 24, 5)
         time.sleep(0.3)
@@ -97,21 +98,23 @@ def test_ovs_vsctl_select_all_mirror_sees_exactly_the_bridge_traffic(vswitchd, t
     cap = Pcap(mon, tmp_path, "all")
     _send(h1, BROADCAST, b"ALL-BCAST", 4)          # flooded to h2 (not to the mirror port), copied once each
     _send(h2, h1.mac, b"ALL-UNI", 3)               # h1 learned: unicast h2 -> h1, copied
+    _send(h1, h2.mac, b"ALL-BACK", 2)              # and back: its megaflow copies to the mirror
     _send(mon, BROADCAST, b"FROM-MON", 2)          # received on the mirror port: dropped, not copied
     frames = cap.frames()
     assert len(_marked(frames, b"ALL-BCAST")) == 4
     assert len(_marked(frames, b"ALL-UNI")) == 3
+    assert len(_marked(frames, b"ALL-BACK")) == 2
     assert not _marked(frames, b"FROM-MON")
-    stats = _wait_stats(d, br, "m0", 7)
-    assert stats["tx_packets"] == len(frames) == 7, (stats, [f.summary() for f in frames])
+    stats = _wait_stats(d, br, "m0", 9)
+    assert stats["tx_packets"] == len(frames) == 9, (stats, [f.summary() for f in frames])
     listed = ovs("--columns=name,statistics", "list", "Mirror")
-    assert listed.rc == 0 and "tx_packets=7" in listed.out, listed
+    assert listed.rc == 0 and "tx_packets=9" in listed.out, listed
 
     assert ovs("clear", "Bridge", br, "mirrors").rc == 0
     assert d.vsctl_json("list-mirrors", br) == []
     assert ovs("list", "Mirror").out.strip() == ""
     cap = Pcap(mon, tmp_path, "none")
-    _send(h1, BROADCAST, b"AFTER-CLEAR", 3)
+    _send(h1, h2.mac, b"AFTER-CLEAR", 3)  # as ALL-BACK: a copy now only a stale megaflow would make
     assert not _marked(cap.frames(), b"AFTER-CLEAR"), "a cleared mirror still copies (stale megaflow)"
 
     bad = ovs("--", "--id=@p", "get", "Port", mon.sw_port, "--", "--id=@m", "create", "Mirror", "name=m1",
@@ -195,3 +198,32 @@ def test_bad_mirrors_are_refused_and_change_nothing(vswitchd, topo):
         assert r.rc != 0 and why in r.err, (args, r)
     assert d.committed_config() == before
     assert d.vsctl_json("list-mirrors", br) == []
+
+
+def test_vxlan_port_as_selected_port(tmp_path):
+    """A VXLAN port mirrored both ways: frames decapsulated from it and frames sent into it are
+    copied as the inner frames, exactly as the containers sent them."""
+    from lib.overlay import Overlay
+    ov = Overlay()
+    try:
+        h1, h2 = ov.add_host(), ov.add_host()
+        ov.mesh([h1, h2], 42)                          # vx2 on h1, vx1 on h2
+        c1, c2 = ov.add_container(h1, "10.231.42.1"), ov.add_container(h2, "10.231.42.2")
+        mon = ov.add_container(h1, "10.231.43.1")      # sends nothing: its capture holds only copies
+        d, br = h1.daemon, h1.bridge
+        d.vsctl_ok("add-mirror", br, "t", "select-src-port=vx2", "select-dst-port=vx2",
+                   f"output-port={mon.sw_port}")
+        _send(c1, BROADCAST, b"LEARN", 1)
+        _send(c2, BROADCAST, b"LEARN", 1)
+        before = _wait_stats(d, br, "t", 2)["tx_packets"]
+        cap = Pcap(mon, tmp_path, "tunnel")
+        from_tun = [eth_frame(c2.mac, c1.mac, b"FROM-TUN" + bytes([i])) for i in range(4)]
+        into_tun = [eth_frame(c1.mac, c2.mac, b"INTO-TUN" + bytes([i])) for i in range(3)]
+        assert send_raw("eth0", from_tun, ns=c2.ns) == 4
+        assert send_raw("eth0", into_tun, ns=c1.ns) == 3
+        frames = cap.frames()
+        assert sorted(bytes(f) for f in frames) == sorted(from_tun + into_tun), [f.summary() for f in frames]
+        assert _wait_stats(d, br, "t", before + 7)["tx_packets"] - before == 7
+    finally:
+        left = ov.cleanup()
+        assert not left, f"could not remove test namespaces: {left}"
