@@ -227,3 +227,25 @@ def test_vxlan_port_as_selected_port(tmp_path):
     finally:
         left = ov.cleanup()
         assert not left, f"could not remove test namespaces: {left}"
+
+
+@pytest.mark.skipif(not OVS_VSCTL, reason="needs Debian's openvswitch-common (ovs-vsctl)")
+def test_ovs_vsctl_del_port_leaves_the_mirror_without_it(vswitchd, topo):
+    """Mirror's port columns are weak references (Open vSwitch's schema): deleting a selected or
+    output port takes it out of the mirror, which stays and, without output, does nothing."""
+    d = vswitchd
+    br = _bridge(d)
+    h1, h2, mon = (_host(d, topo, br) for _ in range(3))
+    db = f"--db=unix:{d.dir / 'db.sock'}"
+    ovs = lambda *a: run([OVS_VSCTL, db, "--timeout=5", *a], timeout=15)  # noqa: E731
+    r = ovs("--", "--id=@h1", "get", "Port", h1.sw_port, "--", "--id=@h2", "get", "Port", h2.sw_port,
+            "--", "--id=@p", "get", "Port", mon.sw_port, "--", "--id=@m", "create", "Mirror", "name=w",
+            "select-src-port=@h1,@h2", "output-port=@p", "--", "add", "Bridge", br, "mirrors", "@m")
+    assert r.rc == 0, r
+    assert ovs("del-port", br, h1.sw_port).rc == 0
+    m = d.vsctl_json("list-mirrors", br)[0]
+    assert m["select_src_port"] == [h2.sw_port] and m["output_port"] == mon.sw_port, m
+    assert ovs("del-port", br, mon.sw_port).rc == 0
+    m = d.vsctl_json("list-mirrors", br)[0]
+    assert m["output_port"] is None and m["select_src_port"] == [h2.sw_port], m
+    assert ovs("get", "Mirror", "w", "output_port").out.strip() == "[]"
