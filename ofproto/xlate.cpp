@@ -483,6 +483,15 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
     ctx.learn = false;
     ctx.trace = &lines;
     ctx.describe = &describe;
+    std::uint16_t tci = base.vlan_tci;  // port mirroring, as upcall() (mirror_xlate.cpp)
+    MirrorOut m{flow, wc, actions, tci, nullptr, ctx.mirrored};
+    if (!mirrorReceived(br, flow.in_port, base, m)) {
+        lines.push_back("input port is a mirror output port: dropped");
+        lines.push_back("Datapath actions: " + dp::formatActions({dp::Action::drop(dp::Coverage::drop_mirror_output_port)}));
+        return lines;
+    }
+    if (actions.size()) ctx.note("mirror copies of the frame as received");
+    setBaseTag(ctx.base, tci, base);
     if (br.fail_open) {
         ctx.note("fail-open (standalone, no controller connected): NORMAL");
         xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);

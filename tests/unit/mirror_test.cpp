@@ -4,6 +4,7 @@
 // changed or removed reaches packets whose megaflow was installed before.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 
 #include "datapath/dummy_port.h"
@@ -231,6 +232,29 @@ TEST_F(MirrorTest, CountersSurviveAPartialInvalidation) {
     send(1, frame(kBcast, 2));  // learns 2: the bridge's megaflows go
     send(2, frame(kBcast, 3));  // the next batch removes them
     EXPECT_EQ(statsOf("m0").tx_packets, 2u);
+}
+
+// ofproto/trace shows the copies (received and sent) in its datapath actions.
+TEST_F(MirrorTest, TraceShowsTheCopies) {
+    send(1, frame(kBcast, 2));  // 02:..:02 is behind p2: the traced unicast goes there only
+    dp::FlowKey f{};
+    f.in_port = 1;
+    std::memcpy(f.dl_dst, mac(2).data(), 6);
+    auto describe = [](const ofproto::Rule&) { return std::string("rule"); };
+    auto actions = [&] { return of->trace("br0", f, describe).back(); };
+    std::string without = actions();
+    std::string p4 = std::to_string(of->ports("br0").at(3).dp_port);
+    EXPECT_EQ(without.find(p4), std::string::npos) << without;
+    MirrorSpec m = toPort("m0", "p4");
+    m.src_ports = {"p1"};
+    of->setMirrors("br0", {m});
+    EXPECT_NE(actions().find(p4), std::string::npos) << actions();
+    m.src_ports.clear();
+    m.dst_ports = {"p2"};
+    of->setMirrors("br0", {m});
+    EXPECT_NE(actions().find(p4), std::string::npos) << actions();
+    f.in_port = 4;
+    EXPECT_NE(actions().find("drop"), std::string::npos) << actions();
 }
 
 TEST_F(MirrorTest, BadMirrorsAreRefusedAndChangeNothing) {
