@@ -249,3 +249,38 @@ def test_ovs_vsctl_del_port_leaves_the_mirror_without_it(vswitchd, topo):
     m = d.vsctl_json("list-mirrors", br)[0]
     assert m["output_port"] is None and m["select_src_port"] == [h2.sw_port], m
     assert ovs("get", "Mirror", "w", "output_port").out.strip() == "[]"
+
+
+OVS_TCPDUMP = shutil.which("ovs-tcpdump")
+
+
+@pytest.mark.skipif(not OVS_TCPDUMP, reason="needs Debian's openvswitch-switch (ovs-tcpdump)")
+def test_ovs_tcpdump_sees_a_ports_traffic(vswitchd, topo):
+    """Debian's ovs-tcpdump, unchanged, through our OVSDB socket: it creates its TAP `mi<PORT>`,
+    adds it as a port, mirrors PORT's traffic both ways to it, runs tcpdump on it, and removes
+    the port and the mirror when tcpdump exits."""
+    import subprocess
+    d = vswitchd
+    br = _bridge(d)
+    h1, h2 = _host(d, topo, br), _host(d, topo, br)
+    p = subprocess.Popen([OVS_TCPDUMP, "--db-sock", f"unix:{d.dir / 'db.sock'}", "-i", h1.sw_port, "-n", "-e",
+                          "-c", "6", "ether proto 0x88b5"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: d.vsctl_json("list-mirrors", br), 10)
+        mirror = d.vsctl_json("list-mirrors", br)[0]
+        assert mirror["select_src_port"] == [h1.sw_port] and mirror["select_dst_port"] == [h1.sw_port], mirror
+        time.sleep(1.0)  # tcpdump starting on the TAP
+        _send(h1, h2.mac, b"OTD-OUT", 3)
+        _send(h2, h1.mac, b"OTD-IN", 3)
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    seen = [line for line in out.splitlines() if "0x88b5" in line]
+    assert len(seen) == 6, out
+    assert sum(h1.mac in line.split(">")[0] for line in seen) == 3, out
+    wait_until(lambda: d.vsctl_json("list-mirrors", br) == [], 10)
+    assert f"mi{h1.sw_port}" not in d.list_ports(br)
