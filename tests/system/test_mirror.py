@@ -284,3 +284,27 @@ def test_ovs_tcpdump_sees_a_ports_traffic(vswitchd, topo):
     assert sum(h1.mac in line.split(">")[0] for line in seen) == 3, out
     wait_until(lambda: d.vsctl_json("list-mirrors", br) == [], 10)
     assert f"mi{h1.sw_port}" not in d.list_ports(br)
+
+
+def test_bond_as_selected_port(vswitchd, topo, tmp_path):
+    """An active-backup bond mirrored both ways: what arrives on its active member and what
+    leaves by it is copied once, whichever member carries it."""
+    from lib.bond import make_lab
+    d = vswitchd
+    lab = make_lab(d, topo, None, ours=["bond_mode=active-backup"], n_hosts=1)
+    with open(f"/proc/sys/net/ipv6/conf/{lab.br}/disable_ipv6", "w") as f:
+        f.write("1")  # the local port's MLD would be flooded to the bond, and copied
+    mon = _host(d, topo, lab.br)
+    d.vsctl_ok("add-mirror", lab.br, "b", f"select-src-port={lab.bond}", f"select-dst-port={lab.bond}",
+               f"output-port={mon.sw_port}")
+    wait_until(lambda: lab.bond_show()["active_member"] == lab.ours[0], timeout=5)
+    h = lab.hosts[0]
+    far = "02:5c:00:00:00:07"
+    cap = Pcap(mon, tmp_path, "bond")
+    from_bond = [eth_frame(far, h.mac, b"FROM-BOND" + bytes([i])) for i in range(3)]
+    assert send_raw(lab.theirs[0], from_bond, ns=lab.peer_ns) == 3   # the active member
+    into_bond = [eth_frame(h.mac, far, b"INTO-BOND" + bytes([i])) for i in range(2)]
+    assert send_raw("eth0", into_bond, ns=h.ns) == 2                 # to the MAC learned on the bond
+    frames = cap.frames()
+    assert sorted(bytes(f) for f in frames) == sorted(from_bond + into_bond), [f.summary() for f in frames]
+    assert _wait_stats(d, lab.br, "b", 5)["tx_packets"] == 5
