@@ -79,6 +79,7 @@ namespace vs::dp {
     X(drop_slow_protocols, "Slow Protocols frame (LACPDU) on a port without LACP: never relayed") \
     X(drop_lacp_malformed, "malformed LACPDU")                                       \
     X(drop_slow_path_queue_full, "packet for the slow path dropped: its queue is full") \
+    X(drop_mirror_output_port, "frame received on a mirror output port (reserved for mirroring)") \
     X(lacp_rx, "LACPDUs received and processed")                                     \
     X(lacp_tx, "LACPDUs sent")                                                       \
     X(bond_active_changed, "bond active member changes (failovers)")                 \

@@ -108,8 +108,11 @@ void PollThread::checkPartial() {
     }
     partial_seen_ = now;
     std::sort(ports.begin(), ports.end());
-    std::size_t removed = cls_.removeIf(
-        [&](DpFlow& f) { return std::binary_search(ports.begin(), ports.end(), f.key.in_port); });
+    std::size_t removed = cls_.removeIf([&](DpFlow& f) {
+        if (!std::binary_search(ports.begin(), ports.end(), f.key.in_port)) return false;
+        f.pushStats();  // its traffic since the last sweep still counts (rules, mirrors)
+        return true;
+    });
     emc_.clear();
     if (removed) coverageAdd(Coverage::flow_flush_ports, removed);
     flows.store(cls_.size(), std::memory_order_relaxed);

@@ -32,6 +32,7 @@
 #include "ofproto/bond.h"
 #include "ofproto/connmgr.h"
 #include "ofproto/mac_table.h"
+#include "ofproto/mirror.h"
 #include "ofproto/of_table.h"
 #include "ofproto/ofp_types.h"
 #include "ofproto/priority_mutex.h"
@@ -150,6 +151,12 @@ public:
     void stpTcn(const std::optional<std::string>& bridge);
     // Bumped whenever some bridge's STP port states, roles or root changed (status columns).
     std::uint64_t stpGeneration() const;
+    // Port mirroring (ofproto/mirror.h; code in mirror_xlate.cpp): replaces the bridge's mirrors
+    // (counters stay with a mirror's name), forgets the MACs learned on their output ports and
+    // invalidates the bridge's megaflows when anything changed. Throws std::invalid_argument for an
+    // unknown bridge or what MirrorSet::set refuses. mirrorStats: each mirror's counters.
+    void setMirrors(const std::string& bridge, std::vector<MirrorSpec> specs);
+    std::vector<MirrorStats> mirrorStats(const std::string& bridge) const;
 
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;
@@ -261,6 +268,7 @@ private:
         std::unique_ptr<Stp> stp;  // null: STP off (ofproto_stp.cpp)
         StpSettings stp_cfg;       // as set (a zero system id: the bridge's MAC)
         std::uint64_t stp_version = 0;
+        MirrorSet mirrors;       // mirror.h
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
             if (tables.size() <= id) tables.resize(id + 1);
@@ -307,11 +315,12 @@ private:
     static constexpr std::uint16_t kMissSendLen = 128;  // OFP_DEFAULT_MISS_SEND_LEN (invalid_ttl)
     // NORMAL (xlate_normal.cpp). `cur_tci` is the frame's tag in the datapath now (0 = untagged)
     // and is updated to the tag the emitted actions leave. `sinks` receives the load counters of
-    // the bond hash buckets used (may be null).
+    // the bond hash buckets used (may be null). `mirrored` (null: no mirroring): the mirrors served
+    // so far; each output also makes the copies of its port's select_dst mirrors (mirror.h).
     // Returns true when it learned the frame's source (learn on, and the frame admitted).
     bool xlateNormal(Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
                      dp::ActionList& actions, std::uint16_t& cur_tci, bool learn = true,
-                     dp::StatsSinks* sinks = nullptr);
+                     dp::StatsSinks* sinks = nullptr, MirrorMask* mirrored = nullptr);
     struct NormalOut;
     void forward(Bridge& br, const Bundle& in, const MacAddr& dst, NormalOut& o);
     bool learnSource(Bridge& br, const Bundle& in, const dp::FlowKey& key, dp::FlowKey* mask, std::uint16_t vlan,
@@ -326,6 +335,27 @@ private:
     void unicastToVtep(const Bundle& out, const Bundle& in, const Bridge& br, const TunnelDest& to,
                        NormalOut& o) const;
     static void floodToVteps(const Bundle& out, const Bundle& in, const Bridge& br, NormalOut& o);
+    // Port mirroring (mirror_xlate.cpp). MirrorOut: where copies go and what they change; cur_tci
+    // is the frame's tag in the datapath now (0 = untagged), updated to what the copies leave;
+    // `done` the mirrors this translation already served.
+    struct MirrorOut {
+        const dp::FlowKey& key;  // for a bond output's hash
+        dp::FlowKey& mask;
+        dp::ActionList& actions;
+        std::uint16_t& cur_tci;
+        dp::StatsSinks* sinks;
+        MirrorMask& done;
+    };
+    // A packet received on `in_ofport` (key: as received): false when that port is a mirror
+    // output (the packet must be dropped), else the copies of its select_src mirrors.
+    static bool mirrorReceived(const Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, MirrorOut& m);
+    // A packet just output to `out`: the copies of its select_dst mirrors. Its VLAN and priority
+    // are those of the frame as sent (m.cur_tci), as `out` would take it on input (mirrorOutput;
+    // Open vSwitch's mirror_packet): an access port's frames carry no priority.
+    static void mirrorSent(const Bridge& br, const Bundle& out, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);
+    static void mirrorOutput(const Bridge& br, const Bundle& out, MirrorOut& m);
+    static void mirrorPacket(const Bridge& br, MirrorMask candidates, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);
+    static bool mirrorCopy(const Bridge& br, const Bundle& to, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);
     // Bonds (ofproto_bond.cpp).
     Bundle& newBundle(Bridge& br, const std::string& name, const PortVlan& vlan);
     Bundle* bundleNamed(Bridge& br, const std::string& name);

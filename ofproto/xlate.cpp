@@ -47,6 +47,7 @@ struct Ofproto::XlateCtx {
     const Rule* rule = nullptr;  // the rule whose actions run (a packet_in's cookie and reason)
     std::vector<std::string>* trace = nullptr;
     const std::function<std::string(const Rule&)>* describe = nullptr;
+    MirrorMask mirrored = 0;  // mirrors that already copied this packet (mirror.h)
     void note(const std::string& s) { if (trace) trace->push_back(std::string(2 * depth, ' ') + s); }
 };
 
@@ -58,6 +59,12 @@ std::uint64_t macBits(const std::uint8_t* m) {
     std::uint64_t v = 0;
     for (int i = 0; i < 6; ++i) v = (v << 8) | m[i];
     return v;
+}
+// After mirror copies changed the frame's tag in the datapath to `tci` (mirror_xlate.cpp).
+void setBaseTag(FlowKey& base, std::uint16_t tci, const FlowKey& key) {
+    if (tci == base.vlan_tci) return;
+    base.vlan_tci = tci;
+    base.vlan_tpid = !tci ? 0 : tci == key.vlan_tci && key.vlan_tpid ? key.vlan_tpid : dp::kEthTypeVlan;
 }
 bool hasPorts(const FlowKey& f) {
     return (f.dl_type == dp::kEthTypeIPv4 || f.dl_type == dp::kEthTypeIPv6) && !(f.nw_frag & dp::kFragLater) &&
@@ -77,6 +84,13 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     FlowKey flow = key;
     flow.in_port = it->second.ofport;
     XlateCtx ctx{*it->second.bridge, flow, key, 0, mask, actions, sinks, it->second.ofport};
+    std::uint16_t tci = key.vlan_tci;  // port mirroring: the copies of the frame as received
+    MirrorOut m{flow, mask, actions, tci, &sinks, ctx.mirrored};
+    if (!mirrorReceived(ctx.br, ctx.in_ofport, key, m)) {
+        actions.assign(1, dp::Action::drop(dp::Coverage::drop_mirror_output_port));
+        return true;
+    }
+    setBaseTag(ctx.base, tci, key);
     if (ctx.br.fail_open)  // standalone fail mode, no controller (connmgr.h): NORMAL before table 0
         xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);
     else
@@ -216,6 +230,12 @@ void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {
     commit(ctx);
     ctx.out.push_back(dp::Action::output(it->second.dp_port));
     ctx.note("output to " + it->second.name);
+    if (!ctx.br.mirrors.empty()) {  // the port's select_dst mirrors (mirror_xlate.cpp)
+        std::uint16_t tci = ctx.base.vlan_tci;
+        MirrorOut m{ctx.flow, ctx.wc, ctx.out, tci, &ctx.sinks, ctx.mirrored};
+        mirrorOutput(ctx.br, ctx.br.bundles.at(it->second.bundle), m);
+        setBaseTag(ctx.base, tci, ctx.flow);
+    }
 }
 
 // set_field and the mod_* actions (OpenFlow 1.3 section 7.2.5 OFPAT_SET_FIELD) change `flow` only;
@@ -359,7 +379,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             // Learning from the frame as it arrived (no rewrite of its source, tag or in_port) is
             // what the datapath's flowsUsed() report can refresh later: ask for it (report_used).
             bool as_received = f.in_port == ctx.in_ofport && !ctx.written.vlan_tci && !ctx.written.dl_src[0];
-            if (xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks) && as_received)
+            if (xlateNormal(ctx.br, f.in_port, f, ctx.wc, ctx.out, cur, ctx.learn, &ctx.sinks, &ctx.mirrored) && as_received)
                 ctx.learned = true;
             if (cur != ctx.base.vlan_tci) ctx.base.vlan_tpid = cur ? dp::kEthTypeVlan : 0;  // NORMAL pushes C-tags
             ctx.base.vlan_tci = cur;
@@ -470,6 +490,15 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
     ctx.learn = false;
     ctx.trace = &lines;
     ctx.describe = &describe;
+    std::uint16_t tci = base.vlan_tci;  // port mirroring, as upcall() (mirror_xlate.cpp)
+    MirrorOut m{flow, wc, actions, tci, nullptr, ctx.mirrored};
+    if (!mirrorReceived(br, flow.in_port, base, m)) {
+        lines.push_back("input port is a mirror output port: dropped");
+        lines.push_back("Datapath actions: " + dp::formatActions({dp::Action::drop(dp::Coverage::drop_mirror_output_port)}));
+        return lines;
+    }
+    if (actions.size()) ctx.note("mirror copies of the frame as received");
+    setBaseTag(ctx.base, tci, base);
     if (br.fail_open) {
         ctx.note("fail-open (standalone, no controller connected): NORMAL");
         xlateActions(ctx, ActionList{Action{ActionType::kNormal}}, 0);

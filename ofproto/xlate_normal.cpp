@@ -26,6 +26,7 @@ struct Ofproto::NormalOut {
     std::uint16_t pcp;
     dp::StatsSinks* sinks;
     std::int64_t now;
+    MirrorMask* mirrored = nullptr;  // null: no port mirroring
 };
 
 // Output to port `out`: a bond picks one member (bond.h). Emits the tag changes that take the
@@ -44,11 +45,16 @@ bool Ofproto::outputTo(const Bundle& out, const Bridge& br, NormalOut& o) {
         o.cur_tci = want;
     }
     o.actions.push_back(dp::Action::output(*dp_port));
+    if (o.mirrored && !br.mirrors.empty()) {  // out's select_dst mirrors (mirror_xlate.cpp)
+        MirrorOut m{o.key, o.mask, o.actions, o.cur_tci, o.sinks, *o.mirrored};
+        mirrorOutput(br, out, m);
+    }
     return true;
 }
 
 bool Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& key, FlowKey& mask,
-                          dp::ActionList& actions, std::uint16_t& cur, bool learn, dp::StatsSinks* sinks) {
+                          dp::ActionList& actions, std::uint16_t& cur, bool learn, dp::StatsSinks* sinks,
+                          MirrorMask* mirrored) {
     mask.vlan_tci = 0xffff;
     auto in_it = br.ports.find(in_ofport);
     if (in_it == br.ports.end()) return false;  // resubmitted from a port that does not exist
@@ -62,6 +68,10 @@ bool Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
         bool access = in.vlan.mode == VlanMode::kAccess;
         actions.push_back(dp::Action::drop(access ? dp::Coverage::drop_vlan_tagged_on_access
                                                   : dp::Coverage::drop_vlan_not_trunked));
+        return false;
+    }
+    if (br.mirrors.isOutput(in.name)) {  // reserved for mirroring (mirror.h): no learning either
+        actions.push_back(dp::Action::drop(dp::Coverage::drop_mirror_output_port));
         return false;
     }
     std::memset(mask.dl_dst, 0xff, 6);
@@ -82,7 +92,7 @@ bool Ofproto::xlateNormal(Bridge& br, std::uint32_t in_ofport, const FlowKey& ke
     if (learn) learn = learnSource(br, in, key, &mask, *vlan, from, now);
 
     std::uint16_t pcp = tagged ? (key.vlan_tci & dp::kVlanPcpMask) : 0;  // priority is preserved
-    NormalOut o{key, mask, actions, *vlan, cur, pcp, sinks, now};
+    NormalOut o{key, mask, actions, *vlan, cur, pcp, sinks, now, mirrored};
     forward(br, in, dst, o);
     return learn;
 }
@@ -123,7 +133,8 @@ void Ofproto::forward(Bridge& br, const Bundle& in, const MacAddr& dst, NormalOu
     auto entry = br.macs.lookupEntry(dst, o.vlan, o.now);
     if (!entry) return flood(br, in, o);
     auto oit = br.bundles.find(entry->port);
-    if (oit == br.bundles.end() || !oit->second.vlan.carries(o.vlan)) return flood(br, in, o);
+    if (oit == br.bundles.end() || !oit->second.vlan.carries(o.vlan) || br.mirrors.isOutput(oit->second.name))
+        return flood(br, in, o);
     if (oit->second.tunnel.flowBased()) return unicastToVtep(oit->second, in, br, entry->remote, o);
     if (entry->port == in.id) return;  // destination is behind the ingress port: filter
     if (!outputTo(oit->second, br, o)) o.actions.push_back(dp::Action::drop(dp::Coverage::drop_bond_no_member));
@@ -140,6 +151,7 @@ void Ofproto::flood(const Bridge& br, const Bundle& in, NormalOut& o) const {
         for (const auto& [ofport, bp] : br.ports) {
             const Bundle& b = br.bundles.at(bp.bundle);
             if (b.members.front() != ofport) continue;  // a bond once, at its first member
+            if (br.mirrors.isOutput(b.name)) continue;   // reserved for mirroring (mirror.h)
             if (b.id == in.id && (br.split_horizon || !b.tunnel.flowBased())) continue;
             if (!b.vlan.carries(o.vlan) || b.vlan.sendsTagged(o.vlan) != (tagged_first == (pass == 0))) continue;
             if (from_tunnel && b.tunnel.tunnel) continue;

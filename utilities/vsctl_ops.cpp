@@ -186,6 +186,27 @@ void sslCmd(OpBuilder& b, const Command& c) {
     b.push(op);
 }
 
+// add-mirror BR NAME [COLUMN=VALUE...] / del-mirror BR NAME (docs/mirrors.md): values go as
+// strings ("true", "p1,p2", "10,20"); the daemon parses and checks them.
+void mirrorCmd(OpBuilder& b, const Command& c) {
+    rapidjson::Value op = b.op(c.name);
+    b.member(op, "bridge", c.args[0]);
+    b.member(op, "mirror", c.args[1]);
+    if (c.name == "add-mirror") {
+        rapidjson::Value cols(rapidjson::kObjectType);
+        for (std::size_t i = 2; i < c.args.size(); ++i) {
+            ColumnArg col = parseColumnArg(c.args[i]);
+            if (col.key || !col.value) throw CliError("add-mirror takes COLUMN=VALUE arguments, not '" + c.args[i] + "'");
+            cols.AddMember(b.str(col.column), b.str(parseAtom(*col.value)), b.alloc());
+        }
+        b.member(op, "columns", cols);
+        b.flag(op, "may_exist", c.options.mayExist);
+    } else {
+        b.flag(op, "if_exists", c.options.ifExists);
+    }
+    b.push(op);
+}
+
 void setCmd(OpBuilder& b, const Command& c) {
     const std::string table = canonicalTable(c.args[0]);
     for (std::size_t i = 2; i < c.args.size(); ++i) addSetOp(b, c.name, table, c.args[1], c.args[i]);
@@ -246,6 +267,7 @@ void buildOps(OpBuilder& b, const Command& c) {
         c.name == "del-fail-mode")
         return controllerCmd(b, c);
     if (c.name == "set-ssl" || c.name == "del-ssl") return sslCmd(b, c);
+    if (c.name == "add-mirror" || c.name == "del-mirror") return mirrorCmd(b, c);
     if (c.name == "set") return setCmd(b, c);
     if (c.name == "clear") return clearCmd(b, c);
     if (c.name == "remove") return removeCmd(b, c);

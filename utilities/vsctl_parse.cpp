@@ -45,6 +45,9 @@ constexpr CommandSpec kCommands[] = {
     {"set-ssl", 3, 3, true, false, false, false},
     {"get-ssl", 0, 0, false, false, false, false},
     {"del-ssl", 0, 0, true, false, false, false},
+    {"add-mirror", 2, kMany, true, true, false, false},  // docs/mirrors.md
+    {"del-mirror", 2, 2, true, false, true, false},
+    {"list-mirrors", 1, 1, false, false, false, false},
     {"set", 3, kMany, true, false, false, false},
     {"get", 2, kMany, false, false, true, false},
     {"clear", 3, kMany, true, false, false, false},
@@ -283,12 +286,19 @@ Controller commands (docs/controller.md):
   get-fail-mode BRIDGE              print the fail mode of BRIDGE (empty: standalone)
   del-fail-mode BRIDGE              back to the default (standalone)
 
+Mirror commands (docs/mirrors.md):
+  [--may-exist] add-mirror BRIDGE NAME [COLUMN=VALUE]...
+                                    a port mirror; COLUMN: select-all, select-src-port,
+                                    select-dst-port, select-vlan, output-port, output-vlan
+  [--if-exists] del-mirror BRIDGE NAME
+  list-mirrors BRIDGE               the bridge's mirrors with their counters
+
 SSL commands:
   set-ssl PRIVKEY CERT CACERT       the switch's private key, certificate and the CA it trusts
   get-ssl                           print the SSL configuration
   del-ssl                           remove the SSL configuration
 
-Database commands (TABLE: Bridge, Port, Interface, Controller; records are named; a Controller by
+Database commands (TABLE: Bridge, Port, Interface, Controller, Mirror; records are named; a Controller by
 its target or by its bridge's name):
   [--columns=COL,...] [--if-exists] list TABLE [RECORD]...
   [--if-exists] get TABLE RECORD [COLUMN[:KEY]]...

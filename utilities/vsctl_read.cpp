@@ -206,6 +206,7 @@ std::vector<std::string> Snapshot::recordNames(std::string_view table) const {
         if (table == "Port") for (auto& n : portNames(b.value, {})) names.push_back(std::move(n));
         if (table == "Interface") for (auto& n : interfaceNames(b.value, {})) names.push_back(std::move(n));
         if (table == "Controller") for (auto& n : sortedKeys(objectMember(b.value, "controller"))) names.push_back(std::move(n));
+        if (table == "Mirror") for (auto& n : sortedKeys(objectMember(b.value, "mirrors"))) names.push_back(std::move(n));
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -213,6 +214,11 @@ std::vector<std::string> Snapshot::recordNames(std::string_view table) const {
 
 bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::Document& out) const {
     if (table == "Controller") return controllerRecord(name, out);
+    if (table == "Mirror") {
+        for (const auto& b : bridges().GetObject())
+            if (member(objectMember(b.value, "mirrors"), name)) return mirrorRecord(b.name.GetString(), name, out);
+        return false;
+    }
     const Value* base = table == "Bridge" ? findBridge(name)
                         : table == "Port" ? findPort(name)
                         : table == "Interface" ? findInterface(name) : nullptr;
@@ -222,7 +228,7 @@ bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::
     const char* children = table == "Bridge" ? "ports" : table == "Port" ? "interfaces" : nullptr;
     for (const auto& m : base->GetObject()) {
         std::string col = m.name.GetString();
-        if ((children && col == children) || (table == "Bridge" && col == "controller")) {
+        if ((children && col == children) || (table == "Bridge" && (col == "controller" || col == "mirrors"))) {
             Value names(rapidjson::kArrayType);
             for (const auto& n : sortedKeys(m.value)) names.PushBack(Value(n.c_str(), alloc), alloc);
             cols[col] = std::move(names);
@@ -276,6 +282,22 @@ bool Snapshot::controllerRecord(std::string_view name, rapidjson::Document& out)
     return true;
 }
 
+bool Snapshot::mirrorRecord(std::string_view bridge, std::string_view name, rapidjson::Document& out) const {
+    const Value* b = findBridge(bridge);
+    const Value* rec = b ? member(objectMember(*b, "mirrors"), name) : nullptr;
+    if (!rec || !rec->IsObject()) return false;
+    auto& alloc = out.GetAllocator();
+    std::map<std::string, Value> cols;
+    for (const auto& m : rec->GetObject()) cols[m.name.GetString()].CopyFrom(m.value, alloc);
+    cols["statistics"].SetObject();
+    const Value& st = objectMember(objectMember(objectMember(objectMember(get_, "status"), "mirrors"), bridge), name);
+    cols["statistics"].CopyFrom(st, alloc);
+    out.SetObject();
+    out.AddMember("name", Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), alloc), alloc);
+    for (auto& [col, v] : cols) out.AddMember(Value(col.c_str(), alloc), v, alloc);
+    return true;
+}
+
 std::string Snapshot::sslText(OutputFormat format) const {
     const Value* ssl = member(objectMember(get_, "config"), "ssl");
     if (format == OutputFormat::kJson) return ssl ? jsonLine(*ssl) : std::string("null\n");
@@ -311,6 +333,17 @@ ReadOutput evaluateRead(const Command& cmd, const Snapshot& snap, OutputFormat f
         return {mode.empty() ? std::string() : std::string(mode) + "\n"};
     }
     if (cmd.name == "get-ssl") return {snap.sslText(format)};
+    if (cmd.name == "list-mirrors") {  // the bridge's Mirror records, as `list Mirror` prints them
+        rapidjson::Document all(rapidjson::kArrayType);
+        std::string text;
+        for (const auto& name : sortedKeys(objectMember(requireBridge(snap, a[0]), "mirrors"))) {
+            rapidjson::Document rec;
+            snap.mirrorRecord(a[0], name, rec);
+            text += (text.empty() ? "" : "\n") + listRecordText(rec);
+            all.PushBack(Value(rec, all.GetAllocator()), all.GetAllocator());
+        }
+        return {format == OutputFormat::kJson ? jsonLine(all) : text};
+    }
     if (cmd.name == "get") return getCommand(cmd, snap, format);
     if (cmd.name == "list") return listCommand(cmd, snap, format);
     throw CliError("internal error: '" + cmd.name + "' is not a read command");

@@ -48,6 +48,9 @@ public:
     // record does not exist.
     bool record(std::string_view table, std::string_view name, rapidjson::Document& out) const;
 
+    // Mirror `name` of bridge `bridge` (docs/mirrors.md): its columns and statistics; false if none.
+    bool mirrorRecord(std::string_view bridge, std::string_view name, rapidjson::Document& out) const;
+
     // get-ssl's output: "Private key: ...\nCertificate: ...\nCA Certificate: ...\nBootstrap: false\n"
     // (nothing when unset), or the SSL record as JSON.
     std::string sslText(OutputFormat format) const;

@@ -121,7 +121,7 @@ void mapToJson(std::string_view text, rapidjson::Value& out, rapidjson::Document
 }  // namespace
 
 const std::vector<std::string>& knownTables() {
-    static const std::vector<std::string> tables = {"Bridge", "Port", "Interface", "Controller"};
+    static const std::vector<std::string> tables = {"Bridge", "Port", "Interface", "Controller", "Mirror"};
     return tables;
 }
 
@@ -134,7 +134,7 @@ std::string canonicalTable(std::string_view name) {
     }
     if (prefixed.size() == 1) return prefixed.front();
     if (prefixed.size() > 1) throw CliError("\"" + std::string(name) + "\" matches multiple tables");
-    throw CliError("unknown table \"" + std::string(name) + "\" (tables: Bridge, Port, Interface, Controller)");
+    throw CliError("unknown table \"" + std::string(name) + "\" (tables: Bridge, Port, Interface, Controller, Mirror)");
 }
 
 ColumnKind columnKind(std::string_view table, std::string_view column) {
@@ -145,6 +145,8 @@ ColumnKind columnKind(std::string_view table, std::string_view column) {
     if (table == "Controller" && (column == "target" || column == "is_connected" || column == "status"))
         return ColumnKind::kReadOnly;
     if (table == "Port" && column == "interfaces") return ColumnKind::kReadOnly;
+    if (table == "Mirror" && column == "statistics") return ColumnKind::kReadOnly;  // docs/mirrors.md
+    if (table == "Mirror" && column == "output_port") return ColumnKind::kString;
     if (table == "Port" && (column == "vlan_mode" || column == "bond_mode" || column == "lacp")) return ColumnKind::kString;  // tag, trunks: inferred (10, [10,20], 10,20)
     if (table == "Interface") {
         static const std::set<std::string_view> readOnly = {"ofport", "error", "statistics", "mac_in_use",

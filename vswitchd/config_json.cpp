@@ -11,6 +11,7 @@
 #include <rapidjson/writer.h>
 
 #include "protocol/jsonrpc.h"
+#include "vswitchd/mirror_config.h"
 #include "vswitchd/config_controller.h"
 #include "vswitchd/config_schema.h"
 #include "vswitchd/stp_config.h"
@@ -130,6 +131,7 @@ void checkNamesAndOfports(const Config& cfg) {
     }
     if (auto p = bondProblem(cfg)) fail("$.bridges", *p);
     if (auto p = stpProblem(cfg)) fail("$.bridges", *p);
+    if (auto p = mirrorProblem(cfg)) fail("$.bridges", *p);  // mirror_config.h
     if (auto p = localPortProblem(cfg, /*missingOk=*/true)) {
         std::string path = child(child(child("$.bridges", p->bridge), "ports"), p->port);
         if (!p->iface.empty()) path = child(child(path, "interfaces"), p->iface);

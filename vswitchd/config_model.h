@@ -65,8 +65,22 @@ struct SslConfig {
     bool operator==(const SslConfig&) const = default;
 };
 
+// A port mirror of a bridge (Open vSwitch's Mirror table; docs/mirrors.md, vswitchd/mirror_config.h),
+// keyed by name in BridgeConfig::mirrors. Ports are named; at most one output.
+struct MirrorConfig {
+    bool select_all = false;
+    std::vector<std::string> select_src_port;  // sorted, unique port names
+    std::vector<std::string> select_dst_port;
+    std::vector<int> select_vlan;              // sorted, unique 0..4095; empty: every VLAN
+    std::string output_port;                   // "" = none
+    std::optional<int> output_vlan;            // 1..4095 (RSPAN)
+    StringMap external_ids;
+    bool operator==(const MirrorConfig&) const = default;
+};
+
 struct BridgeConfig {
     std::map<std::string, PortConfig> ports;
+    std::map<std::string, MirrorConfig> mirrors;  // by name (mirror_config.h)
     std::map<std::string, ControllerConfig> controllers;  // by target
     std::string fail_mode;   // "" (= standalone) | standalone | secure
     StringMap other_config;  // mac-aging-time (s, default 300), mac-table-size (default 8192)

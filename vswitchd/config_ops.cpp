@@ -12,6 +12,7 @@
 #include "vswitchd/config_controller.h"
 #include "vswitchd/config_schema.h"
 #include "vswitchd/stp_config.h"
+#include "vswitchd/mirror_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -174,6 +175,7 @@ void opDelPort(Config& cfg, const OpArgs& a) {
         fail(ErrorCode::kInvalidValue, "cannot delete port " + where->port + " because it is the local port for bridge " +
                                            where->bridge + " (deleting this port requires deleting the entire bridge)");
     cfg.bridges.at(where->bridge).ports.erase(where->port);
+    forgetMirrorPort(cfg.bridges.at(where->bridge), where->port);  // mirror_config.h
 }
 
 // add-bond-iface BOND IFACE: a new interface (with the bridge's lowest free ofport) in an existing
@@ -312,6 +314,8 @@ const Table& tableOrFail(const std::string& name) {
         t["controller"] = std::make_unique<TableImpl<ControllerConfig>>(
             "Controller", "controller", controllerColumns(),
             std::vector<std::string>{"target", "is_connected", "status"}, findControllerRecord);
+        t["mirror"] = std::make_unique<TableImpl<MirrorConfig>>(  // mirror_config.h
+            "Mirror", "mirror", mirrorColumns(), std::vector<std::string>{"name", "statistics"}, findMirrorRecord);
         return t;
     }();
     std::string lower = name;
@@ -354,6 +358,11 @@ void opSetSsl(Config& cfg, const OpArgs& a) {
     setSsl(cfg, SslConfig{a.string("private_key"), a.string("certificate"), a.string("ca_cert")});
 }
 void opDelSsl(Config& cfg, const OpArgs&) { delSsl(cfg); }
+// Port mirrors (mirror_config.h).
+void opAddMirror(Config& cfg, const OpArgs& a) {
+    addMirror(cfg, a.string("bridge"), a.string("mirror"), a.get("columns"), a.flag("may_exist"));
+}
+void opDelMirror(Config& cfg, const OpArgs& a) { delMirror(cfg, a.string("bridge"), a.string("mirror"), a.flag("if_exists")); }
 
 struct OpSpec {
     std::vector<std::string_view> fields;  // besides "op"
@@ -374,6 +383,8 @@ const std::map<std::string, OpSpec, std::less<>>& opTable() {
         {"del-fail-mode", {{"bridge"}, opDelFailMode}},
         {"set-ssl", {{"private_key", "certificate", "ca_cert"}, opSetSsl}},
         {"del-ssl", {{}, opDelSsl}},
+        {"add-mirror", {{"bridge", "mirror", "columns", "may_exist"}, opAddMirror}},
+        {"del-mirror", {{"bridge", "mirror", "if_exists"}, opDelMirror}},
         {"set", {{"table", "record", "column", "key", "value"}, opSet}},
         {"clear", {{"table", "record", "column"}, opClear}},
         {"remove", {{"table", "record", "column", "key"}, opRemove}},
@@ -414,6 +425,7 @@ void applyOps(Config& cfg, const Value& ops) {
     // lacp=active sets them in two ops).
     if (auto p = bondProblem(cfg)) throw OpError(ErrorCode::kInvalidValue, *p);
     if (auto p = stpProblem(cfg)) throw OpError(ErrorCode::kInvalidValue, *p);
+    if (auto p = mirrorProblem(cfg)) throw OpError(ErrorCode::kInvalidValue, *p);
 }
 
 }  // namespace vs::vswitchd

@@ -6,6 +6,7 @@
 
 #include "vswitchd/config_controller.h"
 #include "vswitchd/stp_config.h"
+#include "vswitchd/mirror_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -309,6 +310,7 @@ const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
         controllersColumn(),
         stpEnableColumn(),    // stp_config.cpp
         rstpEnableColumn(),
+        mirrorsColumn(),      // mirror_config.cpp
     };
     return cols;
 }

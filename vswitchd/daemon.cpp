@@ -140,6 +140,13 @@ void Daemon::startOvsdb() {
             if (auto m = stpPortStatus(s); m.count(port)) return m[port];
         return {};
     };
+    b.status.mirrorStats = [this](const std::string& br, const std::string& mirror)
+        -> std::optional<std::pair<std::uint64_t, std::uint64_t>> {
+        if (!ofproto_->hasBridge(br)) return std::nullopt;
+        for (const auto& s : ofproto_->mirrorStats(br))
+            if (s.name == mirror) return std::make_pair(s.tx_packets, s.tx_bytes);
+        return std::nullopt;
+    };
     try {
         ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbSocketPaths(opts_), std::move(b));
     } catch (const std::runtime_error& e) {
@@ -184,6 +191,14 @@ void Daemon::armTimer() {
         if (std::uint64_t g = ofproto_->stpGeneration(); ovsdb_ && g != stp_generation_) {  // STP status columns
             stp_generation_ = g;
             ovsdb_->statusChanged();
+        }
+        if (ovsdb_) {  // Mirror.statistics follow the counters (at most once a second)
+            std::uint64_t sum = 0;
+            for (const auto& [bn, bc] : store_.config().bridges)
+                if (!bc.mirrors.empty() && ofproto_->hasBridge(bn))
+                    for (const auto& s : ofproto_->mirrorStats(bn)) sum += s.tx_packets + 1;
+            if (sum != mirror_packets_seen_) ovsdb_->statusChanged();
+            mirror_packets_seen_ = sum;
         }
         if (auto problem = persistFlowLog()) {  // timeouts, controllers' flow_mods
             static log::RateLimiter rl(1, 10);

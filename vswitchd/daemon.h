@@ -82,6 +82,7 @@ private:
     DaemonOptions opts_;
     ConfigStore store_;
     std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
+    std::uint64_t mirror_packets_seen_ = 0;      // Mirror.statistics last reported to OVSDB (sum)
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;

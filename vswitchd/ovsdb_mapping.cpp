@@ -1,5 +1,6 @@
 #include "vswitchd/ovsdb_mapping.h"
 
+#include <algorithm>
 #include <set>
 
 #include "vswitchd/config_json.h"
@@ -52,6 +53,8 @@ struct Projector {
     std::map<std::string, Uuid> bridges, ports, ifaces;
     std::map<std::pair<std::string, std::string>, Uuid> controllers;  // (bridge, target)
     ovsdb::Table newBridges, newPorts, newIfaces, newCtrls;
+    std::map<std::pair<std::string, std::string>, Uuid> mirrors;  // (bridge, name)
+    ovsdb::Table newMirrors;
 
     Row rowFor(const std::string& table, const std::map<std::string, Uuid>& index, const std::string& key, Uuid& uuid) {
         auto it = index.find(key);
@@ -117,6 +120,38 @@ struct Projector {
         return u;
     }
 
+    // A Mirror row (docs/mirrors.md): ports by their rows' UUIDs, statistics from the daemon.
+    Uuid mirror(const std::string& bridge, const std::string& name, const MirrorConfig& mc,
+                const std::map<std::string, Uuid>& portUuids) {
+        auto it = mirrors.find({bridge, name});
+        Uuid u = it != mirrors.end() ? it->second : ovsdb::randomUuid();
+        Row r = it != mirrors.end() ? old.tables.at("Mirror").at(u) : db.defaultRow("Mirror");
+        auto portSet = [&](const std::vector<std::string>& names) {
+            std::vector<Uuid> us;
+            for (const auto& n : names)
+                if (auto p = portUuids.find(n); p != portUuids.end()) us.push_back(p->second);
+            return uuidSet(us);
+        };
+        r["name"] = strDatum(name);
+        r["select_all"] = Datum{{{Atom{mc.select_all}, Atom{}}}};
+        r["select_src_port"] = portSet(mc.select_src_port);
+        r["select_dst_port"] = portSet(mc.select_dst_port);
+        Datum vlans;
+        for (int v : mc.select_vlan) vlans.entries.emplace(Atom{std::int64_t{v}}, Atom{});
+        r["select_vlan"] = vlans;
+        r["output_port"] = mc.output_port.empty() ? Datum{} : portSet({mc.output_port});
+        r["output_vlan"] = optIntDatum(mc.output_vlan);
+        r["external_ids"] = mapDatum(mc.external_ids);
+        Datum stats;
+        if (auto s = status.mirrorStats ? status.mirrorStats(bridge, name) : std::nullopt) {
+            stats.entries.emplace(Atom{std::string("tx_bytes")}, Atom{static_cast<std::int64_t>(s->second)});
+            stats.entries.emplace(Atom{std::string("tx_packets")}, Atom{static_cast<std::int64_t>(s->first)});
+        }
+        r["statistics"] = stats;
+        newMirrors[u] = std::move(r);
+        return u;
+    }
+
     Uuid bridge(const std::string& name, const BridgeConfig& bc) {
         Uuid u;
         Row r = rowFor("Bridge", bridges, name, u);
@@ -129,11 +164,14 @@ struct Projector {
         if (status.datapathId)
             if (std::string id = status.datapathId(name); !id.empty()) r["datapath_id"] = strDatum(id);
         if (status.bridgeStatus) r["status"] = mapDatum(status.bridgeStatus(name));
-        std::vector<Uuid> ps, cs;
-        for (const auto& [pn, pc] : bc.ports) ps.push_back(port(pn, pc));
+        std::vector<Uuid> ps, cs, ms;
+        std::map<std::string, Uuid> portUuids;
+        for (const auto& [pn, pc] : bc.ports) ps.push_back(portUuids[pn] = port(pn, pc));
         for (const auto& [t, cc] : bc.controllers) cs.push_back(controller(name, t, cc));
+        for (const auto& [mn, mc] : bc.mirrors) ms.push_back(mirror(name, mn, mc, portUuids));
         r["ports"] = uuidSet(ps);
         r["controller"] = uuidSet(cs);
+        r["mirrors"] = uuidSet(ms);
         newBridges[u] = std::move(r);
         return u;
     }
@@ -149,6 +187,16 @@ std::map<std::pair<std::string, std::string>, Uuid> controllersByTarget(const ov
             out.emplace(std::make_pair(rowName(br), std::get<std::string>(it->second.at("target").entries.begin()->first)),
                         std::get<Uuid>(cu));
         }
+    return out;
+}
+
+std::map<std::pair<std::string, std::string>, Uuid> mirrorsByName(const ovsdb::Database& db) {
+    std::map<std::pair<std::string, std::string>, Uuid> out;
+    const auto& mt = db.tables.at("Mirror");
+    for (const auto& [bu, br] : db.tables.at("Bridge"))
+        for (const auto& [mu, unused] : br.at("mirrors").entries)
+            if (auto it = mt.find(std::get<Uuid>(mu)); it != mt.end())
+                out.emplace(std::make_pair(rowName(br), rowName(it->second)), std::get<Uuid>(mu));
     return out;
 }
 
@@ -251,6 +299,29 @@ struct Reader {
             if (bc.ports.count(pn)) refuse("bridge " + name + " has two ports named " + pn);
             bc.ports.emplace(pn, port(name, pn, pr));
         }
+        for (const Uuid& mu : refs(r, "mirrors")) {  // docs/mirrors.md
+            const Row& mr = row("Mirror", mu);
+            auto portNames = [&](const char* col) {
+                std::vector<std::string> names;
+                for (const Uuid& pu : refs(mr, col))
+                    if (auto it = db.tables.at("Port").find(pu); it != db.tables.at("Port").end())
+                        names.push_back(rowName(it->second));
+                std::sort(names.begin(), names.end());
+                names.erase(std::unique(names.begin(), names.end()), names.end());
+                return names;
+            };
+            MirrorConfig mc;
+            const auto& all = mr.at("select_all").entries;
+            mc.select_all = !all.empty() && std::get<bool>(all.begin()->first);
+            mc.select_src_port = portNames("select_src_port");
+            mc.select_dst_port = portNames("select_dst_port");
+            for (const auto& [k, v] : mr.at("select_vlan").entries) mc.select_vlan.push_back(static_cast<int>(std::get<std::int64_t>(k)));
+            if (auto out = portNames("output_port"); !out.empty()) mc.output_port = out.front();
+            mc.output_vlan = optInt(mr, "output_vlan");
+            mc.external_ids = strMap(mr, "external_ids");
+            std::string mn = rowName(mr);
+            if (!bc.mirrors.emplace(mn, std::move(mc)).second) refuse("bridge " + name + " has two mirrors named " + mn);
+        }
         for (const Uuid& cu : refs(r, "controller")) {
             const Row& cr = row("Controller", cu);
             ControllerConfig cc;
@@ -280,18 +351,19 @@ void assignOfports(Config& c) {
 
 void projectConfig(const Config& cfg, const OvsdbStatus& status, ovsdb::Database& db) {
     ovsdb::Database old(db.schema);  // the rows being rebuilt (the other tables stay in place)
-    for (const char* t : {"Bridge", "Port", "Interface", "Controller", "SSL"}) old.tables[t] = std::move(db.tables[t]);
+    for (const char* t : {"Bridge", "Port", "Interface", "Controller", "SSL", "Mirror"}) old.tables[t] = std::move(db.tables[t]);
     auto& ovsTable = db.tables["Open_vSwitch"];
     if (ovsTable.empty()) ovsTable[ovsdb::randomUuid()] = db.defaultRow("Open_vSwitch");
     Row& ovs = ovsTable.begin()->second;
     Projector p{status, old, db, rowsByName(old, "Bridge"), rowsByName(old, "Port"), rowsByName(old, "Interface"),
-                controllersByTarget(old), {}, {}, {}, {}};
+                controllersByTarget(old), {}, {}, {}, {}, mirrorsByName(old), {}};
     std::vector<Uuid> bridgeUuids;
     for (const auto& [bn, bc] : cfg.bridges) bridgeUuids.push_back(p.bridge(bn, bc));
     db.tables["Bridge"] = std::move(p.newBridges);
     db.tables["Port"] = std::move(p.newPorts);
     db.tables["Interface"] = std::move(p.newIfaces);
     db.tables["Controller"] = std::move(p.newCtrls);
+    db.tables["Mirror"] = std::move(p.newMirrors);
     ovs["bridges"] = uuidSet(bridgeUuids);
     projectSsl(cfg, old, db, ovs);
     ovs["ovs_version"] = strDatum(VSWITCH_VERSION);

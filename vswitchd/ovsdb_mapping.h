@@ -10,6 +10,7 @@
 // Thread-safety: plain functions; the caller serialises (the daemon's control thread).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ struct OvsdbStatus {
     // Bridge:status and Port:status (STP: vswitchd/stp_config.h); empty maps when unset.
     std::function<StringMap(const std::string& bridge)> bridgeStatus;
     std::function<StringMap(const std::string& port)> portStatus;
+    // Mirror.statistics (docs/mirrors.md): (tx_packets, tx_bytes) of a bridge's mirror; nullopt: none.
+    std::function<std::optional<std::pair<std::uint64_t, std::uint64_t>>(const std::string& bridge,
+                                                                       const std::string& mirror)> mirrorStats;
 };
 
 // Rewrites `db`'s Open_vSwitch, Bridge, Port, Interface, Controller and SSL rows to say what `cfg`

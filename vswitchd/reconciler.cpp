@@ -7,6 +7,7 @@
 #include "datapath/vxlan.h"
 #include "vswitchd/log.h"
 #include "vswitchd/stp_config.h"
+#include "vswitchd/mirror_config.h"
 
 namespace {
 constexpr vs::log::Module kLog = vs::log::Module::kBridge;  // vlog/set module
@@ -59,6 +60,13 @@ void Reconciler::apply(const Config& cfg) {
     removeStale(cfg);
     addMissing(cfg);
     tunnels_.collect();
+    for (const auto& [name, bc] : cfg.bridges) {  // port mirrors (mirror_config.h), after the ports
+        try {
+            of_.setMirrors(name, mirrorSpecs(bc));
+        } catch (const std::invalid_argument& e) {  // the store validated them: not expected
+            log::warn(kLog, "bridge {}: mirrors not applied: {}", name, e.what());
+        }
+    }
     // other_config:flow-limit bounds the datapath's megaflows; the datapath is shared by every
     // bridge, so the smallest limit set on any bridge applies.
     std::optional<std::size_t> limit;

@@ -9,6 +9,7 @@
 #include "vswitchd/config_controller.h"
 #include "vswitchd/config_json.h"
 #include "vswitchd/daemon.h"
+#include "vswitchd/mirror_config.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -110,6 +111,7 @@ void methodGet(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
     rapidjson::Value status(rapidjson::kObjectType);
     status.AddMember("interfaces", ifaces, a);
     status.AddMember("controllers", controllerStatus(d, c, a), a);
+    status.AddMember("mirrors", mirrorStatusJson(c, [&d](const std::string& b) { return d.ofproto().mirrorStats(b); }, a), a);
     res.AddMember("status", status, a);
 }
 

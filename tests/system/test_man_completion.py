@@ -107,7 +107,7 @@ def test_completion_offers_the_commands_of_help(binaries, tool):
 
 
 def test_completion_narrows_and_knows_arguments():
-    assert _complete("vsctl", "add-") == ["add-br", "add-port", "add-bond", "add-bond-iface"]
+    assert _complete("vsctl", "add-") == ["add-br", "add-port", "add-bond", "add-bond-iface", "add-mirror"]
     assert _complete("vsctl", "--format", "j") == ["json"]
     assert _complete("vsctl", "add-br", "x", "--", "del-p") == ["del-port"], "a new command after --"
     assert _complete("vsctl", "list", "Int") == ["Interface"]

@@ -707,7 +707,7 @@ TEST_F(ConfigStoreTest, ConfigToJsonShape) {
     rapidjson::Value v = configToJson(store.config(), doc.GetAllocator());
     EXPECT_EQ(protocol::toJson(v),
               R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"fail_mode":null,"controller":{},)"
-              R"("stp_enable":false,"rstp_enable":false,"ports":{)"
+              R"("stp_enable":false,"rstp_enable":false,"mirrors":{},"ports":{)"
               R"("br0":{"tag":null,"trunks":[],"vlan_mode":null,)"
               R"("bond_mode":null,"lacp":null,"bond_updelay":0,"bond_downdelay":0,"other_config":{},"external_ids":{},)"
               R"("interfaces":{"br0":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":65534}}},)"

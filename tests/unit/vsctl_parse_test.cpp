@@ -196,8 +196,8 @@ TEST(VsctlParseErrors, MessagesNameTheProblem) {
 }
 
 TEST(VsctlParseErrors, TablesColumnsAndValues) {
-    EXPECT_EQ(planError({"set", "Bridgex", "br0", "a=b"}), "unknown table \"Bridgex\" (tables: Bridge, Port, Interface, Controller)");
-    EXPECT_EQ(planError({"get", "Flow", "x", "a"}), "unknown table \"Flow\" (tables: Bridge, Port, Interface, Controller)");
+    EXPECT_EQ(planError({"set", "Bridgex", "br0", "a=b"}), "unknown table \"Bridgex\" (tables: Bridge, Port, Interface, Controller, Mirror)");
+    EXPECT_EQ(planError({"get", "Flow", "x", "a"}), "unknown table \"Flow\" (tables: Bridge, Port, Interface, Controller, Mirror)");
     EXPECT_EQ(planError({"set", "Interface", "p1", "ofport=5"}), "cannot modify read-only column ofport in table Interface");
     EXPECT_EQ(planError({"clear", "Bridge", "br0", "name"}), "cannot modify read-only column name in table Bridge");
     EXPECT_EQ(planError({"set", "Interface", "p1", "type"}), "'set' argument 'type' is not COLUMN[:KEY]=VALUE");
