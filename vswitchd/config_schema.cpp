@@ -5,6 +5,7 @@
 #include <set>
 
 #include "vswitchd/config_controller.h"
+#include "vswitchd/qos.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -313,6 +314,7 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
                    {"lacp-time", oneOf({"fast", "slow"})},
                    {"lacp-fallback-ab", oneOf({"true", "false"})}}),
         mapColumn("external_ids", &PortConfig::external_ids),
+        qosColumn(),  // qos.h
     };
     return cols;
 }
@@ -325,6 +327,8 @@ const std::vector<ColumnDef<InterfaceConfig>>& interfaceColumns() {
         mapColumn("other_config", &InterfaceConfig::other_config),
         mapColumn("external_ids", &InterfaceConfig::external_ids),
         ofportColumn(),
+        intColumn("ingress_policing_rate", &InterfaceConfig::ingress_policing_rate, 0, INT32_MAX),   // kbit/s (qos.h)
+        intColumn("ingress_policing_burst", &InterfaceConfig::ingress_policing_burst, 0, INT32_MAX),  // kbit
     };
     return cols;
 }
