@@ -186,15 +186,23 @@ void appendAction(of13::Actions& out, const ofproto::Action& a, std::uint8_t pro
         o.type = of13::ActionType::kSetQueue;
         o.arg = static_cast<std::uint32_t>(a.value);
         break;
-    case ActionType::kEnqueue: {  // as Open vSwitch encodes it for OpenFlow 1.1+ (without its NX pop_queue)
+    case ActionType::kEnqueue: {  // as Open vSwitch encodes it for OpenFlow 1.1+: set_queue, output, pop_queue
         of13::Action q;
         q.type = of13::ActionType::kSetQueue;
         q.arg = static_cast<std::uint32_t>(a.value);
         out.push_back(q);
         o.port = fromOfport(a.port);
+        out.push_back(o);
+        o = of13::Action{};
+        o.type = of13::ActionType::kExperimenter;
+        o.arg = of13::kNxPopQueue;
         break;
     }
-    default: return;  // drop, resubmit, pop_queue: nothing to say in OpenFlow 1.3
+    case ActionType::kPopQueue:
+        o.type = of13::ActionType::kExperimenter;
+        o.arg = of13::kNxPopQueue;
+        break;
+    default: return;  // drop, resubmit: nothing to say in OpenFlow 1.3
     }
     out.push_back(o);
 }
@@ -242,6 +250,9 @@ ofproto::Action toAction(const of13::Action& a, bool packet_out) {
             refuse(of13::kBadAction, 8 /* OFPBAC_BAD_QUEUE */, "queue " + std::to_string(a.arg) + " is above " + std::to_string(ofproto::kMaxQueueId));
         o.type = ActionType::kSetQueue;
         o.value = a.arg;
+        return o;
+    case of13::ActionType::kExperimenter:  // the decoder lets only Nicira's pop_queue through
+        o.type = ActionType::kPopQueue;
         return o;
     case of13::ActionType::kSetField: break;
     default:

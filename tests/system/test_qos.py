@@ -13,6 +13,7 @@ import shutil
 import pytest
 
 from lib import daemon as daemon_mod
+from lib.controller import free_port, wait_until
 from lib.proc import run
 from lib.traffic import iperf3
 
@@ -142,6 +143,37 @@ def test_set_queue_and_enqueue_select_the_class(lan):
     assert ovs_ok(d, "--columns=type", "list", "qos").count("linux-htb") == 1
     ovs_ok(d, "--all", "destroy", "qos")
     assert ovs_ok(d, "list", "qos").strip() == ""
+
+
+def test_ovs_ofctl_openflow13_enqueue_and_set_queue(lan):
+    """Debian's ovs-ofctl over OpenFlow 1.3: `enqueue` travels as set_queue, output and Nicira's
+    pop_queue; set_queue alone as OFPAT_SET_QUEUE. Both shape the traffic into queue 3."""
+    net = lan(2)
+    d, (h1, h2) = net.daemon, net.hosts
+    port = free_port()
+    d.vsctl_ok("set-fail-mode", net.bridge, "secure", "--", "set-controller", net.bridge, f"ptcp:{port}:127.0.0.1")
+    st = lambda: d.vsctl_json("get", "controller", f"ptcp:{port}:127.0.0.1", "status")
+    assert wait_until(lambda: st().get("state") == "LISTENING", 5), st()
+
+    def ofctl(*args: str) -> str:
+        r = run(["ovs-ofctl", "-O", "OpenFlow13", "--timeout=10", args[0], f"tcp:127.0.0.1:{port}", *args[1:]])
+        assert r.rc == 0, r
+        return r.out
+
+    ovs_ok(d, "--", "set", "port", h2.sw_port, "qos=@q", "--", "--id=@q", "create", "qos", "type=linux-htb",
+           "other-config:max-rate=100000000", "queues:3=@q3",
+           "--", "--id=@q3", "create", "queue", "other-config:max-rate=10000000")
+    o1 = d.vsctl_ok("get", "interface", h1.sw_port, "ofport").strip()
+    o2 = d.vsctl_ok("get", "interface", h2.sw_port, "ofport").strip()
+    ofctl("add-flow", f"in_port={o1},actions=enqueue:{o2}:3")
+    ofctl("add-flow", f"in_port={o2},actions=output:{o1}")
+    assert f"actions=set_queue:3,output:{o2},pop_queue" in ofctl("dump-flows")
+    rate = mbps(iperf3(h1, h2, seconds=2))
+    assert 8 <= rate <= 10.5, f"enqueue from ovs-ofctl into queue 3 (ceil 10 Mbit/s): {rate:.1f} Mbit/s"
+    ofctl("mod-flows", f"in_port={o1},actions=set_queue:3,output:{o2}")
+    assert f"actions=set_queue:3,output:{o2}" in ofctl("dump-flows")
+    rate = mbps(iperf3(h1, h2, seconds=2))
+    assert 8 <= rate <= 10.5, f"set_queue from ovs-ofctl (ceil 10 Mbit/s): {rate:.1f} Mbit/s"
 
 
 def kernel_has_hfsc(dev: str) -> bool:
