@@ -105,8 +105,9 @@ private:
 // `plan`, or (nullopt) deletes the root qdisc 1: if there is one. Returns the error, or nullopt.
 std::optional<std::string> applyTcPlan(const std::string& netdev, const std::optional<TcPlan>& plan);
 
-// True when the two interface maps differ at most in their policing columns (a policing change
-// reprograms the running port instead of reopening it).
+// True when the two interfaces (maps of interfaces) differ at most in their policing columns (a
+// policing change reprograms the running port instead of reopening it).
+bool sameApartFromPolicing(const InterfaceConfig& a, const InterfaceConfig& b);
 bool sameInterfacesApartFromPolicing(const std::map<std::string, InterfaceConfig>& a,
                                      const std::map<std::string, InterfaceConfig>& b);
 

@@ -201,16 +201,18 @@ ColumnDef<PortConfig> qosColumn() {
     return c;
 }
 
+bool sameApartFromPolicing(const InterfaceConfig& a, const InterfaceConfig& b) {
+    InterfaceConfig x = a;
+    x.ingress_policing_rate = b.ingress_policing_rate;
+    x.ingress_policing_burst = b.ingress_policing_burst;
+    return x == b;
+}
+
 bool sameInterfacesApartFromPolicing(const std::map<std::string, InterfaceConfig>& a,
                                      const std::map<std::string, InterfaceConfig>& b) {
     if (a.size() != b.size()) return false;
-    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
-        if (ia->first != ib->first) return false;
-        InterfaceConfig x = ia->second, y = ib->second;
-        x.ingress_policing_rate = y.ingress_policing_rate;
-        x.ingress_policing_burst = y.ingress_policing_burst;
-        if (!(x == y)) return false;
-    }
+    for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
+        if (ia->first != ib->first || !sameApartFromPolicing(ia->second, ib->second)) return false;
     return true;
 }
 

@@ -176,6 +176,22 @@ def test_ovs_ofctl_openflow13_enqueue_and_set_queue(lan):
     assert 8 <= rate <= 10.5, f"set_queue from ovs-ofctl (ceil 10 Mbit/s): {rate:.1f} Mbit/s"
 
 
+def test_qos_and_policing_survive_a_restart(lan):
+    net = lan(2)
+    d, (h1, h2) = net.daemon, net.hosts
+    ovs_ok(d, "set", "Interface", h1.sw_port, "ingress_policing_rate=10000")  # below the QoS's 20 Mbit/s
+    libvirt_set_tx_qos(d, h2.sw_port, average_kbyte=1000, peak_kbyte=2500)
+    qos_uuid = ovs_ok(d, "get", "port", h2.sw_port, "qos").strip()
+    d.stop()
+    run(["tc", "qdisc", "del", "dev", h2.sw_port, "root"])  # as after a reboot
+    d.start()
+    assert ovs_ok(d, "get", "port", h2.sw_port, "qos").strip() == qos_uuid, "the QoS row kept its UUID"
+    assert re.search(r"class htb 1:1 parent 1:fffe .*ceil 20Mbit", tc("class", h2.sw_port))
+    rate = mbps(iperf3(h1, h2, seconds=2, extra=["-O", "1"]))
+    assert rate <= 11.5, f"policing is back after the restart: {rate:.1f} Mbit/s"
+    assert stats(d, h1.sw_port)["rx_policed"] > 0
+
+
 def kernel_has_hfsc(dev: str) -> bool:
     ok = run(["tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "hfsc"]).rc == 0
     run(["tc", "qdisc", "del", "dev", dev, "root"])
