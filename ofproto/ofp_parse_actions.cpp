@@ -202,11 +202,11 @@ void ActionParser::writeActions(const Item& it, ActionList& out) {
             case ActionType::kOutput: case ActionType::kNormal: case ActionType::kFlood: case ActionType::kAll:
             case ActionType::kInPort: case ActionType::kLocal: case ActionType::kSetField:
             case ActionType::kSetVlanVid: case ActionType::kSetVlanPcp: case ActionType::kStripVlan:
-            case ActionType::kPushVlan: case ActionType::kDecTtl:
+            case ActionType::kPushVlan: case ActionType::kDecTtl: case ActionType::kSetQueue:
                 break;
             default:
                 fail("'" + std::string(n.text) + "' is not allowed in write_actions (an action set holds outputs, "
-                     "set_field, push_vlan, pop_vlan and dec_ttl; OpenFlow 1.3 section 5.10)", n.offset, n.text);
+                     "set_field, push_vlan, pop_vlan, dec_ttl and set_queue; OpenFlow 1.3 section 5.10)", n.offset, n.text);
         }
         out.push_back(a);
         ++out[at].value;

@@ -326,6 +326,7 @@ void Ofproto::executeActionSet(XlateCtx& ctx) {
         if (const Action* a = last([one](T t) { return t == one; })) run.push_back(*a);
     for (const Action& a : ctx.action_set)
         if (a.type == T::kSetField || a.type == T::kSetVlanVid || a.type == T::kSetVlanPcp) run.push_back(a);
+    if (const Action* q = last([](T t) { return t == T::kSetQueue; })) run.push_back(*q);  // "qos", before output
     run.push_back(*out);
     ctx.action_set.clear();
     ctx.note("action set: " + formatActions(run, {}));

@@ -252,7 +252,8 @@ def test_bad_qos_input_is_refused_and_changes_nothing(lan):
     for args, why in [
         (["set", "interface", port, "ingress_policing_rate=-5"], "0..2147483647"),
         (["set", "interface", port, "ingress_policing_burst=lots"], "expected an integer"),
-        (["set", "port", port, "qos:type=linux-foo"], "not supported"),
+        (["set", "port", port, "qos:type=linux-foo"],
+         f"Port {port} qos: QoS type 'linux-foo' is not supported (supported: linux-htb, linux-hfsc)"),
         (["set", "port", port, "qos:type=linux-htb", "qos:0.min-rate=9", "qos:0.max-rate=8"], "below its min-rate"),
     ]:
         r = d.vsctl(*args)
@@ -260,3 +261,7 @@ def test_bad_qos_input_is_refused_and_changes_nothing(lan):
     assert d.committed_config() == before_cfg
     assert tc("qdisc", port) == before_tc
     assert ovs_ok(d, "list", "qos").strip() == ""
+    # A QoS on an internal port is stored but cannot shape: the interface's error says so.
+    r = d.vsctl("set", "port", net.bridge, "qos:type=linux-htb")
+    assert r.rc != 0 and "QoS applies to system interfaces only" in r.err, r
+    assert "system interfaces only" in ovs_ok(d, "get", "interface", net.bridge, "error")

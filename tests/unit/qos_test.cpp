@@ -240,7 +240,8 @@ TEST(QueueActions, XlateSetsTheSkbPriorityBeforeTheOutputsThatUseIt) {
     auto ports = test::addDummyBridge<3>(of);
     std::vector<FlowMod> mods;
     for (const char* text : {"in_port=1,actions=set_queue:1,output:2,enqueue:3:5",
-                             "in_port=2,actions=set_queue:4,pop_queue,output:1"}) {
+                             "in_port=2,actions=set_queue:4,pop_queue,output:1",
+                             "in_port=3,actions=write_actions(output:1,set_queue:2,set_queue:9)"}) {
         auto r = parseFlowMod(text, FlowMod::Command::kAdd, byName);
         ASSERT_TRUE(std::holds_alternative<FlowMod>(r));
         mods.push_back(std::get<FlowMod>(r));
@@ -249,10 +250,13 @@ TEST(QueueActions, XlateSetsTheSkbPriorityBeforeTheOutputsThatUseIt) {
     auto frame = test::eth(test::mac(2), test::mac(1), 0x0800, test::ipv4(17, 0x0a000001, 0x0a000002, test::udp(1, 2)));
     ports[0]->inject(frame);
     ports[1]->inject(frame);
+    ports[2]->inject(frame);
     of.datapath().runOnce();
     std::map<std::uint32_t, std::string> actions;
     for (const auto& f : of.datapath().dumpFlows()) actions[f.key.in_port] = f.actions;
-    ASSERT_EQ(actions.size(), 2u);
+    ASSERT_EQ(actions.size(), 3u);
+    EXPECT_EQ(std::next(actions.begin(), 2)->second, "set(skb_priority(0x1000a)),1")
+        << "the action set's last set_queue applies to its output (OpenFlow 1.3 section 5.10)";
     EXPECT_EQ(actions.begin()->second, "set(skb_priority(0x10002)),2,set(skb_priority(0x10006)),3")
         << "set_queue:1 is class 1:2; enqueue:3:5 is class 1:6 for that output only";
     EXPECT_EQ(std::next(actions.begin())->second, "1") << "pop_queue: back to the default, nothing to set";
