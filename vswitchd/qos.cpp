@@ -185,7 +185,7 @@ void QosApplier::apply(const Config& cfg, const PortLookup& portOf) {
             }
     for (auto it = shaped_.begin(); it != shaped_.end();) {  // interfaces gone: their qdisc goes too
         if (seen.count(it->first)) { ++it; continue; }
-        applyTcPlan(it->first, std::nullopt);
+        if (!it->second.plan.kind.empty()) applyTcPlan(it->first, std::nullopt);
         it = shaped_.erase(it);
     }
     std::erase_if(policed_, [&](const auto& p) { return !seen.count(p.first); });
@@ -194,8 +194,10 @@ void QosApplier::apply(const Config& cfg, const PortLookup& portOf) {
 
 void QosApplier::shape(const std::string& iface, const QosConfig* q, const std::shared_ptr<dp::Port>& port) {
     auto it = shaped_.find(iface);
-    if (!q) {  // the QoS was removed: so is the qdisc
-        if (auto err = applyTcPlan(iface, std::nullopt)) log::warn(kLog, "{}: removing QoS: {}", iface, *err);
+    if (!q) {  // the QoS was removed: so is the qdisc (if one was built)
+        bool built = it != shaped_.end() && !it->second.plan.kind.empty();
+        if (auto err = built ? applyTcPlan(iface, std::nullopt) : std::nullopt)
+            log::warn(kLog, "{}: removing QoS: {}", iface, *err);
         shaped_.erase(iface);
         errors_.erase(iface);
         return;
@@ -203,13 +205,15 @@ void QosApplier::shape(const std::string& iface, const QosConfig* q, const std::
     if (!port) return;  // not open (the reconciler reports why); applied once it is
     if (std::string(port->type()) != "system") {
         errors_[iface] = "QoS applies to system interfaces only, not to type " + std::string(port->type());
+        shaped_[iface] = Shaped{};  // nothing built; still tracked, so that removing the QoS clears the error
         return;
     }
     TcPlan plan = planQos(*q, mtuOf(iface), linkRate(iface));
     if (it != shaped_.end() && it->second.port.lock() == port && it->second.plan == plan) return;
     if (auto err = applyTcPlan(iface, plan)) {
-        log::warn(kLog, "{}: QoS {} not applied: {}", iface, q->type, *err);
-        errors_[iface] = "QoS not applied: " + *err;
+        std::string msg = "QoS not applied: " + *err;
+        if (errors_[iface] != msg) log::warn(kLog, "{}: QoS {} not applied: {}", iface, q->type, *err);  // once per cause
+        errors_[iface] = msg;
         shaped_[iface] = Shaped{};  // retried on the next apply
         return;
     }

@@ -265,3 +265,5 @@ def test_bad_qos_input_is_refused_and_changes_nothing(lan):
     r = d.vsctl("set", "port", net.bridge, "qos:type=linux-htb")
     assert r.rc != 0 and "QoS applies to system interfaces only" in r.err, r
     assert "system interfaces only" in ovs_ok(d, "get", "interface", net.bridge, "error")
+    d.vsctl_ok("clear", "port", net.bridge, "qos")
+    assert ovs_ok(d, "get", "interface", net.bridge, "error").strip() == "[]"
