@@ -137,6 +137,10 @@ def test_set_queue_and_enqueue_select_the_class(lan):
     assert "enqueue:" in ofctl_ok(d, "dump-flows", net.bridge)
     rate = mbps(iperf3(h1, h2, seconds=2))
     assert 8 <= rate <= 10.5, f"TCP through enqueue to queue 7: {rate:.1f} Mbit/s"
+    # A QoS a port references cannot be destroyed (as ovsdb-server: a strong reference).
+    r = ovs(d, "--all", "destroy", "qos")
+    assert r.rc != 0 and "referential integrity violation" in r.err, r
+    assert "htb" in tc("qdisc", h2.sw_port)
     # `clear port X qos` removes the qdisc; the QoS row stays (a root table), as in Open vSwitch.
     ovs_ok(d, "clear", "port", h2.sw_port, "qos")
     assert "htb" not in tc("qdisc", h2.sw_port)
