@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
+
 #include "datapath/flow_key.h"
 
 namespace vs::dp {
@@ -42,6 +44,12 @@ std::string formatActions(const ActionList& actions) {
             const auto* b = reinterpret_cast<const std::uint8_t*>(&a.port);
             s += "set(tunnel(tun_id=" + std::to_string(a.value) + ",dst=" + std::to_string(b[0]) + "." +
                  std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]) + "))";
+            break;
+        }
+        case ActionType::kSetPriority: {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "set(skb_priority(0x%llx))", static_cast<unsigned long long>(a.value));
+            s += buf;
             break;
         }
         case ActionType::kUserspace: s += "userspace(" + std::to_string(a.value) + ")"; break;

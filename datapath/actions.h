@@ -26,6 +26,7 @@ enum class ActionType : std::uint8_t {
     kSetTpSrc, kSetTpDst,      // value: TCP/UDP/SCTP port, host order
     kUserspace,                // hand a copy to the slow path (UpcallHandler::slowPath) with `value`
     kSetTunnel,                // Packet::tun_id = value, tun_dst = port (network order): flow-based tunnels
+    kSetPriority,              // Packet::priority = value (skb->priority on transmit: egress QoS class)
 };
 
 struct Action {

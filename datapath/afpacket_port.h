@@ -71,6 +71,7 @@ private:
     int receiveQueued(Packet** pkts, int max, int& taken) noexcept;
     int receiveRing(Packet** pkts, int max) noexcept;
     void countRate(int n) noexcept;
+    int samePriorityRun(Packet* const* pkts, int i, int cnt) noexcept;
     static std::int64_t promoteWindowNs() noexcept;  // kRingPromoteFrames at the promotion rate
     bool promote() noexcept;
     bool settleDrain() noexcept;
@@ -81,6 +82,7 @@ private:
     int fd_ = -1;                 // transmit socket; also the receive socket until promoted
     std::atomic<int> rx_fd_{-1};  // the socket the poll thread waits on
     int ifindex_ = 0;
+    std::uint32_t tx_priority_ = 0;  // SO_PRIORITY of fd_ (egress QoS class of the frames sent)
     std::unique_ptr<RxRing> ring_;  // receive ring, once promoted
     int ring_fd_ = -1;            // its socket
     int retired_fd_ = -1;         // a ring socket handed back, closed once no longer watched

@@ -99,6 +99,21 @@ void AfPacketPort::countRate(int n) noexcept {
     window_frames_ = 0;
 }
 
+// Egress QoS (docs/qos.md): the kernel takes skb->priority from the socket's SO_PRIORITY at each
+// send, so frames go out in runs of equal Packet::priority and the option changes only between
+// runs (no syscall at all while every frame has the default priority 0). Returns the end of the
+// run that starts at `i`.
+int AfPacketPort::samePriorityRun(Packet* const* pkts, int i, int cnt) noexcept {
+    std::uint32_t prio = pkts[i]->priority;
+    int end = i + 1;
+    while (end < cnt && pkts[end]->priority == prio) ++end;
+    if (prio != tx_priority_) {
+        int v = static_cast<int>(prio);
+        if (::setsockopt(fd_, SOL_SOCKET, SO_PRIORITY, &v, sizeof v) == 0) tx_priority_ = prio;
+    }
+    return end;
+}
+
 int AfPacketPort::send(Packet* const* pkts, int n) noexcept {
     int sent = 0;
     std::uint64_t bytes = 0, dropped = 0;
@@ -111,7 +126,8 @@ int AfPacketPort::send(Packet* const* pkts, int n) noexcept {
         }
         int i = 0;
         while (i < cnt) {
-            int r = ::sendmmsg(fd_, tx_msgs_.data() + i, static_cast<unsigned>(cnt - i), MSG_DONTWAIT);
+            int end = samePriorityRun(pkts + base, i, cnt);
+            int r = ::sendmmsg(fd_, tx_msgs_.data() + i, static_cast<unsigned>(end - i), MSG_DONTWAIT);
             if (r > 0) {
                 for (int k = i; k < i + r; ++k) bytes += pkts[base + k]->size();
                 sent += r;

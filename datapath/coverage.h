@@ -52,6 +52,7 @@ namespace vs::dp {
     X(drop_upcall_exception, "upcall threw an exception (a slow-path bug): the packet was dropped") \
     X(drop_xlate_resubmit_limit, "translation over 4,096 resubmits/goto_tables: the packet was dropped") \
     X(drop_xlate_action_limit, "translation over 8,192 datapath actions: the packet was dropped") \
+    X(drop_ingress_policed, "frames received over the port's ingress_policing_rate (policer.h)") \
     X(drop_tx_error, "transmit to a port failed")                                    \
     X(drop_tx_busy, "frames not sent: the port's transmit queue was full (EAGAIN/ENOBUFS ends the batch)") \
     X(drop_port_gone, "output to a port that no longer exists")                      \

@@ -122,6 +122,10 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             break;
         case ActionType::kDrop: coverageAdd(static_cast<Coverage>(a.port)); return;
         case ActionType::kUserspace: dp_.handler().slowPath(*pkt, a.value); break;
+        case ActionType::kSetPriority:
+            if (!change()) return;
+            pkt->priority = static_cast<std::uint32_t>(a.value);
+            break;
         case ActionType::kSetTunnel:
             if (!change()) return;
             pkt->tun_id = a.value;

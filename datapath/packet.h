@@ -87,6 +87,7 @@ public:
         in_port = 0;
         tun_id = 0;
         tun_src = tun_dst = 0;
+        priority = 0;
         std::memset(&vnet, 0, sizeof vnet);
     }
     // Copies frame, metadata and offload info from `o`.
@@ -100,6 +101,7 @@ public:
         tun_src = o.tun_src;
         tun_dst = o.tun_dst;
         hash = o.hash;
+        priority = o.priority;
     }
 
     std::uint32_t in_port = 0;      // datapath port number the frame arrived on (0: the polled port)
@@ -107,6 +109,7 @@ public:
     std::uint32_t tun_src = 0;      // outer IPv4 source / destination, network order
     std::uint32_t tun_dst = 0;
     std::uint64_t hash = 0;         // flow hash, set by the datapath before actions run
+    std::uint32_t priority = 0;     // skb->priority on transmit (kSetPriority; selects an egress QoS class)
     virtio_net_hdr vnet{};          // offload info (GSO type/size, checksum start/offset)
     std::uint16_t tx_refs = 0;      // outputs queued for this packet in the current batch
 

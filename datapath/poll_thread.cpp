@@ -149,7 +149,10 @@ int PollThread::pollPort(std::uint32_t port_no, Port& port) {
         int n = port.receive(rx_.data(), kBatchSize);
         if (n <= 0) break;
         total += n;
-        processBatch(rx_.data(), n, port, port_no);
+        int kept = port.ingressPolicer().enabled()
+                       ? port.ingressPolicer().police(rx_.data(), n, monotonicNs(), port.stats())
+                       : n;
+        if (kept > 0) processBatch(rx_.data(), kept, port, port_no);
         if (n < kBatchSize) break;
     }
     // A port may move to another socket while receiving (an AF_PACKET port earning a ring).

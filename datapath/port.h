@@ -15,6 +15,7 @@
 #include <string>
 
 #include "datapath/packet.h"
+#include "datapath/policer.h"
 
 namespace vs::dp {
 
@@ -34,6 +35,7 @@ struct TunnelMode {
 struct PortStats {
     std::atomic<std::uint64_t> rx_packets{0}, rx_bytes{0}, rx_dropped{0};
     std::atomic<std::uint64_t> tx_packets{0}, tx_bytes{0}, tx_dropped{0};
+    std::atomic<std::uint64_t> rx_policed{0};  // of rx_dropped: over the ingress policing rate (policer.h)
     static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
         if (n) c.fetch_add(n, std::memory_order_relaxed);
     }
@@ -87,11 +89,15 @@ public:
 
     PortStats& stats() noexcept { return stats_; }
     const PortStats& stats() const noexcept { return stats_; }
+    // Ingress policing (Interface ingress_policing_rate/burst): off until configured; applied by
+    // the poll thread to every received batch.
+    IngressPolicer& ingressPolicer() noexcept { return policer_; }
 
 private:
     std::string name_;
     std::mutex tx_mu_;
     PortStats stats_;
+    IngressPolicer policer_;
 };
 
 }  // namespace vs::dp

@@ -16,7 +16,7 @@ bool cookieMatches(const Rule& r, const FlowMod& fm) {
 bool outputsTo(const Rule& r, std::uint32_t port) {
     if (port == kPortNone) return true;
     for (const auto& a : r.actions) {
-        if (a.type == ActionType::kOutput && a.port == port) return true;
+        if ((a.type == ActionType::kOutput || a.type == ActionType::kEnqueue) && a.port == port) return true;
         if ((a.type == ActionType::kLocal && port == kPortLocal) || (a.type == ActionType::kInPort && port == kPortInPort))
             return true;
     }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "ofproto/ofp_parse_detail.h"
+#include "ofproto/queue.h"
 
 namespace vs::ofproto::parse_detail {
 namespace {
@@ -134,6 +135,7 @@ private:
     Action resubmit(const Item& it);
     Action gotoTable(const Item& it);
     Action setFieldAction(const Item& it);
+    Action queueAction(const Item& it, const std::string& name);
     Action setFieldValue(const Item& it, const SetFieldSpec& spec, std::string_view value);
     void require(const Item& it, std::string_view what, Prereq prereq) const;
     std::uint32_t port(const Item& it, std::string_view text) const;
@@ -200,11 +202,11 @@ void ActionParser::writeActions(const Item& it, ActionList& out) {
             case ActionType::kOutput: case ActionType::kNormal: case ActionType::kFlood: case ActionType::kAll:
             case ActionType::kInPort: case ActionType::kLocal: case ActionType::kSetField:
             case ActionType::kSetVlanVid: case ActionType::kSetVlanPcp: case ActionType::kStripVlan:
-            case ActionType::kPushVlan: case ActionType::kDecTtl:
+            case ActionType::kPushVlan: case ActionType::kDecTtl: case ActionType::kSetQueue:
                 break;
             default:
                 fail("'" + std::string(n.text) + "' is not allowed in write_actions (an action set holds outputs, "
-                     "set_field, push_vlan, pop_vlan and dec_ttl; OpenFlow 1.3 section 5.10)", n.offset, n.text);
+                     "set_field, push_vlan, pop_vlan, dec_ttl and set_queue; OpenFlow 1.3 section 5.10)", n.offset, n.text);
         }
         out.push_back(a);
         ++out[at].value;
@@ -235,6 +237,7 @@ Action ActionParser::parseItem(const Item& it) {
     if (name == "resubmit") return resubmit(it);
     if (name == "goto_table") return gotoTable(it);
     if (name == "set_field") return setFieldAction(it);
+    if (name == "set_queue" || name == "enqueue") return queueAction(it, name);
     if (!it.hasArg) {  // a bare port name or number: output (as ovs-ofctl)
         std::string problem;
         if (lookupPort(it.text, resolver_, problem)) return output(it, it.text);
@@ -253,6 +256,7 @@ std::optional<Action> ActionParser::keyword(const Item& it, const std::string& n
         {"drop", ActionType::kDrop},   {"normal", ActionType::kNormal},       {"flood", ActionType::kFlood},
         {"all", ActionType::kAll},     {"in_port", ActionType::kInPort},      {"local", ActionType::kLocal},
         {"dec_ttl", ActionType::kDecTtl}, {"strip_vlan", ActionType::kStripVlan}, {"pop_vlan", ActionType::kStripVlan},
+        {"pop_queue", ActionType::kPopQueue},
     };
     if (name == "controller") return controller(it);
     for (const auto& w : kWords) {
@@ -364,6 +368,25 @@ Action ActionParser::setFieldValue(const Item& it, const SetFieldSpec& spec, std
     if (spec.field == Field::kIpTos && (v & 0x03))
         bad(it, "TOS must be a multiple of 4 (only the DSCP bits are written)");
     return setField(spec.field, v);
+}
+
+// set_queue:QUEUE (OpenFlow 1.3 OFPAT_SET_QUEUE) and enqueue:PORT:QUEUE / enqueue(PORT,QUEUE)
+// (ovs-actions(7)); queues 0..kMaxQueueId (ofproto/queue.h).
+Action ActionParser::queueAction(const Item& it, const std::string& name) {
+    if (name == "set_queue") {
+        if (!it.hasArg || it.paren) bad(it, "expected set_queue:QUEUE");
+        Action a = simple(ActionType::kSetQueue);
+        a.value = number(it, it.arg, kMaxQueueId);
+        return a;
+    }
+    const std::size_t sep = it.arg.rfind(it.paren ? ',' : ':');
+    if (!it.hasArg || sep == std::string_view::npos) bad(it, "expected enqueue:PORT:QUEUE or enqueue(PORT,QUEUE)");
+    Action a = simple(ActionType::kEnqueue);
+    a.port = port(it, it.arg.substr(0, sep));
+    if (a.port >= kPortMax && a.port != kPortInPort && a.port != kPortLocal)
+        bad(it, "enqueue port must be a port, IN_PORT or LOCAL");
+    a.value = number(it, it.arg.substr(sep + 1), kMaxQueueId);
+    return a;
 }
 
 Action ActionParser::resubmit(const Item& it) {

@@ -283,6 +283,9 @@ std::string actionText(const Action& a, const PortNamer& namer) {
         case ActionType::kGotoTable: return "goto_table:" + std::to_string(a.table);
         case ActionType::kClearActions: return "clear_actions";
         case ActionType::kWriteActions: return "write_actions()";  // formatActions prints its contents
+        case ActionType::kSetQueue: return "set_queue:" + std::to_string(a.value);
+        case ActionType::kPopQueue: return "pop_queue";
+        case ActionType::kEnqueue: return "enqueue:" + formatPort(a.port, namer) + ":" + std::to_string(a.value);
     }
     return "?";
 }

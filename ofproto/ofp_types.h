@@ -78,6 +78,10 @@ enum class ActionType : std::uint8_t {
     kWriteActions,  // instruction write_actions(...): the next `value` actions of the list go into the
                     // action set instead of running now (they are its contents, not apply-actions)
     kGotoTable,     // instruction goto_table:table; always last
+    // Egress queues (ofproto/queue.h; docs/qos.md). set_queue:N (OFPAT_SET_QUEUE): value = queue
+    // id for the outputs that follow; pop_queue: back to the default queue; enqueue:PORT:N
+    // (OpenFlow 1.0 OFPAT_ENQUEUE): output to `port` through queue `value`, the queue then restored.
+    kSetQueue, kPopQueue, kEnqueue,
 };
 
 struct Action {

@@ -21,6 +21,7 @@
 #include "datapath/coverage.h"
 #include "ofproto/ofp_print.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/queue.h"
 
 namespace vs::ofproto {
 
@@ -48,6 +49,7 @@ struct Ofproto::XlateCtx {
     std::vector<std::string>* trace = nullptr;
     const std::function<std::string(const Rule&)>* describe = nullptr;
     MirrorMask mirrored = 0;  // mirrors that already copied this packet (mirror.h)
+    std::uint32_t priority = 0, base_priority = 0;  // skb priority (queue.h): as set / as the datapath has it
     void note(const std::string& s) { if (trace) trace->push_back(std::string(2 * depth, ' ') + s); }
 };
 
@@ -188,6 +190,10 @@ void Ofproto::commit(XlateCtx& ctx) {
         dp::Action t = dp::Action::set(T::kSetTunnel, f.tun_id);
         t.port = f.tun_dst;
         out.push_back(t);
+    }
+    if (ctx.priority != ctx.base_priority) {  // set_queue / enqueue / pop_queue (docs/qos.md)
+        out.push_back(dp::Action::set(T::kSetPriority, ctx.priority));
+        ctx.base_priority = ctx.priority;
     }
     std::uint32_t dp_in = b.in_port;
     b = f;
@@ -347,6 +353,7 @@ void Ofproto::executeActionSet(XlateCtx& ctx) {
         if (const Action* a = last([one](T t) { return t == one; })) run.push_back(*a);
     for (const Action& a : ctx.action_set)
         if (a.type == T::kSetField || a.type == T::kSetVlanVid || a.type == T::kSetVlanPcp) run.push_back(a);
+    if (const Action* q = last([](T t) { return t == T::kSetQueue; })) run.push_back(*q);  // "qos", before output
     run.push_back(*out);
     ctx.action_set.clear();
     ctx.note("action set: " + formatActions(run, {}));
@@ -436,6 +443,16 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             break;
         }
         case ActionType::kGotoTable: xlateTable(ctx, a.table); return;
+        case ActionType::kSetQueue: ctx.priority = queuePriority(static_cast<std::uint32_t>(a.value)); break;
+        case ActionType::kPopQueue: ctx.priority = 0; break;  // the priority every received frame has
+        case ActionType::kEnqueue: {
+            std::uint32_t saved = ctx.priority;
+            ctx.priority = queuePriority(static_cast<std::uint32_t>(a.value));
+            if (a.port == kPortInPort) outputPort(ctx, ctx.in_ofport);
+            else if (a.port != f.in_port) outputPort(ctx, a.port);  // as output: not back out of in_port
+            ctx.priority = saved;
+            break;
+        }
         }
     }
 }

@@ -138,11 +138,15 @@ struct Action {
     std::uint32_t port = 0;        // output
     std::uint16_t max_len = 0;     // output to CONTROLLER
     std::uint16_t ethertype = 0;   // push_vlan / push_mpls / pop_mpls / push_pbb
-    std::uint32_t arg = 0;         // group_id, queue_id, ttl
+    std::uint32_t arg = 0;         // group_id, queue_id, ttl; experimenter: the Nicira subtype (kNxPopQueue)
     Oxm field;                     // set_field
     bool operator==(const Action&) const = default;
 };
 using Actions = std::vector<Action>;
+// The one experimenter action understood: Open vSwitch's NXAST_POP_QUEUE (Nicira vendor id, subtype
+// 5, 16 bytes), which ovs-ofctl appends to `enqueue` in OpenFlow 1.1+ (set_queue, output, pop_queue).
+inline constexpr std::uint32_t kNxVendorId = 0x00002320;
+inline constexpr std::uint16_t kNxPopQueue = 5;
 
 enum class InstructionType : std::uint16_t {
     kGotoTable = 1, kWriteMetadata = 2, kWriteActions = 3, kApplyActions = 4, kClearActions = 5, kMeter = 6,

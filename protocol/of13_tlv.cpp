@@ -148,8 +148,15 @@ Action readAction(Reader& r, std::uint16_t type, std::uint16_t len) {
             fail(kBadAction, code::kActBadSetLen, "set_field of length " + std::to_string(len) + ", expected " + std::to_string(want));
         break;
     }
-    case ActionType::kExperimenter:
-        fail(kBadAction, code::kActBadExperimenter, "experimenter actions are not supported");
+    case ActionType::kExperimenter: {
+        std::uint32_t vendor = len >= 16 ? r.u32("experimenter") : 0;
+        std::uint16_t subtype = len >= 16 ? r.u16("experimenter") : 0;
+        if (vendor != kNxVendorId || subtype != kNxPopQueue || len != 16)
+            fail(kBadAction, code::kActBadExperimenter, "experimenter actions other than Nicira's pop_queue are not supported");
+        r.skip(6, "pop_queue");
+        a.arg = subtype;
+        break;
+    }
     default:
         fail(kBadAction, code::kActBadType, "unknown action type " + std::to_string(type));
     }
@@ -300,6 +307,7 @@ void writeActions(Writer& w, const Actions& actions) {
             w.u16(a.ethertype); w.zeros(2); break;
         case ActionType::kSetQueue: case ActionType::kGroup: w.u32(a.arg); break;
         case ActionType::kSetField: writeOxm(w, a.field); w.padTo8(); break;
+        case ActionType::kExperimenter: w.u32(kNxVendorId); w.u16(static_cast<std::uint16_t>(a.arg)); w.zeros(6); break;
         default: w.zeros(4); break;
         }
         w.put16At(start + 2, static_cast<std::uint16_t>(w.size() - start));

@@ -20,7 +20,25 @@ struct InterfaceConfig {
     StringMap other_config;
     StringMap external_ids;
     int ofport = 0;  // assigned by the store when the interface is added (1..65279), stable across restarts
+    int ingress_policing_rate = 0;   // kbit/s (1000 bit/s), 0 = no policing (docs/qos.md)
+    int ingress_policing_burst = 0;  // kbit, 0 = the default (8000 kbit)
     bool operator==(const InterfaceConfig&) const = default;
+};
+
+// Egress QoS of a port: Open vSwitch's QoS row and its Queue rows, embedded in the port that
+// references them (docs/qos.md; validated and applied by vswitchd/qos.h). Rates in bit/s, burst
+// in bits, as Open vSwitch's other_config keys.
+struct QueueConfig {
+    StringMap other_config;  // min-rate, max-rate, burst, priority
+    StringMap external_ids;
+    bool operator==(const QueueConfig&) const = default;
+};
+struct QosConfig {
+    std::string type;                      // linux-htb | linux-hfsc
+    std::map<std::uint32_t, QueueConfig> queues;  // by queue id (set_queue:N)
+    StringMap other_config;                // max-rate
+    StringMap external_ids;
+    bool operator==(const QosConfig&) const = default;
 };
 
 struct PortConfig {
@@ -36,6 +54,7 @@ struct PortConfig {
     int bond_downdelay = 0;          // ms a member's link must stay down before it is disabled
     StringMap other_config;
     StringMap external_ids;
+    std::optional<QosConfig> qos;    // egress QoS (Port qos -> QoS, Queue); nullopt = none
     bool operator==(const PortConfig&) const = default;
 };
 

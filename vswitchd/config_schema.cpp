@@ -7,6 +7,7 @@
 #include "vswitchd/config_controller.h"
 #include "vswitchd/stp_config.h"
 #include "vswitchd/mirror_config.h"
+#include "vswitchd/qos.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -332,6 +333,7 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
                    {"stp-enable", oneOf({"true", "false"})}, {"stp-port-num", intRange(1, 255)},
                    {"stp-port-priority", intRange(0, 255)}, {"stp-path-cost", intRange(1, 65535)}}),
         mapColumn("external_ids", &PortConfig::external_ids),
+        qosColumn(),  // qos.h
     };
     return cols;
 }
@@ -344,6 +346,8 @@ const std::vector<ColumnDef<InterfaceConfig>>& interfaceColumns() {
         mapColumn("other_config", &InterfaceConfig::other_config),
         mapColumn("external_ids", &InterfaceConfig::external_ids),
         ofportColumn(),
+        intColumn("ingress_policing_rate", &InterfaceConfig::ingress_policing_rate, 0, INT32_MAX),   // kbit/s (qos.h)
+        intColumn("ingress_policing_burst", &InterfaceConfig::ingress_policing_burst, 0, INT32_MAX),  // kbit
     };
     return cols;
 }

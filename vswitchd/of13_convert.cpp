@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "ofproto/queue.h"
+
 namespace vs::vswitchd::of13conv {
 namespace {
 
@@ -180,6 +182,26 @@ void appendAction(of13::Actions& out, const ofproto::Action& a, std::uint8_t pro
         }
         break;
     }
+    case ActionType::kSetQueue:
+        o.type = of13::ActionType::kSetQueue;
+        o.arg = static_cast<std::uint32_t>(a.value);
+        break;
+    case ActionType::kEnqueue: {  // as Open vSwitch encodes it for OpenFlow 1.1+: set_queue, output, pop_queue
+        of13::Action q;
+        q.type = of13::ActionType::kSetQueue;
+        q.arg = static_cast<std::uint32_t>(a.value);
+        out.push_back(q);
+        o.port = fromOfport(a.port);
+        out.push_back(o);
+        o = of13::Action{};
+        o.type = of13::ActionType::kExperimenter;
+        o.arg = of13::kNxPopQueue;
+        break;
+    }
+    case ActionType::kPopQueue:
+        o.type = of13::ActionType::kExperimenter;
+        o.arg = of13::kNxPopQueue;
+        break;
     default: return;  // drop, resubmit: nothing to say in OpenFlow 1.3
     }
     out.push_back(o);
@@ -223,8 +245,15 @@ ofproto::Action toAction(const of13::Action& a, bool packet_out) {
         return o;
     case of13::ActionType::kGroup:
         refuse(of13::kBadAction, code::kActBadOutGroup, "group " + std::to_string(a.arg) + " does not exist (groups are not supported yet)");
-    case of13::ActionType::kSetQueue:
-        refuse(of13::kBadAction, 8 /* OFPBAC_BAD_QUEUE */, "queue " + std::to_string(a.arg) + " does not exist (queues are not supported)");
+    case of13::ActionType::kSetQueue:  // any queue id of the classes qos.h can build (ofproto/queue.h)
+        if (a.arg > ofproto::kMaxQueueId)
+            refuse(of13::kBadAction, 8 /* OFPBAC_BAD_QUEUE */, "queue " + std::to_string(a.arg) + " is above " + std::to_string(ofproto::kMaxQueueId));
+        o.type = ActionType::kSetQueue;
+        o.value = a.arg;
+        return o;
+    case of13::ActionType::kExperimenter:  // the decoder lets only Nicira's pop_queue through
+        o.type = ActionType::kPopQueue;
+        return o;
     case of13::ActionType::kSetField: break;
     default:
         refuse(of13::kBadAction, code::kActBadType,

@@ -6,6 +6,7 @@
 #include "vswitchd/config_json.h"
 #include "vswitchd/config_schema.h"
 #include "vswitchd/log.h"
+#include "vswitchd/qos_ovsdb.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -55,6 +56,7 @@ struct Projector {
     ovsdb::Table newBridges, newPorts, newIfaces, newCtrls;
     std::map<std::pair<std::string, std::string>, Uuid> mirrors;  // (bridge, name)
     ovsdb::Table newMirrors;
+    QosWritten qosWritten;
 
     Row rowFor(const std::string& table, const std::map<std::string, Uuid>& index, const std::string& key, Uuid& uuid) {
         auto it = index.find(key);
@@ -72,6 +74,7 @@ struct Projector {
         r["other_config"] = mapDatum(ic.other_config);
         r["external_ids"] = mapDatum(ic.external_ids);
         r["ofport"] = intDatum(ic.ofport);
+        projectPolicing(ic, r);  // qos_ovsdb.h
         auto err = status.interfaceError ? status.interfaceError(name) : std::nullopt;
         r["error"] = err ? strDatum(*err) : Datum{};
         auto st = status.interfaceState ? status.interfaceState(name) : std::nullopt;
@@ -101,6 +104,7 @@ struct Projector {
         std::vector<Uuid> members;
         for (const auto& [in, ic] : pc.interfaces) members.push_back(iface(in, ic));
         r["interfaces"] = uuidSet(members);
+        projectQos(pc.qos, r, db, qosWritten);  // qos_ovsdb.h: QoS and Queue rows
         newPorts[u] = std::move(r);
         return u;
     }
@@ -256,6 +260,7 @@ struct Reader {
         ic.options = strMap(r, "options");
         ic.other_config = strMap(r, "other_config");
         ic.external_ids = strMap(r, "external_ids");
+        policingFromRow(r, ic);
         if (auto req = optInt(r, "ofport_request")) ic.ofport = *req;
         else if (auto br = current.bridges.find(bridge); br != current.bridges.end())
             for (const auto& [pn, pc] : br->second.ports)
@@ -274,6 +279,7 @@ struct Reader {
         pc.bond_downdelay = optInt(r, "bond_downdelay").value_or(0);
         pc.other_config = strMap(r, "other_config");
         pc.external_ids = strMap(r, "external_ids");
+        pc.qos = qosFromRow(db, r);
         for (const Uuid& iu : refs(r, "interfaces")) {
             if (!seenIfaces.insert(iu).second) refuse("Interface " + iu.s + " belongs to more than one port");
             const Row& ir = row("Interface", iu);

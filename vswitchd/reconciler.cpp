@@ -28,7 +28,7 @@ bool isConfigured(const Config& cfg, const std::string& iface) {
 
 std::optional<std::string> Reconciler::error(const std::string& iface) const {
     auto it = errors_.find(iface);
-    if (it == errors_.end()) return std::nullopt;
+    if (it == errors_.end()) return qos_.error(iface);  // running, but its QoS is not in force
     return it->second;
 }
 
@@ -59,6 +59,7 @@ ofproto::BridgeSettings Reconciler::settingsOf(const BridgeConfig& bc) {
 void Reconciler::apply(const Config& cfg) {
     removeStale(cfg);
     addMissing(cfg);
+    qos_.apply(cfg, [this](const std::string& iface) { return port(iface); });
     tunnels_.collect();
     for (const auto& [name, bc] : cfg.bridges) {  // port mirrors (mirror_config.h), after the ports
         try {
@@ -116,7 +117,7 @@ void Reconciler::removeStale(const Config& cfg) {
             if (p != b->second.ports.end()) pc = &p->second;
         }
         // A bond stays a bond while its members change (reconcileBond); other changes recreate.
-        bool keep = pc && (isBond(*pc) ? r.bond : !r.bond && pc->interfaces == r.cfg.interfaces);
+        bool keep = pc && (isBond(*pc) ? r.bond : !r.bond && sameInterfacesApartFromPolicing(pc->interfaces, r.cfg.interfaces));
         if (keep) { ++it; continue; }
         log::info(kLog, "removing port {} from bridge {}", name, r.bridge);
         of_.removePort(r.bridge, name);

@@ -16,6 +16,7 @@
 
 #include "ofproto/ofproto.h"
 #include "vswitchd/config_model.h"
+#include "vswitchd/qos.h"
 #include "vswitchd/tunnels.h"
 
 namespace vs::vswitchd {
@@ -31,7 +32,8 @@ public:
     // Link notifications were lost: linkChanged() for every interface we have open, then apply().
     // Returns the names of the interfaces it checked (for carrier re-reads).
     std::vector<std::string> linksLost(const Config& cfg);
-    // Why interface `iface` is not running, or nullopt when it runs (or is unknown).
+    // Why interface `iface` is not running (or, running, why its QoS is not in force: qos.h), or
+    // nullopt when it runs (or is unknown).
     std::optional<std::string> error(const std::string& iface) const;
     // The datapath port behind interface `iface`, if it runs.
     std::shared_ptr<dp::Port> port(const std::string& iface) const;
@@ -63,6 +65,7 @@ private:
     std::map<std::string, Running> ports_;          // by port name
     std::map<std::string, std::string> errors_;     // by interface name
     TunnelSockets tunnels_;
+    QosApplier qos_;  // ingress policing and egress QoS (qos.h)
 };
 
 }  // namespace vs::vswitchd

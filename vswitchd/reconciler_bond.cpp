@@ -51,7 +51,7 @@ void Reconciler::reconcileBond(const std::string& bridge, const std::string& pna
     for (auto m = r.members.begin(); m != r.members.end();) {
         auto want = pc.interfaces.find(m->first);
         auto had = r.cfg.interfaces.find(m->first);
-        if (want != pc.interfaces.end() && had != r.cfg.interfaces.end() && want->second == had->second) {
+        if (want != pc.interfaces.end() && had != r.cfg.interfaces.end() && sameApartFromPolicing(want->second, had->second)) {
             ++m;
             continue;
         }

@@ -61,6 +61,7 @@ rapidjson::Value portStats(const dp::Port& p, Alloc& a) {
     };
     add("rx_packets", st.rx_packets); add("rx_bytes", st.rx_bytes); add("rx_dropped", st.rx_dropped);
     add("tx_packets", st.tx_packets); add("tx_bytes", st.tx_bytes); add("tx_dropped", st.tx_dropped);
+    add("rx_policed", st.rx_policed);  // of rx_dropped: over ingress_policing_rate (docs/qos.md)
     return s;
 }
 

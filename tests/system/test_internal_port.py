@@ -123,7 +123,7 @@ def test_bridge_local_port(vswitchd, topo):
     assert d.vsctl_ok("get", "bridge", br, "ports").strip() == f"[{br}, {h1.sw_port}]"
     cfg = d.committed_config()["bridges"][br]["ports"][br]["interfaces"]
     assert cfg == {br: {"type": "internal", "options": {}, "other_config": {}, "external_ids": {},
-                        "ofport": LOCAL_OFPORT}}, cfg
+                        "ofport": LOCAL_OFPORT, "ingress_policing_rate": 0, "ingress_policing_burst": 0}}, cfg
     dp = {p["name"]: p for b in d.vsappctl_json("dpif/show")["bridges"] if b["name"] == br for p in b["ports"]}
     assert dp.get(br, {}).get("ofport") == LOCAL_OFPORT, f"the local port does not run: {dp}"
 

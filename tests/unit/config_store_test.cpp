@@ -709,12 +709,13 @@ TEST_F(ConfigStoreTest, ConfigToJsonShape) {
               R"({"bridges":{"br0":{"other_config":{},"external_ids":{},"fail_mode":null,"controller":{},)"
               R"("stp_enable":false,"rstp_enable":false,"mirrors":{},"ports":{)"
               R"("br0":{"tag":null,"trunks":[],"vlan_mode":null,)"
-              R"("bond_mode":null,"lacp":null,"bond_updelay":0,"bond_downdelay":0,"other_config":{},"external_ids":{},)"
-              R"("interfaces":{"br0":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":65534}}},)"
+              R"("bond_mode":null,"lacp":null,"bond_updelay":0,"bond_downdelay":0,"other_config":{},"external_ids":{},"qos":null,)"
+              R"("interfaces":{"br0":{"type":"internal","options":{},"other_config":{},"external_ids":{},"ofport":65534,)"
+              R"("ingress_policing_rate":0,"ingress_policing_burst":0}}},)"
               R"("p1":{"tag":null,"trunks":[],"vlan_mode":null,)"
               R"("bond_mode":null,"lacp":null,"bond_updelay":0,"bond_downdelay":0,)"
-              R"("other_config":{},"external_ids":{},"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
-              R"("external_ids":{},"ofport":1}}}}}},"ssl":null})");
+              R"("other_config":{},"external_ids":{},"qos":null,"interfaces":{"p1":{"type":"system","options":{},"other_config":{},)"
+              R"("external_ids":{},"ofport":1,"ingress_policing_rate":0,"ingress_policing_burst":0}}}}}},"ssl":null})");
 }
 
 TEST_F(ConfigStoreTest, PortVlanColumns) {
