@@ -41,6 +41,21 @@ namespace vs::dp {
     X(vxlan_reserved_ignored, "VXLAN headers with reserved bits set, ignored (RFC 7348 section 5)") \
     X(drop_vxlan_unknown_vni, "VXLAN packet for a VNI no port has")                  \
     X(drop_vxlan_unknown_remote, "VXLAN packet from a VTEP no port names")           \
+    X(drop_geneve_short, "Geneve datagram shorter than its header, options and an Ethernet header") \
+    X(drop_geneve_version, "Geneve header of a version other than 0 (RFC 8926 section 3.4)") \
+    X(drop_geneve_oam, "Geneve control packet (O bit): not data, not forwarded (RFC 8926 section 3.4)") \
+    X(drop_geneve_proto, "Geneve payload other than Ethernet (protocol type not 0x6558)") \
+    X(drop_geneve_bad_options, "Geneve options that overrun their length (RFC 8926 section 3.5)") \
+    X(drop_geneve_critical, "Geneve critical option this endpoint does not understand (RFC 8926 section 3.5.1)") \
+    X(geneve_options_skipped, "Geneve options received and skipped (none is interpreted)") \
+    X(drop_geneve_unknown_vni, "Geneve packet for a VNI no port has")                  \
+    X(drop_geneve_unknown_remote, "Geneve packet from a VTEP no port names")           \
+    X(drop_gre_short, "GRE packet shorter than its header and an Ethernet header")     \
+    X(drop_gre_version, "GRE header with a version other than 0 or routing present (RFC 2784)") \
+    X(drop_gre_proto, "GRE payload other than Ethernet (protocol type not 0x6558)")   \
+    X(drop_gre_bad_csum, "GRE checksum that does not verify (RFC 2784 section 2.5)")  \
+    X(drop_gre_unknown_key, "GRE packet for a key no port has")                        \
+    X(drop_gre_unknown_remote, "GRE packet from a remote no port names")              \
     X(tunnel_rx_gro_merged, "received tunnel segments merged into a GSO super-frame (TCP, same connection)") \
     X(tunnel_rx_csum_partial, "received inner frames whose checksum the sender left to offload (passed on as NEEDS_CSUM)") \
     X(tunnel_tx_gso_fallback, "UDP GSO sends of tunnel segments the kernel refused, sent one datagram each instead") \

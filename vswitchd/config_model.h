@@ -15,7 +15,7 @@ namespace vs::vswitchd {
 using StringMap = std::map<std::string, std::string>;
 
 struct InterfaceConfig {
-    std::string type = "system";  // system | internal | tap | vxlan | patch | dummy
+    std::string type = "system";  // system | internal | tap | vxlan | geneve | gre | patch | dummy
     StringMap options;
     StringMap other_config;
     StringMap external_ids;

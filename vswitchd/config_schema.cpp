@@ -340,7 +340,7 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
 
 const std::vector<ColumnDef<InterfaceConfig>>& interfaceColumns() {
     static const std::vector<ColumnDef<InterfaceConfig>> cols = {
-        enumColumn("type", &InterfaceConfig::type, {"system", "internal", "tap", "vxlan", "patch", "dummy"},
+        enumColumn("type", &InterfaceConfig::type, {"system", "internal", "tap", "vxlan", "geneve", "gre", "patch", "dummy"},
                    "system"),
         mapColumn("options", &InterfaceConfig::options),
         mapColumn("other_config", &InterfaceConfig::other_config),

@@ -4,7 +4,8 @@
 #include "datapath/dummy_port.h"
 #include "datapath/netdev_linux.h"
 #include "datapath/tap_port.h"
-#include "datapath/vxlan.h"
+#include "datapath/tunnel.h"
+#include "vswitchd/tunnels.h"
 #include "vswitchd/log.h"
 #include "vswitchd/stp_config.h"
 #include "vswitchd/mirror_config.h"
@@ -166,7 +167,7 @@ void Reconciler::addMissing(const Config& cfg) {
             auto port = openInterface(iname, ic);
             if (!port) continue;
             std::uint32_t dp_no = of_.addPort(bname, pname, static_cast<std::uint32_t>(ic.ofport), port, vlan);
-            if (auto* vx = dynamic_cast<dp::VxlanPort*>(port.get())) {
+            if (auto* vx = dynamic_cast<dp::TunnelPort*>(port.get())) {
                 if (auto err = tunnels_.attach(vx->config(), dp_no, port)) {
                     of_.removePort(bname, pname);
                     log::warn(kLog, "{}: {}", iname, *err);
@@ -192,14 +193,14 @@ std::shared_ptr<dp::Port> Reconciler::openInterface(const std::string& name, con
     if (type == "system") {
         p = dp::AfPacketPort::open(name, ec);
         what = "could not open network device " + name;
-    } else if (type == "vxlan") {
-        dp::VxlanConfig vc;
-        if (auto err = parseVxlanOptions(ic.options, vc)) {
+    } else if (tunnelProto(type)) {
+        dp::TunnelConfig tc;
+        if (auto err = parseTunnelOptions(type, ic.options, tc)) {
             errors_[name] = *err;
             return nullptr;
         }
-        p = dp::VxlanPort::create(name, vc, ec);
-        what = "could not create vxlan interface " + name;
+        p = dp::TunnelPort::create(name, tc, ec);
+        what = "could not create " + type + " interface " + name;
     } else if (type == "internal") {
         p = dp::TapPort::create(name, ec);
         what = "could not create internal device " + name;

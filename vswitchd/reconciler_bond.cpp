@@ -61,7 +61,7 @@ void Reconciler::reconcileBond(const std::string& bridge, const std::string& pna
     }
     for (const auto& [iname, ic] : pc.interfaces) {
         if (r.members.count(iname)) continue;
-        if (ic.type == "vxlan" || ic.type == "patch") {
+        if (tunnelProto(ic.type) || ic.type == "patch") {
             errors_[iname] = "a " + ic.type + " interface cannot be a bond member";
             continue;
         }

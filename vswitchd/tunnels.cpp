@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace vs::vswitchd {
@@ -56,37 +57,66 @@ std::vector<std::uint32_t> parseFloodRemotes(const StringMap& o, std::string* er
     return out;
 }
 
-std::optional<std::string> parseVxlanOptions(const StringMap& o, dp::VxlanConfig& c) {
-    static const char* known[] = {"remote_ip", "key", "local_ip", "dst_port", "tos", "ttl", "flood_remotes"};
+std::optional<dp::TunnelProto> tunnelProto(const std::string& type) {
+    if (type == "vxlan") return dp::TunnelProto::kVxlan;
+    if (type == "geneve") return dp::TunnelProto::kGeneve;
+    if (type == "gre") return dp::TunnelProto::kGre;
+    return std::nullopt;
+}
+
+namespace {
+std::optional<std::string> checkKnown(const std::string& type, const StringMap& o, bool udp) {
+    static const char* known[] = {"remote_ip", "key", "local_ip", "tos", "ttl", "csum", "flood_remotes", "dst_port"};
     for (const auto& [k, v] : o) {
         bool ok = false;
-        for (const char* n : known) ok |= k == n;
-        if (!ok) return "unknown vxlan option '" + k + "'";
+        for (const char* n : known) ok |= k == n && (udp || k != "dst_port");
+        if (!ok) return "unknown " + type + " option '" + k + "'";
     }
+    return std::nullopt;
+}
+
+std::optional<std::string> keyOption(const StringMap& o, bool gre, dp::TunnelConfig& c) {
+    auto k = o.find("key");
+    if (k == o.end()) return std::nullopt;
+    c.key_present = true;
+    if (k->second == "flow") {
+        c.key_flow = true;
+        return std::nullopt;
+    }
+    long key = 0;
+    if (auto e = intOption(o, "key", 0, gre ? 0xffffffffl : 0xffffffl, key)) return e;
+    c.key = static_cast<std::uint32_t>(key);
+    return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> parseTunnelOptions(const std::string& type, const StringMap& o, dp::TunnelConfig& c) {
+    auto proto = tunnelProto(type);
+    if (!proto) return "interface type " + type + " is not a tunnel";
+    c.proto = *proto;
+    const bool udp = c.proto != dp::TunnelProto::kGre;
+    if (auto e = checkKnown(type, o, udp)) return e;
     auto r = o.find("remote_ip");
-    if (r == o.end()) return std::string("vxlan interface requires option remote_ip");
+    if (r == o.end()) return type + " interface requires option remote_ip";
     if (r->second == "flow") c.remote_flow = true;
     else if (auto e = ipOption(o, "remote_ip", c.remote_ip)) return e;
     if (auto e = ipOption(o, "local_ip", c.local_ip)) return e;
-    auto k = o.find("key");
-    if (k != o.end() && k->second == "flow") {
-        c.key_flow = true;
-    } else {
-        long vni = 0;
-        if (auto e = intOption(o, "key", 0, 0xffffff, vni)) return e;
-        c.vni = static_cast<std::uint32_t>(vni);
-    }
-    long port = dp::kVxlanPort, tos = 0, ttl = 0;
+    if (auto e = keyOption(o, !udp, c)) return e;
+    long port = c.proto == dp::TunnelProto::kGeneve ? dp::kGenevePort : dp::kVxlanPort, tos = 0, ttl = 0;
     if (auto e = intOption(o, "dst_port", 1, 65535, port)) return e;
     if (auto e = intOption(o, "tos", 0, 255, tos)) return e;
     if (auto e = intOption(o, "ttl", 1, 255, ttl)) return e;
+    auto cs = o.find("csum");
+    if (cs != o.end() && cs->second != "true" && cs->second != "false")
+        return "invalid csum '" + cs->second + "': expected true or false";
+    c.csum = cs != o.end() && cs->second == "true";
     if (o.count("flood_remotes")) {
         if (!c.remote_flow) return std::string("option flood_remotes requires remote_ip=flow");
         if (c.key_flow) return std::string("option flood_remotes requires a fixed key, not key=flow");
         std::string err;
         if (parseFloodRemotes(o, &err).empty()) return err;
     }
-    c.dst_port = static_cast<std::uint16_t>(port);
+    c.dst_port = udp ? static_cast<std::uint16_t>(port) : 0;
     c.tos = static_cast<int>(tos);
     c.ttl = static_cast<int>(ttl);
     return std::nullopt;
@@ -96,22 +126,32 @@ TunnelSockets::~TunnelSockets() {
     for (auto& [k, s] : sockets_) dp_.removePort(s.dp_no);
 }
 
-std::optional<std::string> TunnelSockets::attach(const dp::VxlanConfig& cfg, std::uint32_t dp_port,
+std::optional<std::string> TunnelSockets::attach(const dp::TunnelConfig& cfg, std::uint32_t dp_port,
                                                  std::shared_ptr<dp::Port> port) {
-    SockKey key{cfg.local_ip, cfg.dst_port};
+    SockKey key{cfg.proto, cfg.local_ip, cfg.dst_port};
+    const char* proto = dp::tunnelProtoName(cfg.proto);
+    for (const auto& [k, s] : sockets_)  // one UDP port, one protocol: a datagram says not which it is
+        if (std::get<2>(k) == cfg.dst_port && cfg.dst_port && std::get<0>(k) != cfg.proto)
+            return "UDP port " + std::to_string(cfg.dst_port) + " already carries " +
+                   dp::tunnelProtoName(std::get<0>(k)) + ", cannot receive " + proto + " on it";
     if (!sockets_.count(key)) {
         std::error_code ec;
-        auto s = dp::VxlanSocket::create(cfg.local_ip, cfg.dst_port, ec);
+        auto s = dp::TunnelSocket::create(cfg.proto, cfg.local_ip, cfg.dst_port, ec);
         if (!s) {
             char ip[INET_ADDRSTRLEN];
             inet_ntop(AF_INET, &cfg.local_ip, ip, sizeof ip);
-            return "cannot receive VXLAN on UDP " + std::string(ip) + ":" + std::to_string(cfg.dst_port) + " (" +
-                   ec.message() + ")";
+            std::string where = cfg.proto == dp::TunnelProto::kGre
+                                    ? std::string("IP protocol 47 on ") + ip
+                                    : "UDP " + std::string(ip) + ":" + std::to_string(cfg.dst_port);
+            std::string upper = proto;
+            for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            if (cfg.proto == dp::TunnelProto::kGeneve) upper = "Geneve";
+            return "cannot receive " + upper + " on " + where + " (" + ec.message() + ")";
         }
-        std::shared_ptr<dp::VxlanSocket> shared(std::move(s));
+        std::shared_ptr<dp::TunnelSocket> shared(std::move(s));
         sockets_[key] = Sock{shared, dp_.addPort(shared)};
     }
-    members_[dp_port] = Member{key, cfg.remote_flow ? 0u : cfg.remote_ip, cfg.key_flow ? dp::kAnyVni : cfg.vni,
+    members_[dp_port] = Member{key, cfg.remote_flow ? 0u : cfg.remote_ip, cfg.key_flow ? dp::kAnyKey : cfg.key,
                                std::move(port)};
     publish(key);
     return std::nullopt;
@@ -135,14 +175,16 @@ void TunnelSockets::collect() {
     }
 }
 
-// Every socket on a UDP port gets the demux of every tunnel on that port: the kernel hands a
-// datagram to the most specific bound socket (local_ip over the wildcard), whichever tunnel it is for.
+// Every socket of a protocol on a UDP port (GRE: every GRE socket) gets the demux of every tunnel
+// there: the kernel hands a packet to the most specific bound socket (local_ip over the
+// wildcard), whichever tunnel it is for.
 void TunnelSockets::publish(const SockKey& k) {
-    auto d = std::make_shared<dp::VxlanDemux>();
+    auto same = [&k](const SockKey& o) { return std::get<0>(o) == std::get<0>(k) && std::get<2>(o) == std::get<2>(k); };
+    auto d = std::make_shared<dp::TunnelDemux>();
     for (const auto& [no, m] : members_)
-        if (m.sock.second == k.second) d->add(m.remote, m.vni, no, m.port);
+        if (same(m.sock)) d->add(m.remote, m.key, no, m.port);
     for (auto& [key, s] : sockets_)
-        if (key.second == k.second) s.socket->setDemux(d);
+        if (same(key)) s.socket->setDemux(d);
 }
 
 }  // namespace vs::vswitchd

@@ -370,10 +370,10 @@ TEST_F(ConfigStoreTest, InterfaceType) {
     ok(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":"vxlan"},
                   {"op":"set","table":"Interface","record":"p1","column":"type","value":""}])");
     EXPECT_EQ(iface(store, "br0", "p1", "p1").type, "system") << "empty type means system";
-    auto e = bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":"gre"}])",
+    auto e = bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","value":"stt"}])",
                  ErrorCode::kInvalidValue);
     EXPECT_EQ(e.message,
-              "Interface p1 type: invalid value 'gre': expected one of system, internal, tap, vxlan, patch, dummy");
+              "Interface p1 type: invalid value 'stt': expected one of system, internal, tap, vxlan, geneve, gre, patch, dummy");
     e = bad(store, R"([{"op":"set","table":"Interface","record":"p1","column":"type","key":"x","value":"tap"}])",
             ErrorCode::kInvalidParams);
     EXPECT_NE(e.message.find("not a map"), std::string::npos);
@@ -642,8 +642,8 @@ TEST_F(ConfigStoreTest, CorruptFilesAreRefusedAndLeftInPlace) {
                   "$.bridges.br0.ports.p1.interfaces.p1: missing member 'ofport'");
     expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{}}}}}})",
                   "a port must have at least one interface");
-    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{"ofport":1,"type":"gre"}}}}}}})",
-                  "$.bridges.br0.ports.p1.interfaces.p1.type: invalid value 'gre'");
+    expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{"p1":{"interfaces":{"p1":{"ofport":1,"type":"stt"}}}}}}})",
+                  "$.bridges.br0.ports.p1.interfaces.p1.type: invalid value 'stt'");
     expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"other_config":{"mac-aging-time":"x"}}}})",
                   "$.bridges.br0.other_config.mac-aging-time: invalid value 'x'");
     expectCorrupt(R"({"format":"vswitch-config","version":1,"seq":0,"bridges":{"br0":{"ports":{

@@ -1,6 +1,6 @@
 // Fuzz entry point: VXLAN decapsulation (RFC 7348 section 5), through the public receive path of a
-// real dp::VxlanSocket: the input is sent as one UDP datagram to a socket bound on 127.0.0.1 and
-// read back with VxlanSocket::receive(), which validates the VXLAN header and demultiplexes by
+// real dp::TunnelSocket: the input is sent as one UDP datagram to a socket bound on 127.0.0.1 and
+// read back with TunnelSocket::receive(), which validates the VXLAN header and demultiplexes by
 // (remote VTEP, VNI). The inner frame, when accepted, then goes through extractFlow. No test seam
 // is needed in the datapath.
 //
@@ -26,13 +26,13 @@
 #include "datapath/coverage.h"
 #include "datapath/dummy_port.h"
 #include "datapath/flow_key.h"
-#include "datapath/vxlan.h"
+#include "datapath/tunnel.h"
 #include "tests/fuzz/targets/common.h"
 
 namespace vs::fuzz {
 
 struct VxlanHarness {
-    std::unique_ptr<dp::VxlanSocket> sock;
+    std::unique_ptr<dp::TunnelSocket> sock;
     int tx = -1;
     sockaddr_in to{};
     std::shared_ptr<dp::DummyPort> p11, p12, p13;
@@ -40,7 +40,7 @@ struct VxlanHarness {
 
     VxlanHarness() {
         std::error_code ec;
-        sock = dp::VxlanSocket::create(htonl(INADDR_LOOPBACK), 0, ec);  // port 0: any free port
+        sock = dp::TunnelSocket::create(dp::TunnelProto::kVxlan, htonl(INADDR_LOOPBACK), 0, ec);  // port 0: any free port
         if (!sock) throw std::runtime_error("vxlan fuzz: cannot bind a UDP socket on 127.0.0.1: " + ec.message());
         socklen_t len = sizeof to;
         ::getsockname(sock->socketFd(), reinterpret_cast<sockaddr*>(&to), &len);
@@ -52,7 +52,7 @@ struct VxlanHarness {
         p11 = std::make_shared<dp::DummyPort>("vx11");
         p12 = std::make_shared<dp::DummyPort>("vx12");
         p13 = std::make_shared<dp::DummyPort>("vx13");
-        auto d = std::make_shared<dp::VxlanDemux>();
+        auto d = std::make_shared<dp::TunnelDemux>();
         d->add(htonl(INADDR_LOOPBACK), 5000, 11, p11);
         d->add(0, 42, 12, p12);
         d->add(htonl(0x7f000002), 7, 13, p13);

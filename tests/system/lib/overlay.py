@@ -153,17 +153,18 @@ class Overlay:
         self.hosts.append(h)
         return h
 
-    def add_vxlan(self, h: VtepHost, name: str, remote: VtepHost | str, vni: int,
-                  *port_settings: str, **options: str | int) -> None:
-        """VXLAN port `name` on h's bridge to `remote` (a host or an address) with key `vni`;
-        `port_settings` go to the Port record (e.g. "tag=10"), `options` to Interface options."""
+    def add_vxlan(self, h: VtepHost, name: str, remote: VtepHost | str, vni: int | None,
+                  *port_settings: str, tunnel_type: str = "vxlan", **options: str | int) -> None:
+        """VXLAN port `name` on h's bridge to `remote` (a host or an address) with key `vni`
+        (None: no key option); `port_settings` go to the Port record (e.g. "tag=10"), `options`
+        to Interface options; `tunnel_type` geneve or gre makes it a port of that type."""
         rip = remote.ip if isinstance(remote, VtepHost) else remote
-        opts = [f"options:remote_ip={rip}", f"options:key={vni}"]
+        opts = [f"options:remote_ip={rip}"] + ([f"options:key={vni}"] if vni is not None else [])
         opts += [f"options:{k}={v}" for k, v in options.items()]
         h.daemon.vsctl_ok("add-port", h.bridge, name, *port_settings, "--", "set", "interface",
-                          name, "type=vxlan", *opts)
+                          name, f"type={tunnel_type}", *opts)
         err = h.daemon.vsctl_ok("get", "interface", name, "error").strip()
-        assert err in ("[]", '""'), f"vxlan port {name} on {h.ns} reports an error: {err}"
+        assert err in ("[]", '""'), f"{tunnel_type} port {name} on {h.ns} reports an error: {err}"
 
     def mesh(self, hosts: list[VtepHost], vni: int, prefix: str = "vx") -> dict:
         """A full mesh: on every host a VXLAN port to each other host, all with key `vni`.

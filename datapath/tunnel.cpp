@@ -1,5 +1,5 @@
-// Control code for VXLAN: sockets and the demux table. See vxlan.h.
-#include "datapath/vxlan.h"
+// Control code for tunnels: sockets and the demux table. See tunnel.h.
+#include "datapath/tunnel.h"
 
 #include <arpa/inet.h>
 #include <linux/filter.h>
@@ -22,18 +22,46 @@ std::string ipText(std::uint32_t ip) {
 
 }  // namespace
 
-const VxlanDemux::Target* VxlanDemux::find(std::uint32_t remote, std::uint32_t vni, bool& vni_known) const {
-    vni_known = false;
-    for (std::uint64_t k : {key(remote, vni), key(0, vni), key(remote, kAnyVni), key(0, kAnyVni)}) {
+const TunnelDemux::Target* TunnelDemux::find(std::uint32_t remote, std::uint64_t key, bool& key_known) const {
+    key_known = false;
+    for (auto k : {std::pair{remote, key}, std::pair{0u, key}, std::pair{remote, kAnyKey}, std::pair{0u, kAnyKey}}) {
         auto it = ports.find(k);
         if (it != ports.end()) return &it->second;
     }
     for (const auto& [k, target] : ports)
-        if ((k & 0xffffffff) == vni) vni_known = true;
+        if (k.second == key) key_known = true;
     return nullptr;
 }
 
-std::unique_ptr<VxlanSocket> VxlanSocket::create(std::uint32_t local_ip, std::uint16_t dst_port, std::error_code& ec) {
+namespace {
+int openGreReceiver(std::uint32_t local_ip, std::error_code& ec) {
+    int fd = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_GRE);
+    if (fd < 0) { ec = lastError(); return -1; }
+    int big = 4 << 20;
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = local_ip;  // a raw socket bound to an address receives only what is sent to it
+    if (local_ip && ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+        ec = lastError();
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+}  // namespace
+
+std::unique_ptr<TunnelSocket> TunnelSocket::create(TunnelProto proto, std::uint32_t local_ip, std::uint16_t dst_port,
+                                                   std::error_code& ec) {
+    if (proto == TunnelProto::kGre) {
+        int fd = openGreReceiver(local_ip, ec);
+        if (fd < 0) return nullptr;
+        std::unique_ptr<TunnelSocket> s(new TunnelSocket("gre_sock:" + ipText(local_ip), proto, fd));
+        if (!s->setupPoll(ec)) return nullptr;
+        ec.clear();
+        return s;
+    }
     int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) { ec = lastError(); return nullptr; }
     int one = 1;  // a wildcard socket and one per local_ip may share dst_port (most specific wins)
@@ -55,16 +83,17 @@ std::unique_ptr<VxlanSocket> VxlanSocket::create(std::uint32_t local_ip, std::ui
     // peer vswitch over a veth): one copy and one syscall for up to 64 of them. Linux >= 5.0;
     // without it every datagram comes alone, which receive() handles the same way.
     ::setsockopt(fd, SOL_UDP, kUdpGro, &one, sizeof one);
-    std::unique_ptr<VxlanSocket> s(new VxlanSocket("vxlan_sock:" + ipText(local_ip) + ":" + std::to_string(dst_port), fd));
+    std::unique_ptr<TunnelSocket> s(new TunnelSocket(std::string(tunnelProtoName(proto)) + "_sock:" + ipText(local_ip) +
+                                                     ":" + std::to_string(dst_port), proto, fd));
     if (!s->setupPoll(ec)) return nullptr;
     ec.clear();
     return s;
 }
 
-VxlanSocket::VxlanSocket(std::string name, int fd)
-    : Port(std::move(name)), fd_(fd), rx_(std::make_unique<RxBuffers>()) {}
+TunnelSocket::TunnelSocket(std::string name, TunnelProto proto, int fd)
+    : Port(std::move(name)), proto_(proto), fd_(fd), rx_(std::make_unique<RxBuffers>()) {}
 
-bool VxlanSocket::setupPoll(std::error_code& ec) {
+bool TunnelSocket::setupPoll(std::error_code& ec) {
     ep_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     pend_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ep_fd_ < 0 || pend_fd_ < 0) { ec = lastError(); return false; }
@@ -77,21 +106,22 @@ bool VxlanSocket::setupPoll(std::error_code& ec) {
     return true;
 }
 
-VxlanSocket::~VxlanSocket() {
+TunnelSocket::~TunnelSocket() {
     for (int f : {ep_fd_, pend_fd_, fd_})
         if (f >= 0) ::close(f);
 }
 
-void VxlanSocket::setDemux(std::shared_ptr<const VxlanDemux> d) {
+void TunnelSocket::setDemux(std::shared_ptr<const TunnelDemux> d) {
     std::lock_guard lk(mu_);
     demux_ = std::move(d);
     demux_version_.fetch_add(1, std::memory_order_release);
 }
 
-std::unique_ptr<VxlanPort> VxlanPort::create(const std::string& name, const VxlanConfig& cfg, std::error_code& ec) {
-    int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+std::unique_ptr<TunnelPort> TunnelPort::create(const std::string& name, const TunnelConfig& cfg, std::error_code& ec) {
+    int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       cfg.proto == TunnelProto::kGre ? IPPROTO_GRE : IPPROTO_UDP);
     if (raw < 0) { ec = lastError(); return nullptr; }
-    // Transmit only: a filter that accepts nothing keeps the kernel from queueing us every UDP packet.
+    // Transmit only: a filter that accepts nothing keeps the kernel from queueing us every UDP (GRE) packet.
     sock_filter reject{BPF_RET | BPF_K, 0, 0, 0};
     sock_fprog prog{1, &reject};
     ::setsockopt(raw, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
@@ -112,13 +142,13 @@ std::unique_ptr<VxlanPort> VxlanPort::create(const std::string& name, const Vxla
     }
     int loop = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (loop < 0) { ec = lastError(); ::close(raw); return nullptr; }
-    std::unique_ptr<VxlanPort> port(new VxlanPort(name, cfg, raw, loop));
-    if (!port->openGsoSockets(ec)) return nullptr;
+    std::unique_ptr<TunnelPort> port(new TunnelPort(name, cfg, raw, loop));
+    if (cfg.proto != TunnelProto::kGre && !port->openGsoSockets(ec)) return nullptr;
     ec.clear();
     return port;
 }
 
-bool VxlanPort::openGsoSockets(std::error_code& ec) {
+bool TunnelPort::openGsoSockets(std::error_code& ec) {
     for (std::size_t i = 0; i < kGsoSockets; ++i) {
         int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) { ec = lastError(); return false; }
@@ -144,13 +174,14 @@ bool VxlanPort::openGsoSockets(std::error_code& ec) {
     return true;
 }
 
-VxlanPort::VxlanPort(std::string name, const VxlanConfig& cfg, int raw_fd, int loop_fd)
-    : Port(std::move(name)), cfg_(cfg), raw_fd_(raw_fd), loop_fd_(loop_fd) {
+TunnelPort::TunnelPort(std::string name, const TunnelConfig& cfg, int raw_fd, int loop_fd)
+    : Port(std::move(name)), cfg_(cfg), raw_fd_(raw_fd), loop_fd_(loop_fd),
+      overhead_(tunnelOverhead(cfg.proto, cfg.key_present, cfg.csum)) {
     frames_.reserve(128);
     pending_.reserve(128);
 }
 
-VxlanPort::~VxlanPort() {
+TunnelPort::~TunnelPort() {
     if (raw_fd_ >= 0) ::close(raw_fd_);
     if (loop_fd_ >= 0) ::close(loop_fd_);
     for (int fd : gso_fds_) ::close(fd);
@@ -158,7 +189,7 @@ VxlanPort::~VxlanPort() {
 
 // Path MTU towards `remote` as the kernel knows it (IP_MTU of a connected UDP socket), rechecked
 // every few seconds; 0 if unknown.
-int VxlanPort::pathMtu(std::uint32_t remote) noexcept {
+int TunnelPort::pathMtu(std::uint32_t remote) noexcept {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     std::int64_t now = ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
@@ -168,7 +199,7 @@ int VxlanPort::pathMtu(std::uint32_t remote) noexcept {
     if (s < 0) return cached_mtu_;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
-    sa.sin_port = htons(cfg_.dst_port);
+    sa.sin_port = htons(cfg_.proto == TunnelProto::kGre ? 9 : cfg_.dst_port);  // GRE: any port, for the route
     sa.sin_addr.s_addr = remote;
     int mtu = 0;
     socklen_t len = sizeof mtu;
