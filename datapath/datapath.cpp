@@ -3,6 +3,9 @@
 
 #include "datapath/poll_thread.h"
 
+#include <chrono>
+#include <thread>
+
 namespace vs::dp {
 
 Datapath::Datapath(UpcallHandler& handler, DatapathConfig cfg)
@@ -52,6 +55,19 @@ void Datapath::removePort(std::uint32_t no) {
     }
     t->by_no[no].reset();
     publish(std::move(t));
+}
+
+bool Datapath::quiesce(int timeout_ms) {
+    const std::uint64_t want = portTableVersion();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        bool all = true;
+        for (auto& th : threads_) all = all && th->adoptedTable(want);
+        if (all) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        for (auto& th : threads_) th->wake();
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
 }
 
 std::shared_ptr<Port> Datapath::port(std::uint32_t no) const {

@@ -93,8 +93,14 @@ public:
     // Adds a port; returns its datapath port number (>= 1; numbers are not reused while the
     // daemon runs, so no flow can ever send to a new port by an old number).
     std::uint32_t addPort(std::shared_ptr<Port> port);
-    // Removes a port; its socket closes once no poll thread uses it any more.
+    // Removes a port; its socket closes once no poll thread uses it any more (see quiesce()).
     void removePort(std::uint32_t port_no);
+    // Waits, at most `timeout_ms`, until every running poll thread has adopted the latest port
+    // table, so that no poll thread still references a port removed before the call: once the
+    // caller drops its own references, the port's socket or TAP device is gone (a bridge deleted
+    // and re-added at once must find its internal device's name free). Returns false on timeout.
+    // Control thread; must not hold a lock that a poll thread may wait for (an upcall's).
+    bool quiesce(int timeout_ms = 2000);
     std::shared_ptr<Port> port(std::uint32_t port_no) const;
 
     void start();

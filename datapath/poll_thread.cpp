@@ -30,7 +30,10 @@ PollThread::~PollThread() {
     ::close(wakefd_);
 }
 
-void PollThread::start() { thread_ = std::thread([this] { loop(); }); }
+void PollThread::start() {
+    running_.store(true, std::memory_order_release);
+    thread_ = std::thread([this] { loop(); });
+}
 
 void PollThread::requestStop() noexcept {
     stop_.store(true);
@@ -39,6 +42,7 @@ void PollThread::requestStop() noexcept {
 
 void PollThread::join() {
     if (thread_.joinable()) thread_.join();
+    running_.store(false, std::memory_order_release);
 }
 
 void PollThread::wake() noexcept {
@@ -82,6 +86,8 @@ void PollThread::syncPorts() {
     cls_.clear();
     emc_.clear();
     flows.store(0, std::memory_order_relaxed);
+    old.reset();  // the removed ports' last poll-thread reference
+    adopted_.store(table_version_, std::memory_order_release);
 }
 
 void PollThread::checkGeneration() {

@@ -30,6 +30,11 @@ public:
     void requestStop() noexcept;
     void join();
     void wake() noexcept;
+    // True when the thread is not running or has let go of every port table older than
+    // `version` (Datapath::quiesce). Any thread.
+    bool adoptedTable(std::uint64_t version) const noexcept {
+        return !running_.load(std::memory_order_acquire) || adopted_.load(std::memory_order_acquire) >= version;
+    }
     // Processes whatever is pending on every port once, on the caller's thread (tests).
     void runOnce();
     // The periodic sweep, now (Datapath::sweepForTest).
@@ -73,6 +78,8 @@ private:
     int epfd_ = -1;
     int wakefd_ = -1;
     std::uint64_t table_version_ = ~0ull;
+    std::atomic<bool> running_{false};
+    std::atomic<std::uint64_t> adopted_{0};  // table_version_ once the older table is released
     std::uint64_t generation_ = ~0ull;
     std::uint64_t partial_seen_ = 0;  // Datapath::partialGeneration() this thread has applied
     std::shared_ptr<const PortTable> table_;

@@ -38,17 +38,20 @@ void Ofproto::addBridge(const std::string& name) {
 }
 
 void Ofproto::removeBridge(const std::string& name) {
-    std::lock_guard lk(mu_);
-    auto it = bridges_.find(name);
-    if (it == bridges_.end()) return;
-    for (auto& [ofport, bp] : it->second->ports) {
-        by_dp_port_.erase(bp.dp_port);
-        dp_->removePort(bp.dp_port);
+    {
+        std::lock_guard lk(mu_);
+        auto it = bridges_.find(name);
+        if (it == bridges_.end()) return;
+        for (auto& [ofport, bp] : it->second->ports) {
+            by_dp_port_.erase(bp.dp_port);
+            dp_->removePort(bp.dp_port);
+        }
+        for (const auto& [id, b] : it->second->bundles)
+            if (b.bond) --bond_count_;
+        bridges_.erase(it);
+        dp_->invalidate();
     }
-    for (const auto& [id, b] : it->second->bundles)
-        if (b.bond) --bond_count_;
-    bridges_.erase(it);
-    dp_->invalidate();
+    dp_->quiesce();  // outside mu_: a poll thread in an upcall waits for it
 }
 
 bool Ofproto::hasBridge(const std::string& name) const {
@@ -88,18 +91,21 @@ std::uint32_t Ofproto::addPort(const std::string& bridge, const std::string& por
 }
 
 void Ofproto::removePort(const std::string& bridge, const std::string& port_name) {
-    std::lock_guard lk(mu_);
-    auto bit = bridges_.find(bridge);
-    if (bit == bridges_.end()) return;
-    Bridge& br = *bit->second;
-    Bundle* b = bundleNamed(br, port_name);
-    if (!b) return;
-    for (std::uint32_t ofport : std::vector<std::uint32_t>(b->members)) removeInterface(br, ofport);
-    br.macs.flushPort(b->id);
-    if (br.stp) br.stp->removePort(b->id, clock_());
-    if (b->bond) --bond_count_;
-    br.bundles.erase(b->id);
-    dp_->invalidate();
+    {
+        std::lock_guard lk(mu_);
+        auto bit = bridges_.find(bridge);
+        if (bit == bridges_.end()) return;
+        Bridge& br = *bit->second;
+        Bundle* b = bundleNamed(br, port_name);
+        if (!b) return;
+        for (std::uint32_t ofport : std::vector<std::uint32_t>(b->members)) removeInterface(br, ofport);
+        br.macs.flushPort(b->id);
+        if (br.stp) br.stp->removePort(b->id, clock_());
+        if (b->bond) --bond_count_;
+        br.bundles.erase(b->id);
+        dp_->invalidate();
+    }
+    dp_->quiesce();  // outside mu_: a poll thread in an upcall waits for it
 }
 
 void Ofproto::setPortVlan(const std::string& bridge, const std::string& port_name, const PortVlan& vlan) {

@@ -360,6 +360,8 @@ private:
     Bundle& newBundle(Bridge& br, const std::string& name, const PortVlan& vlan);
     Bundle* bundleNamed(Bridge& br, const std::string& name);
     void removeInterface(Bridge& br, std::uint32_t ofport);
+    // removeBondMember under mu_; true when an interface was removed (the caller then quiesces).
+    bool removeBondMemberLocked(const std::string& bridge, const std::string& port_name, const std::string& iface);
     bool bondAdmits(const Bridge& br, const Bundle& in, std::uint32_t in_ofport, const dp::FlowKey& key,
                     std::uint16_t vlan, dp::FlowKey* mask, std::int64_t now, dp::Coverage& why) const;
     bool interceptSlowProtocols(const Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key,

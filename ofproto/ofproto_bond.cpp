@@ -104,19 +104,24 @@ std::uint32_t Ofproto::addBondMember(const std::string& bridge, const std::strin
 }
 
 void Ofproto::removeBondMember(const std::string& bridge, const std::string& port_name, const std::string& iface) {
+    if (removeBondMemberLocked(bridge, port_name, iface)) dp_->quiesce();  // outside mu_
+}
+
+bool Ofproto::removeBondMemberLocked(const std::string& bridge, const std::string& port_name, const std::string& iface) {
     std::lock_guard lk(mu_);
     auto bit = bridges_.find(bridge);
-    if (bit == bridges_.end()) return;
+    if (bit == bridges_.end()) return false;
     Bridge& br = *bit->second;
     Bundle* b = bundleNamed(br, port_name);
-    if (!b) return;
+    if (!b) return false;
     for (std::uint32_t ofport : b->members)
         if (br.ports.at(ofport).name == iface) {
             removeInterface(br, ofport);
             if (b->bond) afterBondChange(br, *b, true);
             dp_->invalidate();
-            return;
+            return true;
         }
+    return false;
 }
 
 void Ofproto::setCarrier(const std::string& netdev, bool up) {

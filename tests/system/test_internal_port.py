@@ -185,3 +185,20 @@ def test_bridge_named_like_an_existing_netdev(vswitchd, topo):
     assert ping_matrix([(h1, h2.ip)]) == {(h1.ns, h2.ip): 0}
     d.vsctl_ok("del-br", taken)
     assert _exists(taken) and not _is_tap(taken), f"del-br removed the veth {taken} it never owned"
+
+
+def test_bridge_deleted_and_readded_at_once(vswitchd, topo):
+    """del-br returns only once its local port's TAP device is gone, so `add-br` right after it
+    finds the name free (CI once failed here: a poll thread still held the old TAP device)."""
+    d = vswitchd
+    br = _bridge(d)
+    h1 = _host(d, topo, br, f"{SUBNET}.1")
+    for i in range(20):
+        d.vsctl_ok("del-br", br)
+        assert not _exists(br), f"round {i}: del-br {br} returned before its TAP device was removed"
+        d.vsctl_ok("add-br", br)
+        assert _is_tap(br), f"round {i}: add-br {br} did not re-create its local port"
+    assert d.vsctl_ok("get", "interface", br, "error").strip() == "[]"
+    d.vsctl_ok("add-port", br, h1.sw_port)
+    dp = {p["name"] for b in d.vsappctl_json("dpif/show")["bridges"] if b["name"] == br for p in b["ports"]}
+    assert dp == {br, h1.sw_port}, dp
