@@ -4,7 +4,7 @@
 // TunnelSocket: the receive side, one socket per (protocol, local_ip, dst_port) shared by every
 // tunnel port that uses them: a UDP socket for VXLAN and Geneve, a raw IP socket of protocol 47
 // for GRE (the kernel here has no GRE module; a raw socket sees every GRE packet addressed to the
-// host). It validates each packet's tunnel header and demultiplexes by (remote VTEP, VNI or key)
+// host, so the control plane opens one, unbound, for every GRE port). It validates each packet's tunnel header and demultiplexes by (remote VTEP, VNI or key)
 // to the datapath port of the tunnel interface, which it names in Packet::in_port with the tunnel
 // metadata (VNI/key, outer addresses). Anything it cannot place is dropped and counted.
 //
