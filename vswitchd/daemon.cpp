@@ -102,12 +102,15 @@ void Daemon::start() {
               store_.seq(), opts_.socket.string());
 }
 
-std::vector<std::filesystem::path> ovsdbSocketPaths(const DaemonOptions& o) {
-    std::vector<std::filesystem::path> out;
+std::vector<OvsdbRemote> ovsdbRemotes(const DaemonOptions& o) {
+    std::vector<OvsdbRemote> out;
     for (const auto& r : o.remotes) out.push_back(parseOvsdbRemote(r));
-    if (o.remotes.empty())
-        out.push_back(o.socket.filename() == "vswitchd.sock" ? o.socket.parent_path() / "db.sock"
-                                                               : std::filesystem::path(o.socket.string() + ".db"));
+    if (o.remotes.empty()) {
+        OvsdbRemote r;
+        r.path = o.socket.filename() == "vswitchd.sock" ? o.socket.parent_path() / "db.sock"
+                                                         : std::filesystem::path(o.socket.string() + ".db");
+        out.push_back(r);
+    }
     return out;
 }
 
@@ -149,7 +152,8 @@ void Daemon::startOvsdb() {
         return std::nullopt;
     };
     try {
-        ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbSocketPaths(opts_), std::move(b));
+        ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbRemotes(opts_), std::move(b));
+        for (std::uint16_t port : ovsdb_->tcpPorts()) log::info(log::Module::kOvsdb, "OVSDB listening on TCP port {}", port);
     } catch (const std::runtime_error& e) {
         if (!opts_.remotes.empty()) throw;  // asked for: fail the start
         log::warn(log::Module::kOvsdb, "OVSDB server not started: {}", e.what());

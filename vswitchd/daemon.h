@@ -26,6 +26,7 @@
 #include "vswitchd/controller.h"
 #include "vswitchd/link_monitor.h"
 #include "vswitchd/mgmt_server.h"
+#include "vswitchd/ovsdb_server.h"
 #include "vswitchd/reconciler.h"
 
 namespace vs::vswitchd {
@@ -39,14 +40,15 @@ struct DaemonOptions {
     unsigned rx_ring_min_pps = 20000;  // receive rate that earns a ring (setRingPromotePps)
     std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
     std::string metrics;  // --metrics ADDR:PORT: the Prometheus endpoint (docs/metrics.md); empty: off
-    // --remote punix:PATH (repeatable): the OVSDB sockets (docs/ovsdb.md). Empty: the default,
-    // db.sock beside the management socket (SOCKET.db when the socket is not named vswitchd.sock).
+    // --remote punix:PATH | ptcp:[PORT][:IP] (repeatable): where the OVSDB server listens
+    // (docs/ovsdb.md). Empty: the default, db.sock beside the management socket (SOCKET.db when
+    // the socket is not named vswitchd.sock).
     std::vector<std::string> remotes;
 };
 
-// The OVSDB socket paths `o` asks for (the default when o.remotes is empty); throws
-// std::invalid_argument for a remote that is not punix:PATH.
-std::vector<std::filesystem::path> ovsdbSocketPaths(const DaemonOptions& o);
+// The OVSDB remotes `o` asks for (the default socket when o.remotes is empty); throws
+// std::invalid_argument for a remote parseOvsdbRemote() refuses.
+std::vector<OvsdbRemote> ovsdbRemotes(const DaemonOptions& o);
 
 class MetricsServer;
 class OvsdbServer;

@@ -305,3 +305,34 @@ def test_interface_status_columns_statistics_ifindex_admin_state(vswitchd, topo)
         assert time.monotonic() < deadline, "admin_state did not become down"
         time.sleep(0.5)
     assert ovs_ok(d, "get", "Interface", h1.sw_port, "link_state").strip() == "down"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ptcp_remote_serves_ovs_vsctl_and_ovsdb_client(daemon_factory):
+    """--remote ptcp:PORT:127.0.0.1 (ovsdb-server's syntax) beside the Unix socket: Debian's
+    ovs-vsctl and ovsdb-client over TCP see and change the same switch."""
+    d = daemon_factory(start=False)
+    port = _free_port()
+    d.extra_args = ["--remote", f"punix:{d.dir}/db.sock", "--remote", f"ptcp:{port}:127.0.0.1"]
+    d.start()
+    tcp = f"tcp:127.0.0.1:{port}"
+    br = names.unique(names.KIND_BRIDGE)
+    r = run([OVS_VSCTL, f"--db={tcp}", "--timeout=5", "add-br", br], timeout=10)
+    assert r.rc == 0, r
+    assert br in d.vsctl_ok("list-br").split()
+    assert ovs_ok(d, "br-exists", br) == "", "the Unix socket serves the same database"
+    r = run([OVSDB_CLIENT, "list-dbs", tcp], timeout=10)
+    assert r.rc == 0 and "Open_vSwitch" in r.out.split(), r
+    d.vsctl_ok("del-br", br)
+    r = run([OVS_VSCTL, f"--db={tcp}", "--timeout=5", "list-br"], timeout=10)
+    assert r.rc == 0 and br not in r.out.split(), r
+    # A remote that is not served is refused at start, naming it.
+    bad = daemon_factory(start=False)
+    bad.extra_args = ["--remote", "pssl:6640"]
+    r = run([*bad.argv()], timeout=10)
+    assert r.rc != 0 and "pssl:6640" in r.err, r
