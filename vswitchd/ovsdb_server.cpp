@@ -97,6 +97,11 @@ struct OvsdbServer::Impl : std::enable_shared_from_this<OvsdbServer::Impl> {
     bool statusDirty = false;  // interface status changed since the last projection
     std::vector<std::pair<fs::path, std::unique_ptr<Local::acceptor>>> acceptors;
     std::vector<std::unique_ptr<Tcp::acceptor>> tcpAcceptors;
+    // Passive targets of the Manager rows Open_vSwitch.manager_options names (`ovs-vsctl
+    // set-manager ptcp:6640`), as ovsdb-server's --remote=db:Open_vSwitch,Open_vSwitch,manager_options.
+    std::map<std::string, std::size_t> managers;  // target -> index in tcpAcceptors (closed: removed)
+    std::set<std::string> refusedManagers;        // targets already reported as not served
+    void syncManagers();
     std::set<std::shared_ptr<OvsdbSession>> sessions;
     std::map<std::string, std::deque<OvsdbSession*>> locks;  // front: the owner, then the waiters
     bool closed = false;
@@ -237,6 +242,46 @@ void OvsdbServer::Impl::publish(ovsdb::Database next) {
     ovsdb::Database before = std::move(db);
     db = std::move(next);
     for (const auto& s : sessions) s->monitorsChanged(before, db);
+    if (before.tables["Manager"] != db.tables["Manager"] || before.tables["Open_vSwitch"] != db.tables["Open_vSwitch"])
+        syncManagers();
+}
+
+// Listens on every ptcp: target of the Manager rows the Open_vSwitch row names, and stops
+// listening on those no longer named. Other targets (tcp:, ssl:, pssl:, punix:) are not served yet:
+// logged once per target.
+void OvsdbServer::Impl::syncManagers() {
+    std::set<std::string> want;
+    for (const auto& [u, row] : db.tables["Open_vSwitch"]) {
+        auto opts = row.find("manager_options");
+        if (opts == row.end()) continue;
+        for (const auto& [ref, unused] : opts->second.entries) {
+            const auto* uuid = std::get_if<ovsdb::Uuid>(&ref);
+            auto m = uuid ? db.tables["Manager"].find(*uuid) : db.tables["Manager"].end();
+            if (m == db.tables["Manager"].end()) continue;
+            for (const auto& [t, unused2] : m->second.at("target").entries)
+                if (const auto* s = std::get_if<std::string>(&t)) want.insert(*s);
+        }
+    }
+    for (auto it = managers.begin(); it != managers.end();) {
+        if (want.count(it->first)) { ++it; continue; }
+        boost::system::error_code ec;
+        tcpAcceptors[it->second]->close(ec);  // its slot stays (indexes of the others hold)
+        log::info(kLog, "no longer listening for OVSDB manager {}", it->first);
+        it = managers.erase(it);
+    }
+    for (const auto& target : want) {
+        if (managers.count(target)) continue;
+        try {
+            OvsdbRemote r = parseOvsdbRemote(target);
+            if (!r.tcp) throw std::invalid_argument("only ptcp: manager targets are served");
+            listenTcp(r);
+            managers[target] = tcpAcceptors.size() - 1;
+            log::info(kLog, "listening for OVSDB manager {}", target);
+        } catch (const std::exception& e) {
+            if (refusedManagers.insert(target).second) log::warn(kLog, "manager target {} not served: {}", target, e.what());
+        }
+    }
+    std::erase_if(refusedManagers, [&](const std::string& t) { return !want.count(t); });
 }
 
 bool OvsdbServer::Impl::anyMonitor() const {
@@ -291,6 +336,7 @@ OvsdbServer::OvsdbServer(asio::io_context& io, const std::vector<OvsdbRemote>& r
         if (r.tcp) impl_->listenTcp(r);
         else impl_->listen(r.path);
     }
+    impl_->syncManagers();  // Manager rows saved before a restart
 }
 
 std::vector<std::uint16_t> OvsdbServer::tcpPorts() const {

@@ -338,3 +338,30 @@ def test_ptcp_remote_serves_ovs_vsctl_and_ovsdb_client(daemon_factory):
     bad.extra_args = ["--remote", "pssl:6640"]
     r = run([*bad.argv()], timeout=10)
     assert r.rc != 0 and "pssl:6640" in r.err, r
+
+
+def test_set_manager_ptcp_listens_and_del_manager_stops(vswitchd):
+    """`ovs-vsctl set-manager ptcp:PORT:IP` (Manager rows named by Open_vSwitch.manager_options)
+    makes vswitchd listen there, as ovsdb-server's --remote=db:... does; del-manager stops it; the
+    manager survives a restart."""
+    d = vswitchd
+    port = _free_port()
+    tcp = f"tcp:127.0.0.1:{port}"
+    br = names.unique(names.KIND_BRIDGE)
+
+    def over_tcp(*args):
+        return run([OVS_VSCTL, f"--db={tcp}", "--timeout=3", *args], timeout=10)
+
+    ovs_ok(d, "set-manager", f"ptcp:{port}:127.0.0.1")
+    assert ovs_ok(d, "get-manager").split() == [f"ptcp:{port}:127.0.0.1"]
+    r = over_tcp("add-br", br)
+    assert r.rc == 0, f"the manager's ptcp: target does not serve:\n{r}\n{d.log_tail(2000)}"
+    assert br in d.vsctl_ok("list-br").split()
+    d.stop()
+    d.start()
+    r = over_tcp("list-br")
+    assert r.rc == 0 and br in r.out.split(), f"not listening after a restart:\n{r}"
+    ovs_ok(d, "del-manager")
+    r = over_tcp("list-br")
+    assert r.rc != 0, f"still served after del-manager:\n{r}"
+    d.vsctl_ok("del-br", br)
