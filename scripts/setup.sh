@@ -10,7 +10,7 @@ PKGS=(
   python3 python3-pytest python3-scapy python3-os-ken
   dpkg-dev groff-base
   openvswitch-switch python3-openvswitch containernetworking-plugins prometheus
-  qemu-system-x86 busybox-static util-linux xz-utils
+  qemu-system-x86 busybox-static util-linux xz-utils uuid-runtime
 )
 missing=()
 for p in "${PKGS[@]}"; do
