@@ -236,6 +236,16 @@ bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::
             cols[col].CopyFrom(m.value, alloc);
         }
     }
+    if (table == "Bridge" || table == "Port") {  // RSTP status (vswitchd/rpc_rstp.cpp), {} while off
+        const Value& rstp = objectMember(objectMember(get_, "status"), "rstp");
+        if (table == "Bridge") {
+            cols["rstp_status"].CopyFrom(objectMember(objectMember(rstp, "bridges"), name), alloc);
+        } else {
+            const Value& p = objectMember(objectMember(rstp, "ports"), name);
+            cols["rstp_status"].CopyFrom(objectMember(p, "rstp_status"), alloc);
+            cols["rstp_statistics"].CopyFrom(objectMember(p, "rstp_statistics"), alloc);
+        }
+    }
     if (table == "Interface") {
         // Status columns read as empty ([] / {}) until the daemon reports them.
         for (const char* col : {"ofport", "error", "mac_in_use", "mtu", "link_state"}) cols.try_emplace(col);
