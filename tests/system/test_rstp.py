@@ -230,3 +230,41 @@ def test_rstp_show_and_bad_values(vswitchd):
     assert d.config_bytes() == before  # nothing changed
     d.vsctl_ok("set", "bridge", br, "rstp_enable=false")
     assert d.vsappctl("rstp/show", br).rc != 0
+
+
+OVS_VSCTL = __import__("shutil").which("ovs-vsctl")
+
+
+@pytest.mark.skipif(not OVS_VSCTL, reason="needs Debian's openvswitch-common (ovs-vsctl)")
+def test_ovs_vsctl_drives_rstp(vswitchd, topo):
+    """Debian's ovs-vsctl against our OVSDB server: rstp_enable and the rstp-* keys take effect,
+    Open vSwitch's rstp_status and rstp_statistics columns read back, a bad value is refused."""
+    from lib.proc import run
+    d = vswitchd
+    br = names.unique(names.KIND_BRIDGE)
+    h = topo.add_host("10.231.0.1")
+
+    def ovs(*args):
+        return run([OVS_VSCTL, f"--db=unix:{d.dir / 'db.sock'}", "--timeout=5", *args], timeout=10)
+
+    assert ovs("add-br", br).rc == 0
+    assert ovs("add-port", br, h.sw_port, "--", "set", "port", h.sw_port, "other_config:rstp-path-cost=7",
+               "other_config:rstp-port-priority=64", "other_config:rstp-port-admin-edge=true").rc == 0
+    r = ovs("set", "bridge", br, "rstp_enable=true", "other_config:rstp-priority=4096", *TIMERS)
+    assert r.rc == 0, r
+    assert ovs("get", "bridge", br, "rstp_enable").out.strip() == "true"
+    show = wait_for("the port in rstp/show", lambda: rstp_show(d, br)["ports"], 5)
+    assert show[0]["name"] == h.sw_port and show[0]["path_cost"] == 7 and show[0]["port_id"] == "64.1", show
+    assert show[0]["oper_edge"] and show[0]["state"] == "Forwarding", show  # an admin edge port forwards at once
+    bid = ovs("get", "bridge", br, "rstp_status:rstp_bridge_id").out.strip().strip('"')
+    assert bid.startswith("1.000.") and len(bid) == 18, bid
+    wait_for("Port rstp_status", lambda: "rstp_port_role=Designated" in ovs("get", "port", h.sw_port, "rstp_status").out,
+             5)
+    st = ovs("get", "port", h.sw_port, "rstp_status").out
+    assert 'rstp_port_id="4001"' in st and "rstp_port_state=Forwarding" in st, st
+    assert "rstp_tx_count" in ovs("get", "port", h.sw_port, "rstp_statistics").out
+    r = ovs("set", "bridge", br, "other_config:rstp-forward-delay=3")
+    assert r.rc != 0 and "rstp-forward-delay" in r.err, r
+    assert ovs("get", "bridge", br, "other_config:rstp-forward-delay").out.strip() == '"4"'
+    assert ovs("set", "bridge", br, "rstp_enable=false").rc == 0
+    assert d.vsappctl("rstp/show", br).rc != 0
