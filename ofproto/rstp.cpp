@@ -115,7 +115,7 @@ void Rstp::addPort(std::uint32_t id, const RstpPortSettings& s, bool carrier, st
     p.cfg = s;
     p.num = s.port_num ? s.port_num : lowestFreePortNum(id);
     p.carrier = carrier;
-    p.state_since = now;
+    p.state_since = p.added = now;
     initPort(p, now);
     ++version_;
     settle(now);
@@ -290,6 +290,7 @@ RstpStatus Rstp::status(std::int64_t now) const {
         ps.send_rstp = p.send_rstp;
         ps.p2p = p.p2p();
         ps.sec_in_state = (now - p.state_since) / 1000;
+        ps.uptime_s = (now - p.added) / 1000;
         ps.tx = p.tx;
         ps.rx = p.rx;
         ps.errors = p.errors;

@@ -113,6 +113,7 @@ struct RstpPortStatus {
     std::uint32_t designated_cost = 0;
     bool oper_edge = false, send_rstp = true, p2p = true;
     std::int64_t sec_in_state = 0;
+    std::int64_t uptime_s = 0;  // since the port was added (its counters' span)
     std::uint64_t tx = 0, rx = 0, errors = 0;
 };
 
@@ -205,7 +206,7 @@ private:
         std::int64_t hello_when = 0, mdelay_while = 0, edge_delay_while = 0;
         int tx_count = 0;
         std::int64_t tx_count_left = 0;  // ms to the next decrement of tx_count (17.17: one per second)
-        std::int64_t state_since = 0;
+        std::int64_t state_since = 0, added = 0;
         std::uint64_t tx = 0, rx = 0, errors = 0;
         std::uint16_t portId() const { return static_cast<std::uint16_t>(((cfg.priority >> 4) << 12) | (num & 0xfff)); }
         bool enabled() const { return carrier && cfg.admin_port_state; }

@@ -134,7 +134,7 @@ std::map<std::string, std::map<std::string, std::int64_t>> rstpPortStatistics(co
         out[name->second] = {{"rstp_tx_count", static_cast<std::int64_t>(p.tx)},
                              {"rstp_rx_count", static_cast<std::int64_t>(p.rx)},
                              {"rstp_error_count", static_cast<std::int64_t>(p.errors)},
-                             {"rstp_uptime", p.sec_in_state}};
+                             {"rstp_uptime", p.uptime_s}};
     }
     return out;
 }
