@@ -236,14 +236,13 @@ bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::
             cols[col].CopyFrom(m.value, alloc);
         }
     }
-    if (table == "Bridge" || table == "Port") {  // RSTP status (vswitchd/rpc_rstp.cpp), {} while off
+    if (table == "Bridge" || table == "Port") {  // RSTP status (vswitchd/rpc_rstp.cpp): listed while RSTP runs
         const Value& rstp = objectMember(objectMember(get_, "status"), "rstp");
-        if (table == "Bridge") {
-            cols["rstp_status"].CopyFrom(objectMember(objectMember(rstp, "bridges"), name), alloc);
-        } else {
-            const Value& p = objectMember(objectMember(rstp, "ports"), name);
-            cols["rstp_status"].CopyFrom(objectMember(p, "rstp_status"), alloc);
-            cols["rstp_statistics"].CopyFrom(objectMember(p, "rstp_statistics"), alloc);
+        const Value* st = member(objectMember(rstp, table == "Bridge" ? "bridges" : "ports"), name);
+        if (st && st->IsObject() && table == "Bridge") cols["rstp_status"].CopyFrom(*st, alloc);
+        if (st && st->IsObject() && table == "Port") {
+            cols["rstp_status"].CopyFrom(objectMember(*st, "rstp_status"), alloc);
+            cols["rstp_statistics"].CopyFrom(objectMember(*st, "rstp_statistics"), alloc);
         }
     }
     if (table == "Interface") {
