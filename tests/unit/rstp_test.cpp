@@ -345,6 +345,24 @@ TEST(Rstp, MigratesToStpTowardsALegacyBridge) {
     EXPECT_TRUE(n.legacy["L"]->status(n.now).topology_change || n.legacy["L"]->status(n.now).topology_changes > 0);
 }
 
+TEST(Rstp, McheckTriesRstpAgainThenFallsBackWhileTheLegacyBridgeStays) {
+    Net n;
+    n.stpBridge("L", 4096, 1);
+    n.bridge("R", 32768, 2);
+    n.link("L", 1, "R", 1);
+    n.runFor(8000);
+    ASSERT_FALSE(n.br["R"]->status(n.now).ports[0].send_rstp);
+    RstpPortSettings s;
+    s.mcheck = true;
+    n.br["R"]->setPortSettings(1, s, n.now);
+    EXPECT_TRUE(n.br["R"]->status(n.now).ports[0].send_rstp);  // 17.24 CHECKING_RSTP
+    n.runFor(2000);
+    EXPECT_TRUE(n.br["R"]->status(n.now).ports[0].send_rstp);  // Migrate Time not over
+    n.runFor(4000);  // then L's next Configuration BPDU
+    EXPECT_FALSE(n.br["R"]->status(n.now).ports[0].send_rstp);
+    EXPECT_EQ(n.role("R", 1), RstpRole::kRoot);
+}
+
 TEST(Rstp, ForceProtocolVersionZeroSpeaksStpOnly) {
     Net n;
     n.bridge("A", 32768, 1);
