@@ -75,6 +75,10 @@ public:
 
 private:
     void armTimer();
+    // Refreshes the OVSDB status columns that change without a config change when any moved: STP
+    // state and mirror counters (each call), interface statistics (with `with_stats`: every 5 s,
+    // Open vSwitch's default stats-update-interval).
+    void refreshOvsdbStatus(bool with_stats);
     void linksLost();
     void startOvsdb();
 
@@ -82,7 +86,8 @@ private:
     DaemonOptions opts_;
     ConfigStore store_;
     std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
-    std::uint64_t mirror_packets_seen_ = 0;      // Mirror.statistics last reported to OVSDB (sum)
+    std::uint64_t status_digest_ = 0, stats_digest_ = 0;  // refreshOvsdbStatus(): what OVSDB last showed
+    unsigned ticks_ = 0;                        // armTimer() rounds
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;
@@ -91,7 +96,6 @@ private:
     std::unique_ptr<BondDriver> bonds_;
     std::unique_ptr<MetricsServer> metrics_;  // with --metrics
     std::unique_ptr<OvsdbServer> ovsdb_;      // the OVSDB sockets (--remote)
-    std::uint64_t stp_generation_ = 0;        // Ofproto::stpGeneration() last told to OVSDB
     boost::asio::steady_timer timer_;
 };
 
