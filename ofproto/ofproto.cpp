@@ -101,6 +101,7 @@ void Ofproto::removePort(const std::string& bridge, const std::string& port_name
         for (std::uint32_t ofport : std::vector<std::uint32_t>(b->members)) removeInterface(br, ofport);
         br.macs.flushPort(b->id);
         if (br.stp) br.stp->removePort(b->id, clock_());
+        if (br.rstp) br.rstp->removePort(b->id, clock_());  // ofproto_rstp.cpp
         if (b->bond) --bond_count_;
         br.bundles.erase(b->id);
         dp_->invalidate();

@@ -37,6 +37,7 @@
 #include "ofproto/ofp_types.h"
 #include "ofproto/priority_mutex.h"
 #include "ofproto/slow_path.h"
+#include "ofproto/rstp.h"
 #include "ofproto/stp.h"
 #include "ofproto/vlan.h"
 
@@ -70,6 +71,13 @@ struct StpBridgeStatus {
     std::string bridge;
     StpStatus stp;
     std::map<std::uint32_t, std::string> port_names;  // StpPortStatus::id -> port name
+};
+
+// rstp/show: one bridge's rapid spanning tree, its ports named.
+struct RstpBridgeStatus {
+    std::string bridge;
+    RstpStatus rstp;
+    std::map<std::uint32_t, std::string> port_names;  // RstpPortStatus::id -> port name
 };
 
 struct PortRow {
@@ -151,6 +159,16 @@ public:
     void stpTcn(const std::optional<std::string>& bridge);
     // Bumped whenever some bridge's STP port states, roles or root changed (status columns).
     std::uint64_t stpGeneration() const;
+    // Rapid spanning tree (IEEE 802.1D-2004 clause 17, ofproto/rstp.h; code in ofproto_rstp.cpp),
+    // as Open vSwitch's rstp_enable: nullopt turns it off; a zero address means the bridge's MAC.
+    // The same ports take part as for STP, enforced at the same places; a topology change
+    // flushes the MACs learned on the ports rstp names. Throws std::invalid_argument for an
+    // unknown bridge, bad settings, or a bridge that runs STP.
+    void setRstp(const std::string& bridge, const std::optional<RstpSettings>& s);
+    // Per-port settings (other_config rstp-*), kept while RSTP is off. Unknown port: no-op.
+    void setPortRstp(const std::string& bridge, const std::string& port_name, const RstpPortSettings& s);
+    // rstp/show: every bridge running RSTP, or the one named (std::invalid_argument if it does not).
+    std::vector<RstpBridgeStatus> rstpStatus(const std::optional<std::string>& bridge) const;
     // Port mirroring (ofproto/mirror.h; code in mirror_xlate.cpp): replaces the bridge's mirrors
     // (counters stay with a mirror's name), forgets the MACs learned on their output ports and
     // invalidates the bridge's megaflows when anything changed. Throws std::invalid_argument for an
@@ -256,6 +274,7 @@ private:
         dp::TunnelMode tunnel;               // a plain port's interface is a tunnel
         std::vector<std::uint32_t> flood_vteps;  // setFloodVteps
         StpPortSettings stp;                     // setPortStp
+        RstpPortSettings rstp;                   // setPortRstp
     };
     struct Bridge {
         std::string name;
@@ -268,6 +287,9 @@ private:
         std::unique_ptr<Stp> stp;  // null: STP off (ofproto_stp.cpp)
         StpSettings stp_cfg;       // as set (a zero system id: the bridge's MAC)
         std::uint64_t stp_version = 0;
+        std::unique_ptr<Rstp> rstp;  // null: RSTP off (ofproto_rstp.cpp)
+        RstpSettings rstp_cfg;
+        std::uint64_t rstp_version = 0;
         MirrorSet mirrors;       // mirror.h
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
@@ -381,6 +403,11 @@ private:
     void afterStp(Bridge& br);
     StpSettings stpEffective(const Bridge& br) const;
     void handleBpdu(const SlowPathPacket& p);
+    // Rapid spanning tree (ofproto_rstp.cpp), beside STP's hooks above.
+    void rstpAddBundle(Bridge& br, const Bundle& b);
+    void afterRstp(Bridge& br);
+    void rstpReceive(Bridge& br, std::uint32_t bundle_id, const std::vector<std::uint8_t>& frame);
+    RstpSettings rstpEffective(const Bridge& br) const;
 
     Clock clock_;
     std::function<void(const std::string&)> xlate_warning_;

@@ -136,6 +136,10 @@ void Ofproto::setCarrier(const std::string& netdev, bool up) {
                 br->stp->setCarrier(b.id, up, now);
                 afterStp(*br);
             }
+            if (br->rstp && br->rstp->hasPort(b.id)) {  // ofproto_rstp.cpp
+                br->rstp->setCarrier(b.id, up, now);
+                afterRstp(*br);
+            }
         }
 }
 

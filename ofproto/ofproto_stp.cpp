@@ -20,7 +20,9 @@ bool Ofproto::stpParticipates(const Bridge& br, const Bundle& b) const {
     return it != br.ports.end() && std::string(it->second.port->type()) != "internal";
 }
 
-bool Ofproto::stpForwards(const Bridge& br, const Bundle& b) { return !br.stp || br.stp->forwards(b.id); }
+bool Ofproto::stpForwards(const Bridge& br, const Bundle& b) {
+    return (!br.stp || br.stp->forwards(b.id)) && (!br.rstp || br.rstp->forwards(b.id));  // RSTP: ofproto_rstp.cpp
+}
 
 StpSettings Ofproto::stpEffective(const Bridge& br) const {
     StpSettings s = br.stp_cfg;
@@ -30,6 +32,7 @@ StpSettings Ofproto::stpEffective(const Bridge& br) const {
 }
 
 void Ofproto::stpAddBundle(Bridge& br, const Bundle& b) {
+    rstpAddBundle(br, b);  // ofproto_rstp.cpp
     if (!br.stp || !stpParticipates(br, b)) return;
     br.stp->addPort(b.id, b.stp, br.ports.at(b.members.front()).port->carrier(), clock_());
 }
@@ -45,6 +48,7 @@ void Ofproto::setStp(const std::string& bridge, const std::optional<StpSettings>
         return;
     }
     if (auto problem = s->problem()) throw std::invalid_argument(*problem);
+    if (br.rstp) throw std::invalid_argument("bridge " + bridge + " runs RSTP: stp_enable and rstp_enable are exclusive");
     br.stp_cfg = *s;
     std::int64_t now = clock_();
     if (br.stp) {
@@ -103,6 +107,11 @@ void Ofproto::runStp() {
     std::lock_guard lk(mu_);
     std::int64_t now = clock_();
     for (auto& [name, br] : bridges_) {
+        if (br->rstp) {  // ofproto_rstp.cpp
+            br->rstp->configure(rstpEffective(*br), now);
+            br->rstp->run(now);
+            afterRstp(*br);
+        }
         if (!br->stp) continue;
         br->stp->configure(stpEffective(*br), now);  // the local port's MAC may have arrived
         br->stp->run(now);
@@ -116,7 +125,7 @@ void Ofproto::runStp() {
 bool Ofproto::stpIntercept(const Bridge& br, std::uint32_t in_ofport, const dp::FlowKey& key, dp::FlowKey& mask,
                            dp::ActionList& actions, bool& learn_only) const {
     learn_only = false;
-    if (!br.stp) return false;
+    if (!br.stp && !br.rstp) return false;
     std::fill(std::begin(mask.dl_dst), std::end(mask.dl_dst), 0xff);
     if (key.dlDst() == kStpMac) {
         actions.push_back(dp::Action::userspace(slowPathUserdata(SlowPathKind::kStp)));
@@ -125,11 +134,12 @@ bool Ofproto::stpIntercept(const Bridge& br, std::uint32_t in_ofport, const dp::
     auto pit = br.ports.find(in_ofport);
     if (pit == br.ports.end()) return false;
     std::uint32_t id = pit->second.bundle;
-    if (!br.stp->learns(id)) {
+    bool learns = br.stp ? br.stp->learns(id) : br.rstp->learns(id);  // RSTP: ofproto_rstp.cpp
+    if (!learns) {
         actions.push_back(dp::Action::drop(dp::Coverage::drop_stp_blocked));
         return true;
     }
-    learn_only = !br.stp->forwards(id);
+    learn_only = !(br.stp ? br.stp->forwards(id) : br.rstp->forwards(id));
     return false;
 }
 
@@ -139,6 +149,8 @@ void Ofproto::handleBpdu(const SlowPathPacket& p) {
     if (it == by_dp_port_.end()) return;
     Bridge& br = *it->second.bridge;
     auto pit = br.ports.find(it->second.ofport);
+    if (pit != br.ports.end() && br.rstp && br.rstp->hasPort(pit->second.bundle))
+        return rstpReceive(br, pit->second.bundle, p.frame);  // ofproto_rstp.cpp
     if (!br.stp || pit == br.ports.end() || !br.stp->hasPort(pit->second.bundle)) return;
     std::uint32_t id = pit->second.bundle;
     auto bpdu = parseStpBpdu(p.frame);

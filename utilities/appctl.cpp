@@ -38,6 +38,7 @@ constexpr KnownCommand kKnown[] = {
     {"lacp/show", 0, 1, "lacp/show [BOND]"},
     {"stp/show", 0, 1, "stp/show [BRIDGE]"},
     {"stp/tcn", 0, 1, "stp/tcn [BRIDGE]"},
+    {"rstp/show", 0, 1, "rstp/show [BRIDGE]"},
     {"vlog/list", 0, 0, "vlog/list"},
     {"vlog/set", 1, 64, "vlog/set SPEC..."},
     {"vlog/reopen", 0, 0, "vlog/reopen"},
@@ -408,6 +409,7 @@ std::string formatAppctlText(std::string_view command, const rapidjson::Value& r
     if (command == "bond/show") return formatBondShow(result);
     if (command == "lacp/show") return formatLacpShow(result);
     if (command == "stp/show" && result.IsObject()) return formatStpShow(result);  // appctl_stp.cpp
+    if (command == "rstp/show" && result.IsObject()) return formatRstpShow(result);  // appctl_rstp.cpp
     if (command == "vlog/list") return formatVlogList(result);
     return formatGeneric(result);
 }
@@ -429,6 +431,7 @@ Commands:
   lacp/show [BOND]      LACP: actor and partner system, key, port, priority, state
   stp/show [BRIDGE]     STP: root and bridge identifiers, timers, each port's role and state
   stp/tcn [BRIDGE]      STP: signal a topology change (every bridge running STP by default)
+  rstp/show [BRIDGE]    RSTP: root and bridge identifiers, each port's role, state and cost
   vlog/list             each log module's level at each destination (console, syslog, file)
   vlog/set SPEC...      change log levels; SPEC is MODULE:LEVEL, MODULE:DEST:LEVEL or
                         ANY:DEST:LEVEL (DEST console|syslog|file; LEVEL debug|info|warn|

@@ -41,6 +41,8 @@ std::string formatAppctlText(std::string_view command, const rapidjson::Value& r
 
 // stp/show in Open vSwitch's layout (appctl_stp.cpp).
 std::string formatStpShow(const rapidjson::Value& result);
+// rstp/show (appctl_rstp.cpp).
+std::string formatRstpShow(const rapidjson::Value& result);
 
 // The --help text.
 std::string appctlUsage();

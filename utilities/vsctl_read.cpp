@@ -236,6 +236,15 @@ bool Snapshot::record(std::string_view table, std::string_view name, rapidjson::
             cols[col].CopyFrom(m.value, alloc);
         }
     }
+    if (table == "Bridge" || table == "Port") {  // RSTP status (vswitchd/rpc_rstp.cpp): listed while RSTP runs
+        const Value& rstp = objectMember(objectMember(get_, "status"), "rstp");
+        const Value* st = member(objectMember(rstp, table == "Bridge" ? "bridges" : "ports"), name);
+        if (st && st->IsObject() && table == "Bridge") cols["rstp_status"].CopyFrom(*st, alloc);
+        if (st && st->IsObject() && table == "Port") {
+            cols["rstp_status"].CopyFrom(objectMember(*st, "rstp_status"), alloc);
+            cols["rstp_statistics"].CopyFrom(objectMember(*st, "rstp_statistics"), alloc);
+        }
+    }
     if (table == "Interface") {
         // Status columns read as empty ([] / {}) until the daemon reports them.
         for (const char* col : {"ofport", "error", "mac_in_use", "mtu", "link_state"}) cols.try_emplace(col);

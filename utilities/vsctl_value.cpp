@@ -146,6 +146,8 @@ ColumnKind columnKind(std::string_view table, std::string_view column) {
         return ColumnKind::kReadOnly;
     if (table == "Port" && column == "interfaces") return ColumnKind::kReadOnly;
     if (table == "Mirror" && column == "statistics") return ColumnKind::kReadOnly;  // docs/mirrors.md
+    if ((table == "Bridge" || table == "Port") && column == "rstp_status") return ColumnKind::kReadOnly;  // docs/stp.md
+    if (table == "Port" && column == "rstp_statistics") return ColumnKind::kReadOnly;
     if (table == "Mirror" && column == "output_port") return ColumnKind::kString;
     if (table == "Port" && (column == "vlan_mode" || column == "bond_mode" || column == "lacp")) return ColumnKind::kString;  // tag, trunks: inferred (10, [10,20], 10,20)
     if (table == "Interface") {

@@ -305,7 +305,12 @@ const std::vector<ColumnDef<BridgeConfig>>& bridgeColumns() {
                    // spanning tree (stp_config.cpp checks the timers against each other)
                    {"stp-system-id", macAddress()}, {"stp-priority", intRange(0, 65535)},
                    {"stp-hello-time", intRange(1, 10)}, {"stp-max-age", intRange(6, 40)},
-                   {"stp-forward-delay", intRange(4, 30)}}),
+                   {"stp-forward-delay", intRange(4, 30)},
+                   // rapid spanning tree (rstp_config.cpp checks max age against forward delay)
+                   {"rstp-address", macAddress()}, {"rstp-priority", intRange(0, 61440)},
+                   {"rstp-ageing-time", intRange(10, 1000000)}, {"rstp-force-protocol-version", oneOf({"0", "2"})},
+                   {"rstp-max-age", intRange(6, 40)}, {"rstp-forward-delay", intRange(4, 30)},
+                   {"rstp-transmit-hold-count", intRange(1, 10)}}),
         mapColumn("external_ids", &BridgeConfig::external_ids),
         failModeColumn(),     // config_controller.cpp
         controllersColumn(),
@@ -331,7 +336,12 @@ const std::vector<ColumnDef<PortConfig>>& portColumns() {
                    {"lacp-time", oneOf({"fast", "slow"})},
                    {"lacp-fallback-ab", oneOf({"true", "false"})},
                    {"stp-enable", oneOf({"true", "false"})}, {"stp-port-num", intRange(1, 255)},
-                   {"stp-port-priority", intRange(0, 255)}, {"stp-path-cost", intRange(1, 65535)}}),
+                   {"stp-port-priority", intRange(0, 255)}, {"stp-path-cost", intRange(1, 65535)},
+                   {"rstp-enable", oneOf({"true", "false"})}, {"rstp-port-priority", intRange(0, 240)},
+                   {"rstp-port-num", intRange(1, 4095)}, {"rstp-path-cost", intRange(1, 200000000)},
+                   {"rstp-port-admin-edge", oneOf({"true", "false"})}, {"rstp-port-auto-edge", oneOf({"true", "false"})},
+                   {"rstp-port-mcheck", oneOf({"true", "false"})}, {"rstp-admin-p2p-mac", intRange(0, 2)},
+                   {"rstp-admin-port-state", oneOf({"true", "false"})}}),
         mapColumn("external_ids", &PortConfig::external_ids),
         qosColumn(),  // qos.h
     };

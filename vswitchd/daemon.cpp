@@ -16,6 +16,7 @@
 #include "vswitchd/metrics.h"
 #include "vswitchd/metrics_server.h"
 #include "vswitchd/ovsdb_server.h"
+#include "vswitchd/rstp_config.h"
 #include "vswitchd/stp_config.h"
 
 namespace {
@@ -79,6 +80,7 @@ void Daemon::start() {
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
     registerStpMethods(*table, *this);
+    registerRstpMethods(*table, *this);  // rpc_rstp.cpp
     registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;
@@ -142,6 +144,21 @@ void Daemon::startOvsdb() {
     b.status.portStatus = [this](const std::string& port) -> StringMap {
         for (const auto& s : ofproto_->stpStatus(std::nullopt))
             if (auto m = stpPortStatus(s); m.count(port)) return m[port];
+        return {};
+    };
+    b.status.bridgeRstpStatus = [this](const std::string& br) -> StringMap {  // rstp_config.h
+        for (const auto& s : ofproto_->rstpStatus(std::nullopt))
+            if (s.bridge == br) return rstpBridgeStatus(s);
+        return {};
+    };
+    b.status.portRstpStatus = [this](const std::string& port) -> StringMap {
+        for (const auto& s : ofproto_->rstpStatus(std::nullopt))
+            if (auto m = rstpPortStatus(s); m.count(port)) return m[port];
+        return {};
+    };
+    b.status.portRstpStatistics = [this](const std::string& port) -> std::map<std::string, std::int64_t> {
+        for (const auto& s : ofproto_->rstpStatus(std::nullopt))
+            if (auto m = rstpPortStatistics(s); m.count(port)) return m[port];
         return {};
     };
     b.status.mirrorStats = [this](const std::string& br, const std::string& mirror)

@@ -110,6 +110,11 @@ void registerOfprotoMethods(MethodTable& t, Daemon& d);
 void registerBondMethods(MethodTable& t, Daemon& d);
 // stp/show and stp/tcn (rpc_stp.cpp).
 void registerStpMethods(MethodTable& t, Daemon& d);
+// rstp/show (rpc_rstp.cpp).
+void registerRstpMethods(MethodTable& t, Daemon& d);
+// The RSTP status columns for `get` (vsctl): {"bridges": {BR: {rstp_status keys}}, "ports":
+// {PORT: {"rstp_status": {...}, "rstp_statistics": {...}}}} (rpc_rstp.cpp).
+rapidjson::Value rstpStatusJson(Daemon& d, rapidjson::Document::AllocatorType& a);
 // vlog/list, vlog/set, vlog/reopen (rpc_vlog.cpp): the process-wide log settings (vswitchd/log.h).
 void registerVlogMethods(MethodTable& t);
 

@@ -107,6 +107,12 @@ struct Projector {
         r["other_config"] = mapDatum(pc.other_config);
         r["external_ids"] = mapDatum(pc.external_ids);
         if (status.portStatus) r["status"] = mapDatum(status.portStatus(name));
+        if (status.portRstpStatus) r["rstp_status"] = mapDatum(status.portRstpStatus(name));  // rstp_config.h
+        if (status.portRstpStatistics) {
+            Datum stats;
+            for (const auto& [k, v] : status.portRstpStatistics(name)) stats.entries.emplace(Atom{k}, Atom{v});
+            r["rstp_statistics"] = stats;
+        }
         std::vector<Uuid> members;
         for (const auto& [in, ic] : pc.interfaces) members.push_back(iface(in, ic));
         r["interfaces"] = uuidSet(members);
@@ -174,6 +180,7 @@ struct Projector {
         if (status.datapathId)
             if (std::string id = status.datapathId(name); !id.empty()) r["datapath_id"] = strDatum(id);
         if (status.bridgeStatus) r["status"] = mapDatum(status.bridgeStatus(name));
+        if (status.bridgeRstpStatus) r["rstp_status"] = mapDatum(status.bridgeRstpStatus(name));  // rstp_config.h
         std::vector<Uuid> ps, cs, ms;
         std::map<std::string, Uuid> portUuids;
         for (const auto& [pn, pc] : bc.ports) ps.push_back(portUuids[pn] = port(pn, pc));

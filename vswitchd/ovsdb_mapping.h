@@ -41,6 +41,10 @@ struct OvsdbStatus {
     // Bridge:status and Port:status (STP: vswitchd/stp_config.h); empty maps when unset.
     std::function<StringMap(const std::string& bridge)> bridgeStatus;
     std::function<StringMap(const std::string& port)> portStatus;
+    // Bridge:rstp_status, Port:rstp_status and Port:rstp_statistics (vswitchd/rstp_config.h).
+    std::function<StringMap(const std::string& bridge)> bridgeRstpStatus;
+    std::function<StringMap(const std::string& port)> portRstpStatus;
+    std::function<std::map<std::string, std::int64_t>(const std::string& port)> portRstpStatistics;
     // Mirror.statistics (docs/mirrors.md): (tx_packets, tx_bytes) of a bridge's mirror; nullopt: none.
     std::function<std::optional<std::pair<std::uint64_t, std::uint64_t>>(const std::string& bridge,
                                                                        const std::string& mirror)> mirrorStats;

@@ -7,6 +7,7 @@
 #include "datapath/tunnel.h"
 #include "vswitchd/tunnels.h"
 #include "vswitchd/log.h"
+#include "vswitchd/rstp_config.h"
 #include "vswitchd/stp_config.h"
 #include "vswitchd/mirror_config.h"
 
@@ -146,7 +147,9 @@ void Reconciler::addMissing(const Config& cfg) {
             of_.addBridge(bname);
         }
         of_.setBridgeSettings(bname, settingsOf(bc));
+        if (!bc.rstp_enable) of_.setRstp(bname, std::nullopt);  // rstp_config.h: off before STP may start
         of_.setStp(bname, stpSettingsOf(bc));  // stp_config.h
+        if (bc.rstp_enable) of_.setRstp(bname, rstpSettingsOf(bc));
         for (const auto& [pname, pc] : bc.ports) {
             auto run = ports_.find(pname);
             // Unchanged ports cost nothing: a transaction on a bridge with N ports stays O(N log N).
@@ -159,6 +162,7 @@ void Reconciler::addMissing(const Config& cfg) {
             if (run != ports_.end()) {
                 of_.setPortVlan(bname, pname, vlan);
                 of_.setPortStp(bname, pname, stpPortSettingsOf(pc));
+                of_.setPortRstp(bname, pname, rstpPortSettingsOf(pc));
                 run->second.cfg = pc;
                 continue;
             }
@@ -177,6 +181,7 @@ void Reconciler::addMissing(const Config& cfg) {
                 of_.setFloodVteps(bname, pname, parseFloodRemotes(ic.options));
             }
             of_.setPortStp(bname, pname, stpPortSettingsOf(pc));
+            of_.setPortRstp(bname, pname, rstpPortSettingsOf(pc));
             errors_.erase(iname);
             ports_[pname] = Running{bname, pc, std::move(port), dp_no};
             log::info(kLog, "added port {} to bridge {} as ofport {}", pname, bname, ic.ofport);

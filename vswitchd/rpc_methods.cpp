@@ -112,6 +112,7 @@ void methodGet(Daemon& d, const protocol::Request&, rapidjson::Document& res) {
     rapidjson::Value status(rapidjson::kObjectType);
     status.AddMember("interfaces", ifaces, a);
     status.AddMember("controllers", controllerStatus(d, c, a), a);
+    status.AddMember("rstp", rstpStatusJson(d, a), a);  // rpc_rstp.cpp
     status.AddMember("mirrors", mirrorStatusJson(c, [&d](const std::string& b) { return d.ofproto().mirrorStats(b); }, a), a);
     res.AddMember("status", status, a);
 }

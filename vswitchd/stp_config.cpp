@@ -1,5 +1,7 @@
 #include "vswitchd/stp_config.h"
 
+#include "vswitchd/rstp_config.h"
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -64,9 +66,7 @@ std::optional<std::string> stpProblem(const Config& cfg) {
     for (const auto& [bn, bc] : cfg.bridges) {
         if (bc.stp_enable && bc.rstp_enable)
             return "Bridge " + bn + ": stp_enable and rstp_enable are mutually exclusive (set one to false)";
-        if (bc.rstp_enable)
-            return "Bridge " + bn + " rstp_enable: RSTP (IEEE 802.1D-2004 clause 17) is not implemented yet; "
-                   "stp_enable runs 802.1D-1998 STP (docs/stp.md)";
+        if (auto p = rstpProblem(bn, bc)) return p;  // rstp_config.h
         if (auto p = timersOf(bc).problem())
             return "Bridge " + bn + " other_config: " + *p + "; nothing changed (set the stp-* timers in one command)";
         std::map<int, std::string> nums;

@@ -23,9 +23,9 @@ ColumnDef<BridgeConfig> rstpEnableColumn();
 
 // Rules across a bridge's spanning tree settings: the 802.1D-1998 8.10.2 relation of the three
 // timers (2 * (Forward Delay - 1) >= Max Age >= 2 * (Hello Time + 1), with the defaults 2, 20,
-// 15 for unset keys), stp_enable with rstp_enable (mutually exclusive, as Open vSwitch), RSTP
-// itself (not implemented: refused), and two ports with one stp-port-num. The first problem, or
-// nullopt.
+// 15 for unset keys), stp_enable with rstp_enable (mutually exclusive; Open vSwitch would run
+// RSTP, we refuse), RSTP's own rules (rstp_config.h), and two ports with one stp-port-num. The
+// first problem, or nullopt.
 std::optional<std::string> stpProblem(const Config& cfg);
 
 // ofproto's settings for bridge `bc`: nullopt when stp_enable is false.
