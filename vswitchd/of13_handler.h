@@ -73,6 +73,11 @@ private:
     std::uint64_t datapathId(const std::string& bridge) const;
     void checkOverlap(const std::string& bridge, const ofproto::FlowMod& fm) const;
     protocol::of13::RoleReply role(const std::string& bridge, const protocol::of13::RoleRequest& q, State& st);
+    // Groups (of13_group.cpp; OpenFlow 1.3.5 sections 7.3.4.2, 7.3.5.9-11).
+    void groupMod(const std::string& bridge, const protocol::of13::GroupMod& gm);
+    std::vector<protocol::of13::GroupStats> groupStats(const std::string& bridge, std::uint32_t group_id) const;
+    std::vector<protocol::of13::GroupDesc> groupDescs(const std::string& bridge) const;
+    static protocol::of13::GroupFeatures groupFeatures();
 
     struct BridgeRoles {
         std::optional<std::uint64_t> generation;  // the last master/slave request's generation_id
