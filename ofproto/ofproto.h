@@ -172,9 +172,12 @@ public:
     // (every group and the rules using them go first). Unknown bridge: std::invalid_argument.
     std::vector<GroupMod> exportGroups(const std::string& bridge) const;
     void replaceGroups(const std::string& bridge, const std::vector<GroupMod>& adds);
+    // flow_log_pos: the number of flow log entries logged before it since the last takeFlowLog();
+    // take this log first, then takeFlowLog(), and interleave them by it to keep the order.
     struct LoggedGroupMod {
         std::string bridge;
         GroupMod mod;
+        std::size_t flow_log_pos = 0;
     };
     std::vector<LoggedGroupMod> takeGroupLog();
 

@@ -10,9 +10,9 @@ std::size_t Ofproto::applyGroupMod(const std::string& bridge, const GroupMod& gm
     std::lock_guard lk(mu_);
     Bridge& br = bridgeOrThrow(bridge);
     std::vector<std::uint32_t> gone = br.groups.apply(gm, clock_());
+    if (log) group_log_.push_back(LoggedGroupMod{bridge, gm, flow_log_.size()});  // before its rules' deletes
     std::size_t n = 0;
     for (std::uint32_t id : gone) n += deleteGroupRules(br, id, log);
-    if (log) group_log_.push_back(LoggedGroupMod{bridge, gm});
     invalidateBridge(br);
     return n;
 }

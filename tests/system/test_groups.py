@@ -144,3 +144,36 @@ def test_group_mods_refused_with_the_spec_errors_and_deletes_take_rules(lan):
     feats = ofctl(target, "dump-group-features").stdout
     assert re.search(r"Types:\s+0xf\b", feats) and feats.count("max_groups=0x10000") == 4, feats
     assert "fast failover group:" in feats and re.search(r"actions: output group set_field", feats), feats
+
+
+def test_groups_survive_a_restart_and_a_crash(lan):
+    """Groups persist like rules (flows file + journal): after SIGKILL (journal replay) and after a
+    clean stop (snapshot), dump-groups shows them again and the rule using them still forwards."""
+    net, target, (p1, p2, p3) = with_listener(lan)
+    d, (h1, h2, h3) = net.daemon, net.hosts
+    ofctl(target, "add-group", f"group_id=5,type=select,bucket=weight:2,output:{p2},bucket=weight:1,output:{p3}")
+    ofctl(target, "add-group", f"group_id=6,type=all,bucket=group:5")
+    ofctl(target, "add-group", "group_id=8,type=all,bucket=output:1")
+    ofctl(target, "del-groups", "group_id=8")
+    ofctl(target, "add-flow", f"priority=100,in_port={p1},actions=group:6")
+    want = ofctl(target, "dump-groups").stdout.splitlines()[1:]
+    assert len(want) == 2, want
+
+    def same_after(sig):
+        # The journal is written within a second of the change (the daemon's flow log timer).
+        journal = d.config.with_name(d.config.name + ".journal")
+        saved = lambda: journal.exists() and "group_id=6" in journal.read_text(errors="replace")
+        assert sig != 9 or wait_until(saved, 5), "the group_mods reach the journal"
+        d.stop(sig=sig)
+        d.start()
+        st = lambda: d.vsctl_json("get", "controller", target.replace("tcp:127.0.0.1:", "ptcp:") + ":127.0.0.1", "status")
+        assert wait_until(lambda: st().get("state") == "LISTENING", 10), st()
+        got = ofctl(target, "dump-groups").stdout.splitlines()[1:]
+        assert sorted(got) == sorted(want), (got, want)
+        assert any(f["actions"] == "group:6" for f in flows(target)), flows(target)
+        tag = marker()
+        counts = capture([h2, h3], tag, lambda: send_frames(h1, frames(h1.mac, tag, range(8000, 8008))))
+        assert sum(counts) == 8, counts
+
+    same_after(9)    # SIGKILL: replayed from the journal
+    same_after(15)   # SIGTERM: compacted into the flows file
