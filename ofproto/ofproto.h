@@ -180,6 +180,9 @@ public:
         std::size_t flow_log_pos = 0;
     };
     std::vector<LoggedGroupMod> takeGroupLog();
+    // UnknownGroupError when a non-delete mod names a group the bridge lacks (what applyFlowMods
+    // checks first), for a caller that persists mods before applying them.
+    void checkGroupRefs(const std::string& bridge, const std::vector<FlowMod>& mods) const;
 
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;

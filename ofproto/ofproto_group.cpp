@@ -52,6 +52,11 @@ void Ofproto::checkGroupsExist(const Bridge& br, const std::vector<FlowMod>& mod
     }
 }
 
+void Ofproto::checkGroupRefs(const std::string& bridge, const std::vector<FlowMod>& mods) const {
+    std::lock_guard lk(mu_);
+    checkGroupsExist(bridgeOrThrow(bridge), mods);
+}
+
 std::vector<std::shared_ptr<const Group>> Ofproto::groups(const std::string& bridge) const {
     std::lock_guard lk(mu_);
     return bridgeOrThrow(bridge).groups.all();

@@ -227,6 +227,7 @@ std::optional<std::string> Daemon::persistFlowLog() {
 std::size_t Daemon::commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods) {
     try {
         for (const auto& fm : mods) ofproto::Ofproto::validateFlowMod(fm);
+        ofproto_->checkGroupRefs(bridge, mods);  // before the journal: replay must not meet a missing group
     } catch (const std::invalid_argument& e) {
         throw RpcError(protocol::ErrorCode::kInvalidValue, e.what());
     }

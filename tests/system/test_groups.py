@@ -9,8 +9,9 @@ connection carries on after them."""
 from __future__ import annotations
 
 import re
+import subprocess
 
-from lib.controller import wait_until
+from lib.controller import VSOFCTL, vsofctl, wait_until
 from lib.traffic import Sniffer, marker, send_frames
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
@@ -123,6 +124,11 @@ def test_group_mods_refused_with_the_spec_errors_and_deletes_take_rules(lan):
     assert "OFPGMFC_GROUP_EXISTS" in refused("add-group", f"group_id=1,type=all,bucket=output:{p3}")
     assert "OFPGMFC_UNKNOWN_GROUP" in refused("mod-group", f"group_id=2,type=all,bucket=output:{p3}")
     assert "OFPBAC_BAD_OUT_GROUP" in refused("add-flow", f"in_port={p1},actions=group:99")
+    # vsofctl's group:N names the same groups; a missing one is refused before it is saved.
+    r = subprocess.run([str(VSOFCTL), "--socket", str(net.daemon.socket), "add-flow", net.bridge,
+                        f"in_port={p1},actions=group:99"], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "no group 99" in r.stderr, r
+    vsofctl(net.daemon.socket, "add-flow", net.bridge, f"priority=1,in_port={p3},actions=group:1")
     ofctl(target, "add-group", "group_id=2,type=all,bucket=group:1")
     assert "OFPGMFC_LOOP" in refused("mod-group", "group_id=1,type=all,bucket=group:2")
     assert "OFPGMFC_CHAINED_GROUP" in refused("del-groups", "group_id=1")
