@@ -13,7 +13,7 @@ import subprocess
 
 from lib.controller import VSOFCTL, vsofctl, wait_until
 from lib.traffic import Sniffer, marker, send_frames
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from test_openflow13 import flows, listen, ofctl, ofports
 
@@ -183,3 +183,40 @@ def test_groups_survive_a_restart_and_a_crash(lan):
 
     same_after(9)    # SIGKILL: replayed from the journal
     same_after(15)   # SIGTERM: compacted into the flows file
+
+
+def test_all_indirect_and_ff_groups_equal_open_vswitch(request):
+    """Open vSwitch (userspace datapath) as the oracle: the same groups (ovs-ofctl -O OpenFlow13
+    add-group on both; ours over a ptcp: listener in its namespace) and rules, the same frames,
+    byte-for-byte the same output on every port. Select is left out: its hash is not Open vSwitch's,
+    so which bucket a flow takes legitimately differs (docs/controller.md "Groups")."""
+    from lib.controller import free_port
+    from lib.oracle import OracleLab
+    from lib.proc import check
+    lab = OracleLab.start(n_ports=4)
+    request.addfinalizer(lab.stop)
+    port = free_port()
+    lab.ours.vsctl_ok("set-fail-mode", lab.bridge, "secure", "--", "set-controller", lab.bridge, f"ptcp:{port}:127.0.0.1")
+    st = lambda: lab.ours.vsctl_json("get", "controller", f"ptcp:{port}:127.0.0.1", "status")
+    assert wait_until(lambda: st().get("state") == "LISTENING", 5), st()
+    groups = ["group_id=2,type=indirect,bucket=output:p4",
+              "group_id=1,type=all,bucket=mod_vlan_vid:7,output:p2,bucket=output:p3,bucket=group:2",
+              "group_id=3,type=ff,bucket=watch_port:p2,output:p2,bucket=watch_port:p3,output:p3"]
+    for g in groups:
+        lab.ovs._check(["ovs-ofctl", "-O", "OpenFlow13", "add-group", lab.ovs.bridge, g])
+        check(["ip", "netns", "exec", lab.ours_ns, "ovs-ofctl", "-O", "OpenFlow13", "--timeout=10",
+               "add-group", f"tcp:127.0.0.1:{port}", g.replace("p2", "2").replace("p3", "3").replace("p4", "4")])
+    lab.install(["priority=10,in_port=p1,udp,actions=group:1,output:p4",
+                 "priority=10,in_port=p1,tcp,actions=write_actions(output:p2,group:3)",
+                 "priority=5,actions=drop"], protocol="OpenFlow13")
+    # fast_failover reads the ports' liveness (IFF_RUNNING), which the kernel's linkwatch sets up
+    # to a second after a veth comes up: wait for it, as the frames must not race it.
+    up = lambda: all("state UP" in check(["ip", "-n", lab.ours_ns, "link", "show", f"p{i}"]) for i in range(1, 5))
+    assert wait_until(up, 5), "the switch's veths never reached operstate UP"
+    mac_a, mac_b = "02:00:00:00:0a:01", "02:00:00:00:0a:02"
+    tag = b"group-oracle"
+    frames = [(1, bytes(Ether(src=mac_a, dst=mac_b) / IP(src="10.9.0.1", dst="10.9.0.2") / UDP(sport=s, dport=53) / tag))
+              for s in (1000, 1001)]
+    frames.append((1, bytes(Ether(src=mac_a, dst=mac_b) / IP(src="10.9.0.1", dst="10.9.0.2") / TCP(sport=5, dport=80) / tag)))
+    diffs = lab.compare(frames)
+    assert not diffs, "\n".join(map(str, diffs))
