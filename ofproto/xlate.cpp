@@ -534,7 +534,8 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
 // run on their own copy of the packet: fields, metadata and queue as they were at the group
 // action, restored after every bucket and after the group (Open vSwitch's clone semantics). A tag
 // a bucket pushed over another one is popped again, so the next bucket starts from the frame
-// the group received. The group's and each chosen bucket's counters ride on the megaflow.
+// the group received. The group's and each chosen bucket's counters ride on the megaflow. Every
+// bucket run counts against the 4,096-lookup budget (chained all groups multiply).
 void Ofproto::xlateGroup(XlateCtx& ctx, std::uint32_t id, std::uint8_t table_id) {
     const Group* g = ctx.br.groups.find(id);
     if (!g) { ctx.note("group " + std::to_string(id) + ": no such group: skipped"); return; }
@@ -549,6 +550,10 @@ void Ofproto::xlateGroup(XlateCtx& ctx, std::uint32_t id, std::uint8_t table_id)
     const std::uint32_t priority = ctx.priority;
     const std::uint16_t inner_tci = ctx.inner_vlan_tci;
     for (std::size_t i : chosen) {
+        if (++ctx.lookups > kMaxLookups) {  // fan-out of chained all groups counts as lookups do
+            exhaust(ctx, dp::Coverage::drop_xlate_resubmit_limit);
+            break;
+        }
         ctx.sinks.push_back(g->bucket_stats[i]);
         ctx.note("bucket " + std::to_string(i + 1));
         xlateActions(ctx, g->buckets[i].actions, table_id);

@@ -303,3 +303,18 @@ TEST(Of13GroupHandler, GroupModsAndStatsThroughTheHandler) {
 }
 
 }  // namespace
+
+namespace {
+
+// Chained all groups multiply: 100 buckets each chaining to a group of 100 buckets is 10,000
+// bucket runs, over the 4,096-lookup budget: the translation is one drop, not a CPU sink.
+TEST_F(GroupXlate, FanOutOfChainedGroupsIsBounded) {
+    of->applyGroupMod("br0", add(GroupType::kAll, 2, std::vector<Bucket>(100, bucket({}))));
+    of->applyGroupMod("br0", add(GroupType::kAll, 1, std::vector<Bucket>(100, bucket({grp(2)}))));
+    flow("priority=10,in_port=1,actions=output:2,group:1");
+    EXPECT_EQ(send(udpFrame(1)), (std::array<std::size_t, 4>{0, 0, 0, 0})) << "the whole translation drops";
+    of->applyGroupMod("br0", mod(GroupMod::Command::kModify, GroupType::kAll, 1, std::vector<Bucket>(10, bucket({grp(2)}))));
+    EXPECT_EQ(send(udpFrame(1)), (std::array<std::size_t, 4>{0, 1, 0, 0})) << "1,000 runs fit";
+}
+
+}  // namespace
