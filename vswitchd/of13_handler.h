@@ -3,7 +3,8 @@
 // JSON dialect's OfRequestHandler does: flow_mod (OpenFlow 1.3.5 section 7.3.4.1, with
 // CHECK_OVERLAP, RESET_COUNTS, SEND_FLOW_REM, cookie masks, out_port/out_group filters),
 // packet_out (7.3.7, NO_BUFFER only), features (7.3.1), get/set_config (7.3.2), multipart desc,
-// flow, aggregate, table, port_stats and port_desc (7.3.5), echo (7.5.2), barrier (7.3.8: one
+// flow, aggregate, table, port_stats, port_desc, group, group_desc and group_features (7.3.5),
+// group_mod (7.3.4.2; of13_group.cpp), echo (7.5.2), barrier (7.3.8: one
 // request at a time, in order, so the reply follows everything before it), experimenter (refused
 // with BAD_REQUEST/BAD_EXPERIMENTER), roles (6.3.5: equal/master/slave with generation_id, a
 // new master turns the bridge's other masters into slaves, a slave's flow_mod and packet_out are
