@@ -6,6 +6,7 @@
 // thread runs receive()/send(); a mutex guards the queues (tests only, not a fast path).
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -33,6 +34,9 @@ public:
     TunnelMode tunnelMode() const noexcept override { return tunnel_; }
     // Makes the port pose as a tunnel (before it is added to a bridge).
     void setTunnelMode(TunnelMode m) { tunnel_ = m; }
+    // Carrier (fast_failover liveness tests); up unless set down.
+    bool carrier() const override { return carrier_.load(std::memory_order_relaxed); }
+    void setCarrier(bool up) { carrier_.store(up, std::memory_order_relaxed); }
 
     // Queues a frame for the next receive().
     void inject(std::vector<std::uint8_t> frame);
@@ -48,6 +52,7 @@ private:
     int efd_ = -1;
     MacAddr mac_;
     TunnelMode tunnel_;
+    std::atomic<bool> carrier_{true};
     mutable std::mutex mu_;
     struct RxFrame {
         std::vector<std::uint8_t> bytes;

@@ -55,7 +55,7 @@ struct PacketIn {
 };
 
 // Why a rule went away (OpenFlow 1.3 section 7.4.2 ofp_flow_removed_reason).
-enum class RemovedReason : std::uint8_t { kIdleTimeout, kHardTimeout, kDelete };
+enum class RemovedReason : std::uint8_t { kIdleTimeout, kHardTimeout, kDelete, kGroupDelete };
 
 struct RemovedRule {
     std::string bridge;

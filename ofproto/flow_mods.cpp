@@ -62,6 +62,7 @@ std::size_t Ofproto::applyFlowMod(Bridge& br, const FlowMod& fm) {
         if (!br.tables[t] || (fm.table != kTableAll && fm.table != t)) continue;
         for (auto& r : br.tables[t]->select(fm.match, fm.priority, strict)) {
             if (!cookieMatches(*r, fm) || (del && !outputsTo(*r, fm.out_port))) continue;
+            if (del && !usesGroup(r->actions, fm.out_group)) continue;  // out_group filter (group.h)
             if (del) {
                 br.tables[t]->remove(r.get());
                 noteRemoved(br, r, RemovedReason::kDelete);
@@ -91,7 +92,7 @@ std::size_t Ofproto::applyFlowMods(const std::string& bridge, const std::vector<
     constexpr std::size_t kApplyChunk = 64;
     {
         std::lock_guard lk(mu_);
-        bridgeOrThrow(bridge);
+        checkGroupsExist(bridgeOrThrow(bridge), mods);  // UnknownGroupError (ofproto_group.cpp)
     }
     for (const auto& fm : mods) validateFlowMod(fm);
     std::size_t n = 0;

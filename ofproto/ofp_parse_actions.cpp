@@ -203,6 +203,7 @@ void ActionParser::writeActions(const Item& it, ActionList& out) {
             case ActionType::kInPort: case ActionType::kLocal: case ActionType::kSetField:
             case ActionType::kSetVlanVid: case ActionType::kSetVlanPcp: case ActionType::kStripVlan:
             case ActionType::kPushVlan: case ActionType::kDecTtl: case ActionType::kSetQueue:
+            case ActionType::kGroup:
                 break;
             default:
                 fail("'" + std::string(n.text) + "' is not allowed in write_actions (an action set holds outputs, "
@@ -238,6 +239,12 @@ Action ActionParser::parseItem(const Item& it) {
     if (name == "goto_table") return gotoTable(it);
     if (name == "set_field") return setFieldAction(it);
     if (name == "set_queue" || name == "enqueue") return queueAction(it, name);
+    if (name == "group") {  // group:GROUP_ID (OFPAT_GROUP; ofproto/group.h)
+        if (!it.hasArg || it.paren) bad(it, "expected group:GROUP_ID");
+        Action a = simple(ActionType::kGroup);
+        a.value = number(it, it.arg, 0xffffff00);
+        return a;
+    }
     if (!it.hasArg) {  // a bare port name or number: output (as ovs-ofctl)
         std::string problem;
         if (lookupPort(it.text, resolver_, problem)) return output(it, it.text);

@@ -82,6 +82,8 @@ enum class ActionType : std::uint8_t {
     // id for the outputs that follow; pop_queue: back to the default queue; enqueue:PORT:N
     // (OpenFlow 1.0 OFPAT_ENQUEUE): output to `port` through queue `value`, the queue then restored.
     kSetQueue, kPopQueue, kEnqueue,
+    // group:N (OFPAT_GROUP, OpenFlow 1.3 section 5.6): runs group `value`'s buckets (ofproto/group.h).
+    kGroup,
 };
 
 struct Action {
@@ -111,6 +113,7 @@ struct FlowMod {
     bool send_flow_rem = false;
     std::uint32_t out_port = kPortNone; // delete: only rules that output to this port
     bool reset_counts = false;          // modify: zero the matched rules' counters (OFPFF_RESET_COUNTS)
+    std::uint32_t out_group = 0xffffffff;  // delete: only rules whose actions name this group (OFPG_ANY: any)
     bool operator==(const FlowMod&) const = default;
 };
 

@@ -31,6 +31,7 @@
 #include "datapath/datapath.h"
 #include "ofproto/bond.h"
 #include "ofproto/connmgr.h"
+#include "ofproto/group.h"
 #include "ofproto/mac_table.h"
 #include "ofproto/mirror.h"
 #include "ofproto/of_table.h"
@@ -175,6 +176,31 @@ public:
     // unknown bridge or what MirrorSet::set refuses. mirrorStats: each mirror's counters.
     void setMirrors(const std::string& bridge, std::vector<MirrorSpec> specs);
     std::vector<MirrorStats> mirrorStats(const std::string& bridge) const;
+    // OpenFlow groups (ofproto/group.h; code in ofproto_group.cpp, group_xlate.cpp). applyGroupMod
+    // changes the bridge's group table (GroupModError with the OFPGMFC code, std::invalid_argument
+    // for an unknown bridge), deletes the rules whose actions name a deleted group (OpenFlow 1.3.5
+    // section 6.5; flow_removed reason GROUP_DELETE) and invalidates the bridge's megaflows. With
+    // `log` the mod (and a delete_strict per rule it removed) is logged for persistence
+    // (takeGroupLog, takeFlowLog). Returns the number of rules deleted.
+    std::size_t applyGroupMod(const std::string& bridge, const GroupMod& gm, bool log = false);
+    std::vector<std::shared_ptr<const Group>> groups(const std::string& bridge) const;
+    // group -> number of rules whose actions name it (group stats ref_count).
+    std::map<std::uint32_t, std::uint32_t> groupRefCounts(const std::string& bridge) const;
+    // Every group of the bridge as an add group_mod (persistence); replaceGroups restores them
+    // (every group and the rules using them go first). Unknown bridge: std::invalid_argument.
+    std::vector<GroupMod> exportGroups(const std::string& bridge) const;
+    void replaceGroups(const std::string& bridge, const std::vector<GroupMod>& adds);
+    // flow_log_pos: the number of flow log entries logged before it since the last takeFlowLog();
+    // take this log first, then takeFlowLog(), and interleave them by it to keep the order.
+    struct LoggedGroupMod {
+        std::string bridge;
+        GroupMod mod;
+        std::size_t flow_log_pos = 0;
+    };
+    std::vector<LoggedGroupMod> takeGroupLog();
+    // UnknownGroupError when a non-delete mod names a group the bridge lacks (what applyFlowMods
+    // checks first), for a caller that persists mods before applying them.
+    void checkGroupRefs(const std::string& bridge, const std::vector<FlowMod>& mods) const;
 
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;
@@ -291,6 +317,7 @@ private:
         RstpSettings rstp_cfg;
         std::uint64_t rstp_version = 0;
         MirrorSet mirrors;       // mirror.h
+        GroupTable groups;       // group.h
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
             if (tables.size() <= id) tables.resize(id + 1);
@@ -379,6 +406,15 @@ private:
     static void mirrorOutput(const Bridge& br, const Bundle& out, MirrorOut& m);
     static void mirrorPacket(const Bridge& br, MirrorMask candidates, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);
     static bool mirrorCopy(const Bridge& br, const Bundle& to, std::uint16_t vlan, std::uint16_t pcp, MirrorOut& m);
+    // Groups (group_xlate.cpp, ofproto_group.cpp). xlateGroup runs the chosen buckets of group
+    // `id`, each on its own copy of the packet's fields (xlate.cpp); groupBuckets chooses them
+    // (un-wildcarding what select hashes); bucketLive is fast_failover's liveness.
+    void xlateGroup(XlateCtx& ctx, std::uint32_t id, std::uint8_t table_id);
+    std::vector<std::size_t> groupBuckets(const Bridge& br, const Group& g, const dp::FlowKey& flow, dp::FlowKey& wc) const;
+    bool bucketLive(const Bridge& br, const Bucket& b, int depth) const;
+    bool portLive(const Bridge& br, std::uint32_t ofport) const;
+    void checkGroupsExist(const Bridge& br, const std::vector<FlowMod>& mods) const;
+    std::size_t deleteGroupRules(Bridge& br, std::uint32_t group, bool log);
     // Bonds (ofproto_bond.cpp).
     Bundle& newBundle(Bridge& br, const std::string& name, const PortVlan& vlan);
     Bundle* bundleNamed(Bridge& br, const std::string& name);
@@ -417,6 +453,7 @@ private:
     std::map<std::uint32_t, DpPortRef> by_dp_port_;
     std::vector<RemovedRule> removed_;
     std::vector<LoggedFlowMod> flow_log_;
+    std::vector<LoggedGroupMod> group_log_;
     std::vector<PacketInContext> pin_contexts_;            // by index (userdata argument)
     std::map<PacketInContext, std::uint32_t> pin_index_;
     SlowPathQueue slow_path_;

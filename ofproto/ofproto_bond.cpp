@@ -130,6 +130,7 @@ void Ofproto::setCarrier(const std::string& netdev, bool up) {
     for (auto& [name, br] : bridges_)
         for (auto& [ofport, bp] : br->ports) {
             if (bp.port->name() != netdev) continue;
+            if (br->groups.watches()) invalidateBridge(*br);  // fast_failover liveness (group_xlate.cpp)
             Bundle& b = br->bundles.at(bp.bundle);
             if (b.bond) afterBondChange(*br, b, b.bond->setCarrier(ofport, up, now));
             if (br->stp && br->stp->hasPort(b.id)) {  // ofproto_stp.cpp

@@ -383,6 +383,7 @@ void Ofproto::executeActionSet(XlateCtx& ctx) {
     const Action* out = last([](T t) {
         return t == T::kOutput || t == T::kNormal || t == T::kFlood || t == T::kAll || t == T::kInPort || t == T::kLocal;
     });
+    if (const Action* g = last([](T t) { return t == T::kGroup; })) out = g;  // a group outranks an output (5.10)
     if (!out) return;
     ActionList run;
     for (T one : {T::kStripVlan, T::kPushVlan, T::kDecTtl})
@@ -489,6 +490,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
             ctx.priority = saved;
             break;
         }
+        case ActionType::kGroup: xlateGroup(ctx, static_cast<std::uint32_t>(a.value), table_id); break;
         }
     }
 }
@@ -562,6 +564,46 @@ std::vector<std::string> Ofproto::trace(const std::string& bridge, const dp::Flo
     finishXlate(ctx);
     lines.push_back("Datapath actions: " + dp::formatActions(actions));
     return lines;
+}
+
+// group:N (OpenFlow 1.3 section 5.6; ofproto/group.h). The chosen buckets (group_xlate.cpp) each
+// run on their own copy of the packet: fields, metadata and queue as they were at the group
+// action, restored after every bucket and after the group (Open vSwitch's clone semantics). A tag
+// a bucket pushed over another one is popped again, so the next bucket starts from the frame
+// the group received. The group's and each chosen bucket's counters ride on the megaflow. Every
+// bucket run counts against the 4,096-lookup budget (chained all groups multiply).
+void Ofproto::xlateGroup(XlateCtx& ctx, std::uint32_t id, std::uint8_t table_id) {
+    const Group* g = ctx.br.groups.find(id);
+    if (!g) { ctx.note("group " + std::to_string(id) + ": no such group: skipped"); return; }
+    if (ctx.depth + 1 > kMaxDepth) return exhaust(ctx, dp::Coverage::drop_resubmit_depth);
+    ++ctx.depth;
+    ctx.sinks.push_back(g->stats);
+    std::vector<std::size_t> chosen = groupBuckets(ctx.br, *g, ctx.flow, ctx.wc);
+    ctx.note("group " + std::to_string(id) + " (" + std::string(groupTypeName(g->type)) + "): " +
+             (chosen.empty() ? std::string("no live bucket") : std::to_string(chosen.size()) + " bucket(s)"));
+    const FlowKey flow = ctx.flow;
+    const std::uint64_t metadata = ctx.metadata;
+    const std::uint32_t priority = ctx.priority;
+    const std::uint16_t inner_tci = ctx.inner_vlan_tci;
+    for (std::size_t i : chosen) {
+        if (++ctx.lookups > kMaxLookups) {  // fan-out of chained all groups counts as lookups do
+            exhaust(ctx, dp::Coverage::drop_xlate_resubmit_limit);
+            break;
+        }
+        ctx.sinks.push_back(g->bucket_stats[i]);
+        ctx.note("bucket " + std::to_string(i + 1));
+        xlateActions(ctx, g->buckets[i].actions, table_id);
+        if (ctx.inner_vlan_tci != inner_tci && ctx.inner_vlan_tci) {  // a stacked tag: back to one
+            ctx.out.push_back(dp::Action::popVlan());
+            ctx.base.vlan_tci = ctx.inner_vlan_tci;
+            ctx.base.vlan_tpid = ctx.inner_vlan_tpid;
+            ctx.inner_vlan_tci = ctx.inner_vlan_tpid = 0;
+        }
+        ctx.flow = flow;
+        ctx.metadata = metadata;
+        ctx.priority = priority;
+    }
+    --ctx.depth;
 }
 
 }  // namespace vs::ofproto

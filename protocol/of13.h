@@ -84,6 +84,8 @@ inline constexpr std::uint16_t kFmUnknown = 0, kFmBadTableId = 2, kFmOverlap = 3
 inline constexpr std::uint16_t kCfgBadFlags = 0, kCfgBadLen = 1;
 // ROLE_REQUEST_FAILED
 inline constexpr std::uint16_t kRoleStale = 0, kRoleUnsup = 1, kRoleBadRole = 2;
+// GROUP_MOD_FAILED (the others: ofproto::GroupError)
+inline constexpr std::uint16_t kGmBadCommand = 11, kGmBadBucket = 12;
 }  // namespace code
 
 // OXM fields of class OFPXMC_OPENFLOW_BASIC (7.2.3.7) that the codec knows, with their value
@@ -281,6 +283,7 @@ struct MultipartRequest {
     std::uint16_t flags = 0;
     FlowStatsRequest flow;            // kMpFlow, kMpAggregate
     std::uint32_t port_no = kPortAny; // kMpPortStats
+    std::uint32_t group_id = kGroupAny;  // kMpGroup (OFPG_ALL or OFPG_ANY: every group)
     bool operator==(const MultipartRequest&) const = default;
 };
 struct Desc {
@@ -328,6 +331,47 @@ struct TableFeatures {
     bool operator==(const TableFeatures&) const = default;
 };
 
+// Groups (7.3.4.2 ofp_group_mod and ofp_bucket; 7.3.5.9-11 group stats, desc, features).
+enum GroupModCommand : std::uint16_t { kGcAdd = 0, kGcModify = 1, kGcDelete = 2 };  // OFPGC_*
+enum GroupType : std::uint8_t { kGroupAll = 0, kGroupSelect = 1, kGroupIndirect = 2, kGroupFastFailover = 3 };
+inline constexpr std::uint32_t kGroupMaxId = 0xffffff00;  // OFPG_MAX
+inline constexpr std::uint32_t kGroupAllId = 0xfffffffc;  // OFPG_ALL
+struct Bucket {
+    std::uint16_t weight = 0;
+    std::uint32_t watch_port = kPortAny, watch_group = kGroupAny;
+    Actions actions;
+    bool operator==(const Bucket&) const = default;
+};
+struct GroupMod {
+    std::uint16_t command = kGcAdd;
+    std::uint8_t type = kGroupAll;
+    std::uint32_t group_id = 0;
+    std::vector<Bucket> buckets;
+    bool operator==(const GroupMod&) const = default;
+};
+struct BucketCounter {
+    std::uint64_t packet_count = 0, byte_count = 0;
+    bool operator==(const BucketCounter&) const = default;
+};
+struct GroupStats {
+    std::uint32_t group_id = 0, ref_count = 0;
+    std::uint64_t packet_count = 0, byte_count = 0;
+    std::uint32_t duration_sec = 0, duration_nsec = 0;
+    std::vector<BucketCounter> buckets;
+    bool operator==(const GroupStats&) const = default;
+};
+struct GroupDesc {
+    std::uint8_t type = kGroupAll;
+    std::uint32_t group_id = 0;
+    std::vector<Bucket> buckets;
+    bool operator==(const GroupDesc&) const = default;
+};
+struct GroupFeatures {
+    std::uint32_t types = 0, capabilities = 0;  // bit per GroupType; OFPGFC_* bits
+    std::array<std::uint32_t, 4> max_groups{}, actions{};  // by GroupType; actions: bit per ActionType
+    bool operator==(const GroupFeatures&) const = default;
+};
+
 // Only the member of `type` is encoded/decoded.
 struct MultipartReply {
     std::uint16_t type = kMpDesc;
@@ -339,6 +383,9 @@ struct MultipartReply {
     std::vector<PortStats> ports;
     std::vector<Port> port_descs;
     std::vector<TableFeatures> table_features;
+    std::vector<GroupStats> groups;        // kMpGroup
+    std::vector<GroupDesc> group_descs;    // kMpGroupDesc
+    GroupFeatures group_features;          // kMpGroupFeatures
     bool operator==(const MultipartReply&) const = default;
 };
 struct BarrierRequest { bool operator==(const BarrierRequest&) const = default; };
@@ -368,7 +415,7 @@ struct SetAsync : AsyncConfig {};
 using Body = std::variant<Hello, Error, EchoRequest, EchoReply, Experimenter, FeaturesRequest, FeaturesReply,
                           GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved, PortStatus, PacketOut,
                           FlowMod, MultipartRequest, MultipartReply, BarrierRequest, BarrierReply, RoleRequest,
-                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync>;
+                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod>;
 
 struct Message {
     std::uint32_t xid = 0;

@@ -104,6 +104,13 @@ MultipartRequest decodeMultipart(std::string_view frame, Reader& r) {
         wantLen(frame, 16 + 8, "port stats request");
         m.port_no = r.u32("port stats request");
         break;
+    case kMpGroup:
+        wantLen(frame, 16 + 8, "group stats request");
+        m.group_id = r.u32("group stats request");
+        break;
+    case kMpGroupDesc: case kMpGroupFeatures:
+        if (r.left() != 0) fail(kBadRequest, code::kBadLen, "multipart request type " + std::to_string(m.type) + " has a body");
+        break;
     default:
         fail(kBadRequest, code::kBadMultipart, "multipart type " + std::to_string(m.type) + " is not supported");
     }
@@ -146,6 +153,7 @@ Body decodeBody(std::uint8_t type, std::string_view frame, Reader& r) {
     }
     case kPacketOut: return decodePacketOut(frame, r);
     case kFlowMod: return decodeFlowMod(frame, r);
+    case kGroupMod: return detail::readGroupMod(frame, r);
     case kMultipartRequest: return decodeMultipart(frame, r);
     case kBarrierRequest: wantLen(frame, 8, "OFPT_BARRIER_REQUEST"); return BarrierRequest{};
     case kRoleRequest: {

@@ -96,5 +96,11 @@ std::vector<Instruction> readInstructions(std::string_view bytes);
 void writeInstructions(Writer& w, const std::vector<Instruction>& ins);
 Port readPort(Reader& r);
 void writePort(Writer& w, const Port& p);
+// Groups (of13_group.cpp): group_mod's body after the header, and the group multipart bodies.
+GroupMod readGroupMod(std::string_view frame, Reader& r);
+void writeGroupMod(Writer& w, const GroupMod& g);
+void writeGroupStats(Writer& w, const GroupStats& g);
+void writeGroupDesc(Writer& w, const GroupDesc& g);
+void writeGroupFeatures(Writer& w, const GroupFeatures& f);
 
 }  // namespace vs::protocol::of13::detail

@@ -134,7 +134,7 @@ struct PortStatus {
     bool operator==(const PortStatus&) const = default;
 };
 
-enum class RemovedReason { kIdleTimeout, kHardTimeout, kDelete };
+enum class RemovedReason { kIdleTimeout, kHardTimeout, kDelete, kGroupDelete };
 
 // OpenFlow 1.3 section 7.4.2, sent for rules added with send_flow_rem.
 struct FlowRemoved {

@@ -14,7 +14,7 @@ inline constexpr std::array<std::string_view, 5> kCommandNames = {"add", "modify
                                                                   "delete_strict"};
 inline constexpr std::array<std::string_view, 3> kPacketInReasons = {"no_match", "action", "invalid_ttl"};
 inline constexpr std::array<std::string_view, 3> kPortReasons = {"add", "delete", "modify"};
-inline constexpr std::array<std::string_view, 3> kRemovedReasons = {"idle_timeout", "hard_timeout", "delete"};
+inline constexpr std::array<std::string_view, 4> kRemovedReasons = {"idle_timeout", "hard_timeout", "delete", "group_delete"};
 inline constexpr std::array<std::string_view, 5> kStatsNames = {"desc", "flow", "port", "table", "port_desc"};
 // Indexed like Body's alternatives.
 inline constexpr std::array<std::string_view, 15> kTypeNames = {

@@ -113,6 +113,7 @@ bool ControllerManager::applyFlowPolicy(const std::string& name, BridgeState& st
     std::vector<ofproto::FlowMod> mods{del};
     if (*keep_normal) mods.push_back(ofproto::defaultNormalRule());
     of_.applyFlowMods(name, mods);
+    of_.applyGroupMod(name, ofproto::GroupMod{ofproto::GroupMod::Command::kDelete, {}, ofproto::kGroupAll, {}});  // and groups
     log::info(kLog, "bridge {}: flow tables flushed ({}, fail mode {}){}", name, has ? "controllers configured" : "no controller",
               secure ? "secure" : "standalone", !has && !secure ? "; default NORMAL rule added" : "");
     return true;

@@ -239,7 +239,14 @@ void Daemon::refreshOvsdbStatus(bool with_stats) {
 }
 
 std::optional<std::string> Daemon::persistFlowLog() {
-    for (auto& l : ofproto_->takeFlowLog()) unpersisted_.push_back(journaledFlowMod(l.bridge, l.mod));
+    auto groups = ofproto_->takeGroupLog();  // first: its positions count the flow log's entries
+    auto flows = ofproto_->takeFlowLog();
+    std::size_t g = 0;
+    for (std::size_t i = 0; i <= flows.size(); ++i) {  // in the order applied (ofproto.h LoggedGroupMod)
+        for (; g < groups.size() && groups[g].flow_log_pos <= i; ++g)
+            unpersisted_.push_back(journaledGroupMod(groups[g].bridge, groups[g].mod));
+        if (i < flows.size()) unpersisted_.push_back(journaledFlowMod(flows[i].bridge, flows[i].mod));
+    }
     if (unpersisted_.empty()) return std::nullopt;
     if (auto problem = store_.appendFlowMods(unpersisted_)) return problem;
     unpersisted_.clear();
@@ -249,6 +256,7 @@ std::optional<std::string> Daemon::persistFlowLog() {
 std::size_t Daemon::commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods) {
     try {
         for (const auto& fm : mods) ofproto::Ofproto::validateFlowMod(fm);
+        ofproto_->checkGroupRefs(bridge, mods);  // before the journal: replay must not meet a missing group
     } catch (const std::invalid_argument& e) {
         throw RpcError(protocol::ErrorCode::kInvalidValue, e.what());
     }

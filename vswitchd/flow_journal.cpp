@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "ofproto/ofp_group_text.h"
 #include "ofproto/ofp_parse.h"
 #include "ofproto/ofp_print.h"
 #include "vswitchd/log.h"
@@ -20,6 +21,25 @@ constexpr std::pair<Command, const char*> kCommands[] = {
     {Command::kDelete, "delete"}, {Command::kDeleteStrict, "delete_strict"},
 };
 
+// Group mods ride in the same journal (docs/controller.md "Groups"): their commands, and their
+// text in ovs-ofctl's group syntax (ofproto/ofp_group_text.h).
+using GroupCommand = ofproto::GroupMod::Command;
+constexpr std::pair<GroupCommand, const char*> kGroupCommands[] = {
+    {GroupCommand::kAdd, "group_add"}, {GroupCommand::kModify, "group_modify"}, {GroupCommand::kDelete, "group_delete"},
+};
+bool isGroupCommand(const std::string& name) {
+    for (const auto& [c, n] : kGroupCommands)
+        if (name == n) return true;
+    return false;
+}
+GroupCommand groupCommandNamed(const std::string& name) {
+    for (const auto& [c, n] : kGroupCommands)
+        if (name == n) return c;
+    throw std::invalid_argument("unknown group_mod command " + name);
+}
+// A persisted group line (flows file) starts with its id; rules never do.
+bool isGroupLine(const std::string& line) { return line.rfind("group_id=", 0) == 0; }
+
 Command commandNamed(const std::string& name) {
     for (const auto& [c, n] : kCommands)
         if (name == n) return c;
@@ -32,6 +52,7 @@ class Replayer {
 public:
     Replayer(ofproto::Ofproto& of, const std::string& source) : of_(of), source_(source) {}
     void add(const FlowEvent& e) {
+        if (isGroupCommand(e.command)) return group(e);
         if (e.bridge != bridge_) flush();
         bridge_ = e.bridge;
         auto parsed = ofproto::parseFlowMod(e.text, commandNamed(e.command), {});
@@ -46,6 +67,17 @@ public:
             throw corrupt(bridge_, e.what());
         }
         pending_.clear();
+    }
+    // A group_mod (journaledGroupMod): the flow_mods before it first, in order.
+    void group(const FlowEvent& e) {
+        flush();
+        auto parsed = ofproto::parseGroupMod(e.text, groupCommandNamed(e.command), {});
+        if (auto* err = std::get_if<ofproto::ParseError>(&parsed)) throw corrupt(e.bridge, err->message);
+        try {
+            of_.applyGroupMod(e.bridge, std::get<ofproto::GroupMod>(parsed));
+        } catch (const std::invalid_argument& ex) {
+            throw corrupt(e.bridge, ex.what());
+        }
     }
     ConfigError corrupt(const std::string& bridge, const std::string& why) const {
         return ConfigError(source_ + " is corrupt: bridge " + bridge + ": " + why +
@@ -64,7 +96,7 @@ private:
 bool isFlowCommandName(const std::string& name) {
     for (const auto& [c, n] : kCommands)
         if (name == n) return true;
-    return false;
+    return isGroupCommand(name);
 }
 
 std::string flowCommandName(Command c) {
@@ -77,10 +109,38 @@ JournaledFlowMod journaledFlowMod(const std::string& bridge, const ofproto::Flow
     return JournaledFlowMod{bridge, flowCommandName(fm.command), ofproto::formatFlowMod(fm, {})};
 }
 
+JournaledFlowMod journaledGroupMod(const std::string& bridge, const ofproto::GroupMod& gm) {
+    std::string text = gm.command != GroupCommand::kDelete ? ofproto::formatGroup(gm, {})
+                       : gm.group_id == ofproto::kGroupAll ? std::string("group_id=all")
+                                                           : "group_id=" + std::to_string(gm.group_id);
+    for (const auto& [c, n] : kGroupCommands)
+        if (c == gm.command) return JournaledFlowMod{bridge, n, text};
+    return JournaledFlowMod{bridge, "group_add", text};
+}
+
 void restoreFlowTables(ofproto::Ofproto& of, const ConfigStore& store) {
     const std::string file = "flows file " + store.path().string() + ".flows";
-    for (const auto& [bridge, lines] : store.restoredFlows().bridges) {
+    for (const auto& [bridge, all_lines] : store.restoredFlows().bridges) {
         if (!of.hasBridge(bridge)) continue;
+        std::vector<std::string> lines;
+        std::vector<ofproto::GroupMod> groups;  // first: rules may name them
+        for (const auto& l : all_lines) {
+            if (!isGroupLine(l)) {
+                lines.push_back(l);
+                continue;
+            }
+            auto g = ofproto::parseGroupMod(l, GroupCommand::kAdd, {});
+            if (auto* e = std::get_if<ofproto::ParseError>(&g))
+                throw ConfigError(file + " is corrupt: bridge " + bridge + ": " + e->message +
+                                  "; refusing to start (the file is left in place)");
+            groups.push_back(std::get<ofproto::GroupMod>(g));
+        }
+        try {
+            of.replaceGroups(bridge, groups);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError(file + " is corrupt: bridge " + bridge + ": " + e.what() +
+                              "; refusing to start (the file is left in place)");
+        }
         auto parsed = ofproto::parseFlowLines(lines, Command::kAdd, {});
         if (auto* e = std::get_if<ofproto::ParseError>(&parsed))
             throw ConfigError(file + " is corrupt: bridge " + bridge + ": " + e->message +
@@ -101,6 +161,7 @@ void restoreFlowTables(ofproto::Ofproto& of, const ConfigStore& store) {
         std::vector<ofproto::FlowMod> rules;
         if (e.keep_normal) rules.push_back(ofproto::defaultNormalRule());
         of.replaceFlows(e.bridge, rules);
+        of.replaceGroups(e.bridge, {});  // a flush takes the groups too (controller.cpp)
     }
     replay.flush();
     if (n) log::info(kLog, "replayed {} flow table changes from the journal", n);
@@ -111,6 +172,7 @@ FlowLines exportFlowTables(const ofproto::Ofproto& of, const Config& cfg) {
     for (const auto& [bridge, bc] : cfg.bridges) {
         if (!of.hasBridge(bridge)) continue;
         auto& lines = all[bridge];
+        for (const auto& gm : of.exportGroups(bridge)) lines.push_back(ofproto::formatGroup(gm, {}));
         for (const auto& fm : of.exportFlows(bridge)) lines.push_back(ofproto::formatFlowMod(fm, {}));
     }
     return all;

@@ -17,6 +17,10 @@ namespace vs::vswitchd {
 std::string flowCommandName(ofproto::FlowMod::Command c);
 // The journal's form of `fm` on `bridge`: its command and its ovs-ofctl text, ports by number.
 JournaledFlowMod journaledFlowMod(const std::string& bridge, const ofproto::FlowMod& fm);
+// The same for a group_mod: command group_add/group_modify/group_delete, text in ovs-ofctl's
+// group syntax (ofproto/ofp_group_text.h). The flows file keeps a bridge's groups as lines of
+// that syntax ("group_id=..."), before its rules.
+JournaledFlowMod journaledGroupMod(const std::string& bridge, const ofproto::GroupMod& gm);
 
 // Restores the flow tables of the bridges `of` has from what `store` loaded: each bridge in the
 // flows file gets exactly its rules, then every event after the file's cursors is replayed in

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "ofproto/group.h"
 #include "ofproto/queue.h"
 
 namespace vs::vswitchd::of13conv {
@@ -202,6 +203,10 @@ void appendAction(of13::Actions& out, const ofproto::Action& a, std::uint8_t pro
         o.type = of13::ActionType::kExperimenter;
         o.arg = of13::kNxPopQueue;
         break;
+    case ActionType::kGroup:
+        o.type = of13::ActionType::kGroup;
+        o.arg = static_cast<std::uint32_t>(a.value);
+        break;
     default: return;  // drop, resubmit: nothing to say in OpenFlow 1.3
     }
     out.push_back(o);
@@ -243,8 +248,12 @@ ofproto::Action toAction(const of13::Action& a, bool packet_out) {
         o.field = Field::kIpTtl;
         o.value = a.arg;
         return o;
-    case of13::ActionType::kGroup:
-        refuse(of13::kBadAction, code::kActBadOutGroup, "group " + std::to_string(a.arg) + " does not exist (groups are not supported yet)");
+    case of13::ActionType::kGroup:  // existence is the switch's check (ofproto::UnknownGroupError)
+        if (a.arg > ofproto::kGroupMax)
+            refuse(of13::kBadAction, code::kActBadOutGroup, "group " + std::to_string(a.arg) + " is above OFPG_MAX");
+        o.type = ActionType::kGroup;
+        o.value = a.arg;
+        return o;
     case of13::ActionType::kSetQueue:  // any queue id of the classes qos.h can build (ofproto/queue.h)
         if (a.arg > ofproto::kMaxQueueId)
             refuse(of13::kBadAction, 8 /* OFPBAC_BAD_QUEUE */, "queue " + std::to_string(a.arg) + " is above " + std::to_string(ofproto::kMaxQueueId));

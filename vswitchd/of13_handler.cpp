@@ -60,6 +60,8 @@ of13::TableFeatures tableFeatures(std::uint8_t table) {
     for (unsigned n = table + 1u; n <= ofproto::kMaxTable; ++n) t.next_tables.push_back(static_cast<std::uint8_t>(n));
     if (t.next_tables.empty()) t.instructions = {2, 3, 4, 5};
     t.write_actions = t.apply_actions = {0, 17, 18, 23, 24, 25};  // output, push/pop_vlan, set/dec_nw_ttl, set_field
+    t.write_actions.push_back(22);  // group (ofproto/group.h)
+    t.apply_actions.push_back(22);
     for (F f : {F::kInPort, F::kMetadata, F::kEthDst, F::kEthSrc, F::kEthType, F::kVlanVid, F::kVlanPcp, F::kIpDscp,
                 F::kIpEcn, F::kIpProto, F::kIpv4Src, F::kIpv4Dst, F::kTcpSrc, F::kTcpDst, F::kUdpSrc, F::kUdpDst,
                 F::kSctpSrc, F::kSctpDst, F::kIcmpv4Type, F::kIcmpv4Code, F::kArpOp, F::kArpSpa, F::kArpTpa, F::kArpSha,
@@ -83,7 +85,8 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
     auto one = [&](of13::Body body) { out.frames.push_back(of13::encode(Message{msg.xid, std::move(body)})); };
     try {
         if (st.role == of13::kRoleSlave &&
-            (std::holds_alternative<of13::FlowMod>(msg.body) || std::holds_alternative<of13::PacketOut>(msg.body)))
+            (std::holds_alternative<of13::FlowMod>(msg.body) || std::holds_alternative<of13::PacketOut>(msg.body) ||
+             std::holds_alternative<of13::GroupMod>(msg.body)))
             refuse(of13::kBadRequest, code::kIsSlave, "a slave controller may not change the switch (OpenFlow 1.3.5 6.3.5)");
         std::visit(
             Overload{
@@ -99,7 +102,7 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
                     of13::FeaturesReply f;
                     f.datapath_id = datapathId(bridge);
                     f.n_tables = ofproto::kMaxTable + 1;
-                    f.capabilities = 1 | 2 | 4;  // OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS
+                    f.capabilities = 1 | 2 | 4 | 8;  // OFPC_FLOW_STATS | TABLE_STATS | PORT_STATS | GROUP_STATS
                     one(f);
                 },
                 [&](const of13::GetConfigRequest&) {
@@ -118,6 +121,7 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
                 [&](const of13::PacketOut& po) { packetOut(bridge, po); },
                 [&](const of13::MultipartRequest& m) { out.frames = multipart(bridge, msg.xid, m); },
                 [&](const of13::BarrierRequest&) { one(of13::BarrierReply{}); },
+                [&](const of13::GroupMod& gm) { groupMod(bridge, gm); },  // of13_group.cpp
                 [&](const auto&) {},  // hello, error, echo_reply: nothing to answer
             },
             msg.body);
@@ -156,10 +160,12 @@ std::optional<Of13Handler::Message> Of13Handler::flowMod(const std::string& brid
     // leaves them 0 in an add).
     if (del && fm.out_port != of13::kPortAny)
         mod.out_port = of13conv::toOfport(fm.out_port, of13::kFlowModFailed, code::kFmUnknown);
-    if (del && fm.out_group != of13::kGroupAny) return std::nullopt;  // no rule outputs to a group
+    if (del) mod.out_group = fm.out_group;  // OFPG_ANY is ofproto::kGroupAny
     if (add && (fm.flags & of13::kCheckOverlap)) checkOverlap(bridge, mod);
     try {
         of_.applyFlowMods(bridge, {mod}, ofproto::Ofproto::FlowLog::kOn);
+    } catch (const ofproto::UnknownGroupError& e) {
+        refuse(of13::kBadAction, code::kActBadOutGroup, e.what());
     } catch (const std::invalid_argument& e) {
         std::string what = e.what();
         if (what.find("goto_table") != std::string::npos) refuse(of13::kBadInstruction, code::kInstBadTableId, what);
@@ -243,6 +249,9 @@ std::vector<std::string> Of13Handler::multipart(const std::string& bridge, std::
     case of13::kMpTableFeatures:  // a query (an empty request); setting features is refused by the decoder
         for (unsigned t = 0; t <= ofproto::kMaxTable; ++t) rep.table_features.push_back(tableFeatures(static_cast<std::uint8_t>(t)));
         break;
+    case of13::kMpGroup: rep.groups = groupStats(bridge, req.group_id); break;  // of13_group.cpp
+    case of13::kMpGroupDesc: rep.group_descs = groupDescs(bridge); break;
+    case of13::kMpGroupFeatures: rep.group_features = groupFeatures(); break;
     case of13::kMpPortStats: {
         std::optional<std::uint32_t> only;
         if (req.port_no != of13::kPortAny) only = of13conv::toOfport(req.port_no, of13::kBadRequest, code::kBadPort);
@@ -273,13 +282,13 @@ std::vector<of13::FlowStats> Of13Handler::flowStats(const std::string& bridge, c
     if (req.table_id > ofproto::kMaxTable && req.table_id != of13::kTableAll)
         refuse(of13::kBadRequest, code::kBadTableId, "table " + std::to_string(req.table_id) + " is outside 0..253");
     std::vector<of13::FlowStats> out;
-    if (req.out_group != of13::kGroupAny) return out;  // no rule outputs to a group
     ofproto::Match filter = of13conv::toMatch(req.match);
     std::uint32_t out_port = req.out_port == of13::kPortAny ? ofproto::kPortNone
                                                             : of13conv::toOfport(req.out_port, of13::kBadRequest, code::kBadPort);
     std::int64_t now = dp::monotonicMs();
     for (const auto& r : of_.rules(bridge, req.table_id, filter)) {
         if ((r->cookie & req.cookie_mask) != (req.cookie & req.cookie_mask) || !ofproto::outputsTo(*r, out_port)) continue;
+        if (!ofproto::usesGroup(r->actions, req.out_group)) continue;  // OFPG_ANY: every rule
         of13::FlowStats s;
         s.table_id = r->table;
         std::int64_t age = now - r->created_ms;

@@ -3,7 +3,8 @@
 // JSON dialect's OfRequestHandler does: flow_mod (OpenFlow 1.3.5 section 7.3.4.1, with
 // CHECK_OVERLAP, RESET_COUNTS, SEND_FLOW_REM, cookie masks, out_port/out_group filters),
 // packet_out (7.3.7, NO_BUFFER only), features (7.3.1), get/set_config (7.3.2), multipart desc,
-// flow, aggregate, table, port_stats and port_desc (7.3.5), echo (7.5.2), barrier (7.3.8: one
+// flow, aggregate, table, port_stats, port_desc, group, group_desc and group_features (7.3.5),
+// group_mod (7.3.4.2; of13_group.cpp), echo (7.5.2), barrier (7.3.8: one
 // request at a time, in order, so the reply follows everything before it), experimenter (refused
 // with BAD_REQUEST/BAD_EXPERIMENTER), roles (6.3.5: equal/master/slave with generation_id, a
 // new master turns the bridge's other masters into slaves, a slave's flow_mod and packet_out are
@@ -73,6 +74,11 @@ private:
     std::uint64_t datapathId(const std::string& bridge) const;
     void checkOverlap(const std::string& bridge, const ofproto::FlowMod& fm) const;
     protocol::of13::RoleReply role(const std::string& bridge, const protocol::of13::RoleRequest& q, State& st);
+    // Groups (of13_group.cpp; OpenFlow 1.3.5 sections 7.3.4.2, 7.3.5.9-11).
+    void groupMod(const std::string& bridge, const protocol::of13::GroupMod& gm);
+    std::vector<protocol::of13::GroupStats> groupStats(const std::string& bridge, std::uint32_t group_id) const;
+    std::vector<protocol::of13::GroupDesc> groupDescs(const std::string& bridge) const;
+    static protocol::of13::GroupFeatures groupFeatures();
 
     struct BridgeRoles {
         std::optional<std::uint64_t> generation;  // the last master/slave request's generation_id

@@ -261,11 +261,12 @@ TEST(Of13Convert, PortsAndUnsupportedFieldsAndActions) {
         EXPECT_EQ(r.type, of13::kBadMatch);
         EXPECT_EQ(r.code, code::kMatchBadField);
     }
-    of13::Action group;
+    of13::Action group;  // groups exist now (ofproto/group.h): an id above OFPG_MAX is still refused
     group.type = of13::ActionType::kGroup;
+    group.arg = 0xffffff01;
     try {
         toActions(of13::Actions{group}, false);
-        ADD_FAILURE() << "group accepted";
+        ADD_FAILURE() << "group above OFPG_MAX accepted";
     } catch (const Refusal& r) {
         EXPECT_EQ(r.code, code::kActBadOutGroup);
     }
