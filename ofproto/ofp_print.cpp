@@ -286,6 +286,7 @@ std::string actionText(const Action& a, const PortNamer& namer) {
         case ActionType::kSetQueue: return "set_queue:" + std::to_string(a.value);
         case ActionType::kPopQueue: return "pop_queue";
         case ActionType::kEnqueue: return "enqueue:" + formatPort(a.port, namer) + ":" + std::to_string(a.value);
+        case ActionType::kMeter: return "meter:" + std::to_string(a.value);
     }
     return "?";
 }

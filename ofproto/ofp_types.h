@@ -82,6 +82,8 @@ enum class ActionType : std::uint8_t {
     // id for the outputs that follow; pop_queue: back to the default queue; enqueue:PORT:N
     // (OpenFlow 1.0 OFPAT_ENQUEUE): output to `port` through queue `value`, the queue then restored.
     kSetQueue, kPopQueue, kEnqueue,
+    // Instruction meter:N (OpenFlow 1.3 section 5.7; ofproto/meter.h): value = meter id; always first.
+    kMeter,
 };
 
 struct Action {

@@ -96,5 +96,11 @@ std::vector<Instruction> readInstructions(std::string_view bytes);
 void writeInstructions(Writer& w, const std::vector<Instruction>& ins);
 Port readPort(Reader& r);
 void writePort(Writer& w, const Port& p);
+// Meters (of13_meter.cpp).
+MeterMod readMeterMod(Reader& r);
+void writeMeterMod(Writer& w, const MeterMod& m);
+void writeMeterStats(Writer& w, const MeterStats& s);
+void writeMeterConfig(Writer& w, const MeterConfig& c);
+void writeMeterFeatures(Writer& w, const MeterFeatures& f);
 
 }  // namespace vs::protocol::of13::detail

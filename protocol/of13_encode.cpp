@@ -137,6 +137,13 @@ std::vector<std::string> multipartBodies(const MultipartReply& m) {
     case kMpTableFeatures:
         for (const auto& t : m.table_features) one([&](Writer& w) { writeTableFeatures(w, t); });
         break;
+    case kMpMeter:
+        for (const auto& s : m.meter_stats) one([&](Writer& w) { detail::writeMeterStats(w, s); });
+        break;
+    case kMpMeterConfig:
+        for (const auto& c : m.meter_configs) one([&](Writer& w) { detail::writeMeterConfig(w, c); });
+        break;
+    case kMpMeterFeatures: one([&](Writer& w) { detail::writeMeterFeatures(w, m.meter_features); }); break;
     default: throw std::invalid_argument("multipart reply type " + std::to_string(m.type) + " is not encoded");
     }
     return out;
@@ -234,6 +241,9 @@ void writeBody(Writer& w, const Body& body) {
                 } else if (m.type == kMpPortStats) {
                     w.u32(m.port_no);
                     w.zeros(4);
+                } else if (m.type == kMpMeter || m.type == kMpMeterConfig) {
+                    w.u32(m.meter_id);
+                    w.zeros(4);
                 }
             },
             [&](const MultipartReply& m) {
@@ -252,6 +262,7 @@ void writeBody(Writer& w, const Body& body) {
                     w.u32((*m)[1]);
                 }
             },
+            [&](const MeterMod& m) { detail::writeMeterMod(w, m); },
         },
         body);
 }
@@ -269,7 +280,8 @@ Type typeOf(const Body& body) {
                                       kFeaturesRequest, kFeaturesReply, kGetConfigRequest, kGetConfigReply, kSetConfig,
                                       kPacketIn,       kFlowRemoved,   kPortStatus,   kPacketOut,        kFlowMod,
                                       kMultipartRequest, kMultipartReply, kBarrierRequest, kBarrierReply,
-                                      kRoleRequest,    kRoleReply,     kGetAsyncRequest, kGetAsyncReply, kSetAsync};
+                                      kRoleRequest,    kRoleReply,     kGetAsyncRequest, kGetAsyncReply, kSetAsync,
+                                      kMeterMod};
     static_assert(std::size(kTypes) == std::variant_size_v<Body>);
     return kTypes[body.index()];
 }

@@ -5,8 +5,9 @@
 // What ofproto cannot express is refused with the error the spec names (Refusal): OXM fields the
 // classifier does not match (in_phy_port, IPv6 ND, MPLS, PBB, IPv6 extension headers) BAD_MATCH/
 // BAD_FIELD; actions it does not implement (group, set_queue, MPLS, PBB, copy TTL) BAD_ACTION with
-// BAD_OUT_GROUP, BAD_QUEUE or BAD_TYPE; set_field of a field it cannot write BAD_SET_TYPE; meter
-// BAD_INSTRUCTION/UNSUP_INST; write_metadata with a partial mask UNSUP_METADATA_MASK.
+// BAD_OUT_GROUP, BAD_QUEUE or BAD_TYPE; set_field of a field it cannot write BAD_SET_TYPE; a meter
+// instruction with id 0 or above OFPM_MAX METER_MOD_FAILED/INVALID_METER (the handler checks that
+// the meter exists); write_metadata with a partial mask UNSUP_METADATA_MASK.
 //
 // Thread-safety: pure functions.
 #pragma once
