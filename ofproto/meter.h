@@ -25,6 +25,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "datapath/meter.h"
@@ -69,6 +70,14 @@ struct MeterStatsRow {
     std::int64_t age_ms = 0;                   // since the meter was added
     std::vector<dp::MeterBandStats> bands;
 };
+
+// ovs-ofctl(8)'s meter syntax (meter_text.cpp): "meter=1,kbps,burst,bands=type=drop,rate=20000,
+// burst_size=8000" (commas or spaces); neither kbps nor pktps means kbps, as ovs-ofctl. `id_only`:
+// only "meter=ID" or "meter=all" (del-meter, meter-stats). Throws std::invalid_argument naming
+// the bad keyword; the values are checked later by validate(). formatMeter: dump-meters' form,
+// "meter=1 kbps burst bands=type=drop rate=20000 burst_size=8000", which parseMeter reads back.
+MeterConfig parseMeter(std::string_view text, bool id_only = false);
+std::string formatMeter(const MeterConfig& m);
 
 class MeterTable {
 public:

@@ -25,6 +25,7 @@
 #include "vswitchd/config_store.h"
 #include "vswitchd/controller.h"
 #include "vswitchd/link_monitor.h"
+#include "vswitchd/meter_store.h"
 #include "vswitchd/mgmt_server.h"
 #include "vswitchd/reconciler.h"
 
@@ -63,6 +64,7 @@ public:
     // timeouts), in one record; returns the problem on failure (they are kept for the next try).
     // Called before every other journal record, so the journal keeps the order the switch saw.
     std::optional<std::string> persistFlowLog();
+    void persistMeters();  // meter_store.h: saves the meters when they changed
     // A management client's flow_mods on `bridge`: validated, journaled (one fdatasync), then
     // applied, all or nothing. Throws RpcError (invalid value, persist failed: nothing changed).
     std::size_t commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods);
@@ -82,6 +84,8 @@ private:
     DaemonOptions opts_;
     ConfigStore store_;
     std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
+    std::unique_ptr<MeterStore> meter_store_;    // meter_store.h
+    MeterLines meters_saved_;                    // what the meters file holds
     std::uint64_t mirror_packets_seen_ = 0;      // Mirror.statistics last reported to OVSDB (sum)
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;

@@ -318,3 +318,23 @@ TEST(MeterText, MeterInstructionParsesAndPrintsFirst) {
 }
 
 }  // namespace
+
+namespace {
+TEST(MeterText, OvsOfctlSyntaxRoundTrips) {
+    auto m = vs::ofproto::parseMeter("meter=1,kbps,burst,stats,bands=type=drop,rate=20000,burst_size=8000,type=drop,rate=30000,burst_size=10");
+    EXPECT_EQ(m.id, 1u);
+    EXPECT_EQ(m.flags, vs::ofproto::kMeterKbps | vs::ofproto::kMeterBurst | vs::ofproto::kMeterStats);
+    ASSERT_EQ(m.bands.size(), 2u);
+    EXPECT_EQ(m.bands[1].rate, 30000u);
+    EXPECT_EQ(m.bands[1].burst, 10u);
+    std::string text = vs::ofproto::formatMeter(m);
+    EXPECT_EQ(text, "meter=1 kbps burst stats bands=type=drop rate=20000 burst_size=8000 type=drop rate=30000 burst_size=10");
+    EXPECT_EQ(vs::ofproto::parseMeter(text), m);
+    EXPECT_EQ(vs::ofproto::parseMeter("meter=2 bands=type=drop rate=5").flags, vs::ofproto::kMeterKbps) << "kbps by default";
+    EXPECT_EQ(vs::ofproto::parseMeter("meter=all", true).id, vs::ofproto::kMeterAll);
+    EXPECT_THROW(vs::ofproto::parseMeter("meter=1 kbps bands=rate=5"), std::invalid_argument);
+    EXPECT_THROW(vs::ofproto::parseMeter("kbps bands=type=drop rate=5"), std::invalid_argument);
+    EXPECT_THROW(vs::ofproto::parseMeter("meter=1 kbps bands=type=drop rate=x"), std::invalid_argument);
+    EXPECT_THROW(vs::ofproto::parseMeter("meter=1 kbps", true), std::invalid_argument);
+}
+}  // namespace
