@@ -81,6 +81,7 @@ void Daemon::start() {
     registerOfprotoMethods(*table, *this);
     registerBondMethods(*table, *this);
     registerStpMethods(*table, *this);
+    registerMeterMethods(*table, *this);
     registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;

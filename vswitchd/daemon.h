@@ -108,6 +108,8 @@ void registerOfprotoMethods(MethodTable& t, Daemon& d);
 void registerBondMethods(MethodTable& t, Daemon& d);
 // stp/show and stp/tcn (rpc_stp.cpp).
 void registerStpMethods(MethodTable& t, Daemon& d);
+// meter/add, meter/mod, meter/del, meter/dump, meter/stats, meter/features (rpc_meters.cpp).
+void registerMeterMethods(MethodTable& t, Daemon& d);
 // vlog/list, vlog/set, vlog/reopen (rpc_vlog.cpp): the process-wide log settings (vswitchd/log.h).
 void registerVlogMethods(MethodTable& t);
 

@@ -338,3 +338,27 @@ TEST(MeterText, OvsOfctlSyntaxRoundTrips) {
     EXPECT_THROW(vs::ofproto::parseMeter("meter=1 kbps", true), std::invalid_argument);
 }
 }  // namespace
+
+#include "utilities/vsofctl.h"
+#include "utilities/vsofctl_format.h"
+
+namespace {
+TEST(VsofctlMeters, RequestsAndOutput) {
+    auto inv = vs::utilities::parseOfctlArgs({"add-meter", "br0", "meter=1,pktps,bands=type=drop,rate=5"});
+    auto req = vs::utilities::ofctlRequest(inv, {});
+    EXPECT_EQ(req.method, "meter/add");
+    EXPECT_STREQ(req.params["meter"].GetString(), "meter=1,pktps,bands=type=drop,rate=5");
+    inv = vs::utilities::parseOfctlArgs({"del-meters", "br0"});
+    req = vs::utilities::ofctlRequest(inv, {});
+    EXPECT_EQ(req.method, "meter/del");
+    EXPECT_FALSE(req.params.HasMember("meter")) << "no meter: every meter";
+    EXPECT_THROW(vs::utilities::parseOfctlArgs({"add-meter", "br0"}), vs::utilities::CliError);
+
+    rapidjson::Document d;
+    d.Parse(R"({"meters":[{"meter":4,"flow_count":2,"packet_in_count":10,"byte_in_count":640,"duration_ms":1500,
+               "bands":[{"packet_count":3,"byte_count":192}]}]})");
+    EXPECT_EQ(vs::utilities::formatMeterResult("meter-stats", d),
+              "OFPST_METER reply (OF1.3):\nmeter:4 flow_count:2 packet_in_count:10 byte_in_count:640 duration:1.500s bands:\n"
+              "0: packet_count:3 byte_count:192\n");
+}
+}  // namespace
