@@ -46,6 +46,9 @@ void meterMod(ofproto::Ofproto& of, const std::string& bridge, const of13::Meter
 
 bool multipart(const ofproto::Ofproto& of, const std::string& bridge, const of13::MultipartRequest& req,
                of13::MultipartReply& rep) {
+    if ((req.type == of13::kMpMeter || req.type == of13::kMpMeterConfig) && req.meter_id != of13::kMeterAll &&
+        !of.meterExists(bridge, req.meter_id))  // as Open vSwitch's handle_meter_request
+        throw Refusal{of13::kMeterModFailed, of13::code::kMmUnknownMeter, "meter " + std::to_string(req.meter_id) + " does not exist"};
     switch (req.type) {
     case of13::kMpMeter:
         for (const auto& s : of.meterStats(bridge, req.meter_id)) {

@@ -275,6 +275,8 @@ TEST_F(MeterPipelineTest, ModifiedRateActsOnCachedFlowsAndDeleteTakesTheRules) {
     ASSERT_EQ(st[0].row.bands.size(), 1u);
     EXPECT_EQ(st[0].row.bands[0].packets, 30u - 3u - 10u - 1u);
     ASSERT_EQ(send(req).size(), 1u);
+    req.meter_id = 5;
+    EXPECT_EQ(errorOf(send(req)), (std::pair<int, int>{of13::kMeterModFailed, of13::code::kMmUnknownMeter}));
 
     // Errors with the spec's codes, the meter table unchanged.
     EXPECT_EQ(errorOf(send(meter(of13::kMeterAdd, 1, 5, 5))), (std::pair<int, int>{of13::kMeterModFailed, of13::code::kMmMeterExists}));
