@@ -52,6 +52,12 @@ bool isRunning(const std::string& name) {
     return request(name, SIOCGIFFLAGS, ifr, ec) && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 }
 
+bool isUp(const std::string& name) {
+    ifreq ifr;
+    std::error_code ec;
+    return request(name, SIOCGIFFLAGS, ifr, ec) && (ifr.ifr_flags & IFF_UP);
+}
+
 std::error_code setUp(const std::string& name) {
     ifreq ifr;
     std::error_code ec;

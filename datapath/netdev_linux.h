@@ -19,6 +19,8 @@ MacAddr mac(const std::string& name, std::error_code& ec);
 int mtu(const std::string& name, std::error_code& ec);
 // True when the device is administratively up and has carrier (IFF_UP and IFF_RUNNING).
 bool isRunning(const std::string& name);
+// True when the device is administratively up (IFF_UP), whatever its carrier.
+bool isUp(const std::string& name);
 // Sets IFF_UP on `name`.
 std::error_code setUp(const std::string& name);
 

@@ -193,10 +193,12 @@ int TunnelPort::pathMtu(std::uint32_t remote) noexcept {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     std::int64_t now = ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
-    if (cached_mtu_ && now - mtu_checked_ms_ < 5000) return cached_mtu_;
-    mtu_checked_ms_ = now;
+    if (mtus_.size() >= 4096 && !mtus_.count(remote)) mtus_.clear();  // many VTEPs: start over
+    PathMtu& c = mtus_[remote];
+    if (c.mtu && now - c.checked_ms < 5000) return c.mtu;
+    c.checked_ms = now;
     int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return cached_mtu_;
+    if (s < 0) return c.mtu;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(cfg_.proto == TunnelProto::kGre ? 9 : cfg_.dst_port);  // GRE: any port, for the route
@@ -205,9 +207,9 @@ int TunnelPort::pathMtu(std::uint32_t remote) noexcept {
     socklen_t len = sizeof mtu;
     if (::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
         ::getsockopt(s, IPPROTO_IP, IP_MTU, &mtu, &len) == 0)
-        cached_mtu_ = mtu;
+        c.mtu = mtu;
     ::close(s);
-    return cached_mtu_;
+    return c.mtu;
 }
 
 }  // namespace vs::dp

@@ -4,7 +4,7 @@
 // TunnelSocket: the receive side, one socket per (protocol, local_ip, dst_port) shared by every
 // tunnel port that uses them: a UDP socket for VXLAN and Geneve, a raw IP socket of protocol 47
 // for GRE (the kernel here has no GRE module; a raw socket sees every GRE packet addressed to the
-// host). It validates each packet's tunnel header and demultiplexes by (remote VTEP, VNI or key)
+// host, so the control plane opens one, unbound, for every GRE port). It validates each packet's tunnel header and demultiplexes by (remote VTEP, VNI or key)
 // to the datapath port of the tunnel interface, which it names in Packet::in_port with the tunnel
 // metadata (VNI/key, outer addresses). Anything it cannot place is dropped and counted.
 //
@@ -147,17 +147,23 @@ private:
     bool buildGso(std::size_t first, std::uint64_t key) noexcept;
     void queue(std::size_t k, std::uint32_t dst, std::uint64_t key, std::size_t sock) noexcept;
     void sendGso(std::uint32_t dst, std::size_t sock, std::size_t segments) noexcept;
+    // The kernel's MTU towards `remote` (its route, or a path MTU it learnt), re-read at most every
+    // 5 s per remote; 0 when unknown. Flow-based ports keep one entry per remote VTEP.
     int pathMtu(std::uint32_t remote) noexcept;
     bool tooBig(const WireFrame& w, std::size_t frame_len, int mtu) noexcept;
-    void fragNeeded(const Packet& p, int mtu) noexcept;
+    // `dst`/`key`: where the refused frame was going; the ICMP comes back as if from there.
+    void fragNeeded(const Packet& p, int mtu, std::uint32_t dst, std::uint64_t key) noexcept;
     void flush() noexcept;
 
     TunnelConfig cfg_;
     int raw_fd_ = -1;
     int loop_fd_ = -1;
     std::size_t overhead_ = 0;  // tunnelOverhead(): outer IPv4 + encapsulation
-    int cached_mtu_ = 0;
-    std::int64_t mtu_checked_ms_ = 0;
+    struct PathMtu {
+        int mtu = 0;
+        std::int64_t checked_ms = 0;
+    };
+    std::unordered_map<std::uint32_t, PathMtu> mtus_;  // by remote VTEP (network order)
     std::vector<WireFrame> frames_;
     struct Pending {
         std::uint8_t hdr[8 + kMaxTunnelHeader];  // UDP header (VXLAN, Geneve) + tunnel header
@@ -168,7 +174,12 @@ private:
     std::vector<Pending> pending_;
     std::vector<mmsghdr> msgs_;
     std::vector<std::array<iovec, 3>> iovs_;
-    std::deque<std::vector<std::uint8_t>> loopback_;
+    struct Looped {  // an ICMP made here, to be received from this port as if from `tun_src`
+        std::vector<std::uint8_t> bytes;
+        std::uint32_t tun_src = 0;
+        std::uint64_t tun_id = 0;
+    };
+    std::deque<Looped> loopback_;
     // UDP sockets bound to ephemeral source ports, one chosen per inner flow: a segmented
     // super-frame leaves through one of them as one UDP GSO send (UDP_SEGMENT), so the kernel
     // splits it instead of us making one syscall per segment. Their ports are also the source

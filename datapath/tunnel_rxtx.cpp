@@ -138,10 +138,10 @@ int TunnelPort::receive(Packet** pkts, int max) noexcept {
         Packet& p = *pkts[n];
         p.reset();
         auto& f = loopback_.front();
-        std::memcpy(p.data(), f.data(), f.size());
-        p.setSize(static_cast<std::uint32_t>(f.size()));
-        p.tun_id = cfg_.key;
-        p.tun_src = cfg_.remote_ip;
+        std::memcpy(p.data(), f.bytes.data(), f.bytes.size());
+        p.setSize(static_cast<std::uint32_t>(f.bytes.size()));
+        p.tun_id = f.tun_id;
+        p.tun_src = f.tun_src;
         loopback_.pop_front();
         ++n;
     }
@@ -160,7 +160,7 @@ bool TunnelPort::tooBig(const WireFrame& w, std::size_t l3_off, int mtu) noexcep
 
 // Builds ICMP type 3 code 4 (RFC 792, next-hop MTU per RFC 1191) back to the sender, as if from the
 // destination, and queues it to be received from this port.
-void TunnelPort::fragNeeded(const Packet& p, int mtu) noexcept {
+void TunnelPort::fragNeeded(const Packet& p, int mtu, std::uint32_t dst, std::uint64_t key) noexcept {
     const std::uint8_t* d = p.data();
     std::size_t l2 = (get16(d + 12) == kEthTypeVlan) ? 18 : 14;
     const std::uint8_t* ip = d + l2;
@@ -184,7 +184,7 @@ void TunnelPort::fragNeeded(const Packet& p, int mtu) noexcept {
     put16(icmp + 6, static_cast<std::uint16_t>(mtu - overhead_ - l2));  // largest inner IP packet
     std::memcpy(icmp + 8, ip, ihl + 8);
     put16(icmp + 2, static_cast<std::uint16_t>(~csumFold(csumPartial(icmp, 8 + ihl + 8, 0))));
-    loopback_.push_back(std::move(f));
+    loopback_.push_back({std::move(f), dst, key});
     std::uint64_t one = 1;
     (void)!::write(loop_fd_, &one, sizeof one);
     coverageAdd(Coverage::tunnel_icmp_frag_needed);
@@ -208,10 +208,10 @@ int TunnelPort::send(Packet* const* pkts, int n) noexcept {
         }
         std::size_t l2 = (p.size() >= 14 && get16(p.data() + 12) == kEthTypeVlan) ? 18 : 14;
         bool ipv4 = p.size() >= l2 && get16(p.data() + l2 - 2) == kEthTypeIPv4;
-        int mtu = cfg_.remote_flow ? 0 : pathMtu(dst);
-        if (ipv4 && mtu && tooBig(frames_[before], l2, mtu)) {
+        int mtu = ipv4 ? pathMtu(dst) : 0;
+        if (mtu && tooBig(frames_[before], l2, mtu)) {
             frames_.resize(before);
-            fragNeeded(p, mtu);
+            fragNeeded(p, mtu, dst, key);
             ++dropped;
             continue;
         }

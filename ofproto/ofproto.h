@@ -320,6 +320,7 @@ private:
     static std::optional<std::uint32_t> meterSlot(const Bridge& br, std::uint32_t id);  // ofproto_meter.cpp
     void pushVlanAction(XlateCtx& ctx, std::uint16_t tpid);
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
+    bool floodToVtepsOf(XlateCtx& ctx, std::uint32_t ofport);
     // Flow table edits (flow_mods.cpp).
     std::size_t applyFlowMod(Bridge& br, const FlowMod& fm);
     std::vector<std::pair<OfTable*, OfTable::Growth>> prepareGrowths(const std::string& bridge,

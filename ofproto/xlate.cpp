@@ -244,6 +244,42 @@ void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {
     }
 }
 
+// OpenFlow FLOOD/ALL through a flow-based tunnel port whose destination (tun_dst; with key=flow,
+// tun_id) no action chose: NORMAL's head-end replication, one copy per remote VTEP learned behind
+// the port and per flood_remotes address (docs/tunnels.md). False when the port is not such a
+// port (the caller outputs once). The copies depend on the MAC table, whose changes invalidate
+// the bridge's megaflows; with key=flow, on the frame's VLAN ID too (un-wildcarded).
+bool Ofproto::floodToVtepsOf(XlateCtx& ctx, std::uint32_t ofport) {
+    const BridgePort& bp = ctx.br.ports.at(ofport);
+    const Bundle& b = ctx.br.bundles.at(bp.bundle);
+    const bool need_dst = b.tunnel.remote_flow && !ctx.written.tun_dst;
+    const bool need_vni = b.tunnel.key_flow && !ctx.written.tun_id;
+    if (!need_dst && !need_vni) return false;
+    FlowKey& f = ctx.flow;
+    std::optional<std::uint16_t> vlan;
+    if (b.tunnel.key_flow) {
+        vlan = static_cast<std::uint16_t>(f.vlanVid());
+        ctx.wc.vlan_tci |= dp::kVlanVidMask | dp::kVlanCfi;
+    }
+    std::vector<TunnelDest> dests = ctx.br.macs.remotes(b.id, clock_(), vlan);
+    if (!b.tunnel.key_flow)
+        for (std::uint32_t ip : b.flood_vteps) dests.push_back({ip, 0});
+    std::sort(dests.begin(), dests.end());
+    dests.erase(std::unique(dests.begin(), dests.end()), dests.end());
+    const std::uint32_t dst = f.tun_dst;
+    const std::uint64_t id = f.tun_id;
+    for (const TunnelDest& d : dests) {
+        if (need_dst && !d.vtep) continue;
+        if (need_dst) f.tun_dst = d.vtep;
+        if (need_vni) f.tun_id = d.vni;
+        outputPort(ctx, ofport);
+    }
+    f.tun_dst = dst;
+    f.tun_id = id;
+    ctx.note("flood through flow-based " + bp.name + ": " + std::to_string(dests.size()) + " remote VTEPs");
+    return true;
+}
+
 // set_field and the mod_* actions (OpenFlow 1.3 section 7.2.5 OFPAT_SET_FIELD) change `flow` only;
 // commit() turns the changes into datapath actions at the next output.
 // Every write also marks the field in ctx.written (see the top of this file).
@@ -402,7 +438,7 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         case ActionType::kAll:
         flood:
             for (const auto& [ofport, bp] : ctx.br.ports)
-                if (ofport != f.in_port) outputPort(ctx, ofport);
+                if (ofport != f.in_port && !floodToVtepsOf(ctx, ofport)) outputPort(ctx, ofport);
             break;
         case ActionType::kController:
         controller: {

@@ -112,7 +112,12 @@ std::string Target::canonical() const {
 }
 
 std::variant<Target, std::string> parseTarget(std::string_view whole) {
+    return parseTarget(whole, kDefaultControllerPort, "controller target");
+}
+
+std::variant<Target, std::string> parseTarget(std::string_view whole, std::uint16_t default_port, std::string_view what) {
     Target t;
+    t.port = default_port;
     std::string_view text = whole;
     if (text.starts_with("json:")) {
         t.json = true;
@@ -137,7 +142,7 @@ std::variant<Target, std::string> parseTarget(std::string_view whole) {
                       "' (expected tcp:, ssl:, ptcp: or pssl:)";
         }
     }
-    if (problem) return "invalid controller target '" + std::string(whole) + "': " + *problem;
+    if (problem) return "invalid " + std::string(what) + " '" + std::string(whole) + "': " + *problem;
     return t;
 }
 

@@ -40,5 +40,8 @@ struct Target {
 // 'tcp:': missing host (expected tcp:HOST[:PORT])" or "invalid controller target
 // 'tcp:10.0.0.1:70000': port 70000 is outside 1..65535".
 std::variant<Target, std::string> parseTarget(std::string_view text);
+// The same syntax for another service: `default_port` when none is given, `what` names the
+// target in messages ("OVSDB remote").
+std::variant<Target, std::string> parseTarget(std::string_view text, std::uint16_t default_port, std::string_view what);
 
 }  // namespace vs::protocol

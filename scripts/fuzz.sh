@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 SECONDS_EACH=${1:-30}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-fuzz}
-ALL_TARGETS="flow_extract vxlan_decap vnet_offload lacpdu bpdu flow_parse cache_fresh jsonrpc ofmsg of13 config_load mgmt_methods ovsdb_transact"
+ALL_TARGETS="flow_extract vxlan_decap tunnel_header vnet_offload lacpdu bpdu flow_parse cache_fresh jsonrpc ofmsg of13 config_load mgmt_methods ovsdb_transact"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 case "$SECONDS_EACH" in ''|*[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS]" >&2; exit 2 ;; esac
 
@@ -42,6 +42,7 @@ ninja -C "$BUILD_DIR" -j2 "${bins[@]}" || { echo "fuzz.sh: build failed" >&2; ex
 max_len() {
   case "$1" in
     flow_extract|vxlan_decap) echo 2048 ;;
+    tunnel_header) echo 256 ;;
     vnet_offload) echo 1024 ;;
     lacpdu) echo 256 ;;
     flow_parse) echo 512 ;;

@@ -11,6 +11,7 @@
 #include "ofproto/ofp_print.h"
 #include "vswitchd/config_schema.h"
 #include "vswitchd/flow_journal.h"
+#include "vswitchd/iface_status.h"
 #include "vswitchd/log.h"
 #include "vswitchd/metrics.h"
 #include "vswitchd/metrics_server.h"
@@ -105,12 +106,15 @@ void Daemon::start() {
               store_.seq(), opts_.socket.string());
 }
 
-std::vector<std::filesystem::path> ovsdbSocketPaths(const DaemonOptions& o) {
-    std::vector<std::filesystem::path> out;
+std::vector<OvsdbRemote> ovsdbRemotes(const DaemonOptions& o) {
+    std::vector<OvsdbRemote> out;
     for (const auto& r : o.remotes) out.push_back(parseOvsdbRemote(r));
-    if (o.remotes.empty())
-        out.push_back(o.socket.filename() == "vswitchd.sock" ? o.socket.parent_path() / "db.sock"
-                                                               : std::filesystem::path(o.socket.string() + ".db"));
+    if (o.remotes.empty()) {
+        OvsdbRemote r;
+        r.path = o.socket.filename() == "vswitchd.sock" ? o.socket.parent_path() / "db.sock"
+                                                         : std::filesystem::path(o.socket.string() + ".db");
+        out.push_back(r);
+    }
     return out;
 }
 
@@ -122,7 +126,7 @@ void Daemon::startOvsdb() {
     b.status.interfaceState = [this](const std::string& iface) -> std::optional<InterfaceState> {
         auto p = reconciler_->port(iface);
         if (!p) return std::nullopt;
-        return InterfaceState{p->mac().toString(), p->mtu(), p->carrier()};
+        return observeInterface(iface, *p);
     };
     b.status.datapathId = [this](const std::string& br) {
         std::uint64_t mac = 0;
@@ -152,7 +156,8 @@ void Daemon::startOvsdb() {
         return std::nullopt;
     };
     try {
-        ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbSocketPaths(opts_), std::move(b));
+        ovsdb_ = std::make_unique<OvsdbServer>(io_, ovsdbRemotes(opts_), std::move(b));
+        for (std::uint16_t port : ovsdb_->tcpPorts()) log::info(log::Module::kOvsdb, "OVSDB listening on TCP port {}", port);
     } catch (const std::runtime_error& e) {
         if (!opts_.remotes.empty()) throw;  // asked for: fail the start
         log::warn(log::Module::kOvsdb, "OVSDB server not started: {}", e.what());
@@ -192,18 +197,7 @@ void Daemon::armTimer() {
     timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         ofproto_->runPeriodic();
-        if (std::uint64_t g = ofproto_->stpGeneration(); ovsdb_ && g != stp_generation_) {  // STP status columns
-            stp_generation_ = g;
-            ovsdb_->statusChanged();
-        }
-        if (ovsdb_) {  // Mirror.statistics follow the counters (at most once a second)
-            std::uint64_t sum = 0;
-            for (const auto& [bn, bc] : store_.config().bridges)
-                if (!bc.mirrors.empty() && ofproto_->hasBridge(bn))
-                    for (const auto& s : ofproto_->mirrorStats(bn)) sum += s.tx_packets + 1;
-            if (sum != mirror_packets_seen_) ovsdb_->statusChanged();
-            mirror_packets_seen_ = sum;
-        }
+        refreshOvsdbStatus(++ticks_ % 5 == 0);
         if (auto problem = persistFlowLog()) {  // timeouts, controllers' flow_mods
             static log::RateLimiter rl(1, 10);
             log::warnRl(kLog, rl, "flow changes not yet saved (retrying every second): {}", *problem);
@@ -212,6 +206,24 @@ void Daemon::armTimer() {
         store_.compactIfDue();
         armTimer();
     });
+}
+
+void Daemon::refreshOvsdbStatus(bool with_stats) {
+    if (!ovsdb_) return;
+    std::uint64_t d = ofproto_->stpGeneration(), stats = stats_digest_;  // STP status columns
+    if (with_stats) stats = 0;
+    for (const auto& [bn, bc] : store_.config().bridges) {
+        if (!bc.mirrors.empty() && ofproto_->hasBridge(bn))  // Mirror.statistics
+            for (const auto& s : ofproto_->mirrorStats(bn)) d = d * 1000003u + s.tx_packets + 1;
+        if (!with_stats) continue;
+        for (const auto& [pn, pc] : bc.ports)  // Interface.statistics, admin_state, link_state
+            for (const auto& [in, ic] : pc.interfaces)
+                if (auto p = reconciler_->port(in)) stats = stats * 1000003u + statisticsDigest(observeInterface(in, *p));
+    }
+    if (d == status_digest_ && stats == stats_digest_) return;
+    status_digest_ = d;
+    stats_digest_ = stats;
+    ovsdb_->statusChanged();
 }
 
 std::optional<std::string> Daemon::persistFlowLog() {

@@ -27,6 +27,7 @@
 #include "vswitchd/link_monitor.h"
 #include "vswitchd/meter_store.h"
 #include "vswitchd/mgmt_server.h"
+#include "vswitchd/ovsdb_server.h"
 #include "vswitchd/reconciler.h"
 
 namespace vs::vswitchd {
@@ -40,14 +41,15 @@ struct DaemonOptions {
     unsigned rx_ring_min_pps = 20000;  // receive rate that earns a ring (setRingPromotePps)
     std::optional<gid_t> socket_group;  // --socket-group: the socket is root:GROUP 0660 (else root:root)
     std::string metrics;  // --metrics ADDR:PORT: the Prometheus endpoint (docs/metrics.md); empty: off
-    // --remote punix:PATH (repeatable): the OVSDB sockets (docs/ovsdb.md). Empty: the default,
-    // db.sock beside the management socket (SOCKET.db when the socket is not named vswitchd.sock).
+    // --remote punix:PATH | ptcp:[PORT][:IP] (repeatable): where the OVSDB server listens
+    // (docs/ovsdb.md). Empty: the default, db.sock beside the management socket (SOCKET.db when
+    // the socket is not named vswitchd.sock).
     std::vector<std::string> remotes;
 };
 
-// The OVSDB socket paths `o` asks for (the default when o.remotes is empty); throws
-// std::invalid_argument for a remote that is not punix:PATH.
-std::vector<std::filesystem::path> ovsdbSocketPaths(const DaemonOptions& o);
+// The OVSDB remotes `o` asks for (the default socket when o.remotes is empty); throws
+// std::invalid_argument for a remote parseOvsdbRemote() refuses.
+std::vector<OvsdbRemote> ovsdbRemotes(const DaemonOptions& o);
 
 class MetricsServer;
 class OvsdbServer;
@@ -77,6 +79,10 @@ public:
 
 private:
     void armTimer();
+    // Refreshes the OVSDB status columns that change without a config change when any moved: STP
+    // state and mirror counters (each call), interface statistics (with `with_stats`: every 5 s,
+    // Open vSwitch's default stats-update-interval).
+    void refreshOvsdbStatus(bool with_stats);
     void linksLost();
     void startOvsdb();
 
@@ -86,7 +92,8 @@ private:
     std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
     std::unique_ptr<MeterStore> meter_store_;    // meter_store.h
     MeterLines meters_saved_;                    // what the meters file holds
-    std::uint64_t mirror_packets_seen_ = 0;      // Mirror.statistics last reported to OVSDB (sum)
+    std::uint64_t status_digest_ = 0, stats_digest_ = 0;  // refreshOvsdbStatus(): what OVSDB last showed
+    unsigned ticks_ = 0;                        // armTimer() rounds
     std::unique_ptr<ofproto::Ofproto> ofproto_;
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<MgmtServer> server_;
@@ -95,7 +102,6 @@ private:
     std::unique_ptr<BondDriver> bonds_;
     std::unique_ptr<MetricsServer> metrics_;  // with --metrics
     std::unique_ptr<OvsdbServer> ovsdb_;      // the OVSDB sockets (--remote)
-    std::uint64_t stp_generation_ = 0;        // Ofproto::stpGeneration() last told to OVSDB
     boost::asio::steady_timer timer_;
 };
 

@@ -81,6 +81,12 @@ struct Projector {
         r["mac_in_use"] = st ? strDatum(st->mac) : Datum{};
         r["mtu"] = st ? intDatum(st->mtu) : Datum{};
         r["link_state"] = st ? strDatum(st->up ? "up" : "down") : Datum{};
+        r["ifindex"] = st ? intDatum(st->ifindex) : Datum{};
+        r["admin_state"] = st && st->admin_up ? strDatum(*st->admin_up ? "up" : "down") : Datum{};
+        Datum stats;
+        if (st)
+            for (const auto& [k, v] : st->statistics) stats.entries.emplace(Atom{k}, Atom{static_cast<std::int64_t>(v)});
+        r["statistics"] = stats;
         newIfaces[u] = std::move(r);
         return u;
     }

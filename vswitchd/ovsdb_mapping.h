@@ -14,6 +14,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ovsdb/database.h"
 #include "vswitchd/config_model.h"
@@ -25,6 +27,10 @@ struct InterfaceState {
     std::string mac;  // "aa:bb:cc:dd:ee:ff"
     int mtu = 0;
     bool up = false;  // carrier
+    int ifindex = 0;  // 0: no network device (tunnels, dummy)
+    std::optional<bool> admin_up;  // IFF_UP; nullopt: no network device
+    // Interface:statistics, Open vSwitch's key names (rx_packets, rx_bytes, rx_dropped, ...).
+    std::vector<std::pair<std::string, std::uint64_t>> statistics;
 };
 
 // State the daemon reports in read-only columns.

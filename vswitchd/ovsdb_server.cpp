@@ -9,6 +9,8 @@
 #include <deque>
 #include <set>
 
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -17,6 +19,7 @@
 #include "ovsdb/monitor.h"
 #include "ovsdb/vswitch_schema.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/oftarget.h"
 #include "vswitchd/log.h"
 #include "vswitchd/mgmt_server.h"
 
@@ -26,18 +29,34 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using Local = asio::local::stream_protocol;
+using Tcp = asio::ip::tcp;
+using Stream = asio::generic::stream_protocol::socket;  // a Unix or a TCP connection
 using rapidjson::Value;
 
 constexpr log::Module kLog = log::Module::kOvsdb;
+constexpr std::uint16_t kOvsdbPort = 6640;  // IANA, RFC 7047 section 6
 constexpr std::size_t kMaxQueuedBytes = 64u << 20;
 constexpr auto kProbeInterval = std::chrono::seconds(5);
 constexpr int kProbesBeforeClose = 3;
 
 }  // namespace
 
-fs::path parseOvsdbRemote(const std::string& remote) {
-    if (remote.rfind("punix:", 0) == 0 && remote.size() > 6) return fs::path(remote.substr(6));
-    throw std::invalid_argument("--remote " + remote + ": only punix:PATH is supported (ptcp:/pssl: are not yet)");
+OvsdbRemote parseOvsdbRemote(const std::string& remote) {
+    OvsdbRemote r;
+    if (remote.rfind("punix:", 0) == 0 && remote.size() > 6) {
+        r.path = remote.substr(6);
+        return r;
+    }
+    auto t = protocol::parseTarget(remote, kOvsdbPort, "OVSDB remote");
+    if (auto* e = std::get_if<std::string>(&t)) throw std::invalid_argument("--remote " + remote + ": " + *e);
+    const auto& target = std::get<protocol::Target>(t);
+    if (target.kind != protocol::Target::Kind::kPtcp || target.json)
+        throw std::invalid_argument("--remote " + remote + ": expected punix:PATH or ptcp:[PORT][:IP] "
+                                    "(pssl: and active remotes are not supported yet)");
+    r.tcp = true;
+    r.ip = target.host;
+    r.port = target.port;
+    return r;
 }
 
 class OvsdbSession;
@@ -48,6 +67,9 @@ struct OvsdbServer::Impl : std::enable_shared_from_this<OvsdbServer::Impl> {
           schema(std::make_shared<const ovsdb::Schema>(ovsdb::parseSchema(ovsdb::vswitchSchemaText()))), db(schema) {}
 
     void listen(const fs::path& path);
+    void listenTcp(const OvsdbRemote& r);
+    void acceptTcp(std::size_t i);
+    void startSession(Stream s);
     void accept(std::size_t i);
     void close();
     void publish(ovsdb::Database next);  // replaces the rows and notifies every monitor
@@ -74,6 +96,7 @@ struct OvsdbServer::Impl : std::enable_shared_from_this<OvsdbServer::Impl> {
     std::uint64_t projectedSeq = UINT64_MAX;
     bool statusDirty = false;  // interface status changed since the last projection
     std::vector<std::pair<fs::path, std::unique_ptr<Local::acceptor>>> acceptors;
+    std::vector<std::unique_ptr<Tcp::acceptor>> tcpAcceptors;
     std::set<std::shared_ptr<OvsdbSession>> sessions;
     std::map<std::string, std::deque<OvsdbSession*>> locks;  // front: the owner, then the waiters
     bool closed = false;
@@ -81,7 +104,7 @@ struct OvsdbServer::Impl : std::enable_shared_from_this<OvsdbServer::Impl> {
 
 class OvsdbSession : public std::enable_shared_from_this<OvsdbSession> {
 public:
-    OvsdbSession(std::shared_ptr<OvsdbServer::Impl> srv, Local::socket sock)
+    OvsdbSession(std::shared_ptr<OvsdbServer::Impl> srv, Stream sock)
         : srv_(std::move(srv)), sock_(std::move(sock)), probe_(srv_->io) {}
 
     void start() {
@@ -114,7 +137,7 @@ private:
     void flush();
 
     std::shared_ptr<OvsdbServer::Impl> srv_;
-    Local::socket sock_;
+    Stream sock_;
     asio::steady_timer probe_;
     ovsdb::StreamFramer framer_;
     std::array<char, 65536> rbuf_{};
@@ -151,13 +174,44 @@ void OvsdbServer::Impl::accept(std::size_t i) {
     acceptors[i].second->async_accept([self = shared_from_this(), i](const boost::system::error_code& ec, Local::socket s) {
         if (self->closed) return;
         if (!ec) {
-            auto session = std::make_shared<OvsdbSession>(self, std::move(s));
-            self->sessions.insert(session);
-            session->start();
+            self->startSession(Stream(std::move(s)));
         } else if (ec == asio::error::operation_aborted) {
             return;
         }
         self->accept(i);
+    });
+}
+
+void OvsdbServer::Impl::startSession(Stream s) {
+    auto session = std::make_shared<OvsdbSession>(shared_from_this(), std::move(s));
+    sessions.insert(session);
+    session->start();
+}
+
+void OvsdbServer::Impl::listenTcp(const OvsdbRemote& r) {
+    auto acc = std::make_unique<Tcp::acceptor>(io);
+    boost::system::error_code ec;
+    Tcp::endpoint ep(r.ip.empty() ? asio::ip::address(asio::ip::address_v4::any()) : asio::ip::make_address(r.ip), r.port);
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on OVSDB remote ptcp:" + std::to_string(r.port) + (r.ip.empty() ? "" : ":" + r.ip) + ": " + ec.message());
+    tcpAcceptors.push_back(std::move(acc));
+    acceptTcp(tcpAcceptors.size() - 1);
+}
+
+void OvsdbServer::Impl::acceptTcp(std::size_t i) {
+    tcpAcceptors[i]->async_accept([self = shared_from_this(), i](const boost::system::error_code& ec, Tcp::socket s) {
+        if (self->closed) return;
+        if (!ec) {
+            boost::system::error_code nec;
+            s.set_option(Tcp::no_delay(true), nec);
+            self->startSession(Stream(std::move(s)));
+        } else if (ec == asio::error::operation_aborted) {
+            return;
+        }
+        self->acceptTcp(i);
     });
 }
 
@@ -169,6 +223,10 @@ void OvsdbServer::Impl::close() {
         acc->close(ec);
         std::error_code fec;
         fs::remove(path, fec);
+    }
+    for (auto& acc : tcpAcceptors) {
+        boost::system::error_code ec;
+        acc->close(ec);
     }
     auto all = sessions;
     for (const auto& s : all) s->close();
@@ -216,7 +274,7 @@ void OvsdbServer::Impl::releaseLocks(OvsdbSession* s, const std::string& name) {
     }
 }
 
-OvsdbServer::OvsdbServer(asio::io_context& io, const std::vector<fs::path>& sockets, OvsdbBackend backend)
+OvsdbServer::OvsdbServer(asio::io_context& io, const std::vector<OvsdbRemote>& remotes, OvsdbBackend backend)
     : impl_(std::make_shared<Impl>(io, std::move(backend))) {
     if (const std::string& saved = impl_->backend.config().ovsdb; !saved.empty()) {
         rapidjson::Document doc;
@@ -229,7 +287,19 @@ OvsdbServer::OvsdbServer(asio::io_context& io, const std::vector<fs::path>& sock
         }
     }
     impl_->project();
-    for (const auto& p : sockets) impl_->listen(p);
+    for (const auto& r : remotes) {
+        if (r.tcp) impl_->listenTcp(r);
+        else impl_->listen(r.path);
+    }
+}
+
+std::vector<std::uint16_t> OvsdbServer::tcpPorts() const {
+    std::vector<std::uint16_t> out;
+    for (const auto& acc : impl_->tcpAcceptors) {
+        boost::system::error_code ec;
+        out.push_back(acc->local_endpoint(ec).port());
+    }
+    return out;
 }
 
 OvsdbServer::~OvsdbServer() { impl_->close(); }

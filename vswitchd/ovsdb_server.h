@@ -1,6 +1,6 @@
 // The OVSDB server (RFC 7047) inside vswitchd: serves the Open_vSwitch database to ovs-vsctl,
 // ovsdb-client, the python `ovs` IDL and other OVSDB clients on Unix sockets (`--remote
-// punix:PATH`, docs/ovsdb.md). Methods: list_dbs, get_schema, transact, monitor, monitor_cond,
+// punix:PATH`) and TCP (`--remote ptcp:PORT:IP`), docs/ovsdb.md. Methods: list_dbs, get_schema, transact, monitor, monitor_cond,
 // monitor_cond_since, monitor_cancel, lock, steal, unlock, echo (both ways: a client silent for
 // 5 s is sent an echo request, and closed after 15 s of silence), set_db_change_aware.
 //
@@ -19,6 +19,7 @@
 // the destructor closes every connection and removes the socket files.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -40,12 +41,25 @@ struct OvsdbBackend {
     OvsdbStatus status;
 };
 
-// "punix:PATH" -> PATH; throws std::invalid_argument for anything else (ptcp/pssl: not yet).
-std::filesystem::path parseOvsdbRemote(const std::string& remote);
+// Where the server listens: a Unix socket (`punix:PATH`) or TCP (`ptcp:[PORT][:IP]`, ovsdb-server's
+// syntax, parsed as controller targets are (protocol/oftarget.h): port 6640 and every IPv4
+// address by default; IP an IPv4 or bracketed IPv6 address).
+struct OvsdbRemote {
+    std::filesystem::path path;  // punix
+    bool tcp = false;
+    std::string ip;              // ptcp: the address to listen on; "" = every IPv4 address
+    std::uint16_t port = 6640;
+    bool operator==(const OvsdbRemote&) const = default;
+};
+
+// Parses one --remote; throws std::invalid_argument naming the problem (pssl: is not supported).
+OvsdbRemote parseOvsdbRemote(const std::string& remote);
 
 class OvsdbServer {
 public:
-    OvsdbServer(boost::asio::io_context& io, const std::vector<std::filesystem::path>& sockets, OvsdbBackend backend);
+    OvsdbServer(boost::asio::io_context& io, const std::vector<OvsdbRemote>& remotes, OvsdbBackend backend);
+    // The TCP ports actually listened on (ptcp:0 picks one), in the order of the remotes given.
+    std::vector<std::uint16_t> tcpPorts() const;
     ~OvsdbServer();
     OvsdbServer(const OvsdbServer&) = delete;
     OvsdbServer& operator=(const OvsdbServer&) = delete;

@@ -128,7 +128,12 @@ TunnelSockets::~TunnelSockets() {
 
 std::optional<std::string> TunnelSockets::attach(const dp::TunnelConfig& cfg, std::uint32_t dp_port,
                                                  std::shared_ptr<dp::Port> port) {
-    SockKey key{cfg.proto, cfg.local_ip, cfg.dst_port};
+    // GRE: one wildcard raw socket receives for every GRE port. The kernel gives each GRE packet to
+    // every raw socket that matches it (it does not pick the most specific, as for UDP), so a
+    // socket per local_ip beside a wildcard one would deliver each frame twice. Each port sends
+    // through its own socket, bound to its local_ip (TunnelPort).
+    const std::uint32_t rx_ip = cfg.proto == dp::TunnelProto::kGre ? 0u : cfg.local_ip;
+    SockKey key{cfg.proto, rx_ip, cfg.dst_port};
     const char* proto = dp::tunnelProtoName(cfg.proto);
     for (const auto& [k, s] : sockets_)  // one UDP port, one protocol: a datagram says not which it is
         if (std::get<2>(k) == cfg.dst_port && cfg.dst_port && std::get<0>(k) != cfg.proto)
@@ -136,10 +141,10 @@ std::optional<std::string> TunnelSockets::attach(const dp::TunnelConfig& cfg, st
                    dp::tunnelProtoName(std::get<0>(k)) + ", cannot receive " + proto + " on it";
     if (!sockets_.count(key)) {
         std::error_code ec;
-        auto s = dp::TunnelSocket::create(cfg.proto, cfg.local_ip, cfg.dst_port, ec);
+        auto s = dp::TunnelSocket::create(cfg.proto, rx_ip, cfg.dst_port, ec);
         if (!s) {
             char ip[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &cfg.local_ip, ip, sizeof ip);
+            inet_ntop(AF_INET, &rx_ip, ip, sizeof ip);
             std::string where = cfg.proto == dp::TunnelProto::kGre
                                     ? std::string("IP protocol 47 on ") + ip
                                     : "UDP " + std::string(ip) + ":" + std::to_string(cfg.dst_port);

@@ -62,8 +62,10 @@ const char* kUsage =
     "  --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR: a\n"
     "                     numeric IPv4 address or [IPv6]; default 127.0.0.1; off by default;\n"
     "                     see docs/metrics.md)\n"
-    "  --remote punix:PATH  serve OVSDB (RFC 7047: Open vSwitch's ovs-vsctl, ovsdb-client) on PATH;\n"
-    "                     repeatable; default db.sock beside the management socket (docs/ovsdb.md)\n"
+    "  --remote punix:PATH | ptcp:[PORT][:IP]  serve OVSDB (RFC 7047: Open vSwitch's ovs-vsctl,\n"
+    "                     ovsdb-client) on a Unix socket or TCP (port 6640, all addresses by\n"
+    "                     default); repeatable; default db.sock beside the management socket\n"
+    "                     (docs/ovsdb.md)\n"
     "  --detach           run in the background once ready\n"
     "  -h, --help, --version\n"
     "Options may be given as --name VALUE or --name=VALUE, and abbreviated (--log-l).\n";

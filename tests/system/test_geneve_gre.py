@@ -1,7 +1,7 @@
 """Geneve (RFC 8926) and GRE (RFC 2784/2890, Ethernet payload) tunnels between two hosts, each a
 network namespace with its own vswitchd, over the same underlay as test_vxlan.py: ping and TCP
 both ways, with and without a key, and what goes on the wire. See docs/tunnels.md.
-Peers here are our own switches; Open vSwitch as the far VTEP is still to come (issue #17).
+Peers here are our own switches; test_tunnel_ovs_peer.py has Open vSwitch as the far VTEP.
 """
 from __future__ import annotations
 
@@ -74,3 +74,28 @@ def test_headers_on_the_wire(overlay, tunnel_type, key, want):
         assert int.from_bytes(udp[2:4], "big") == 6081, f"UDP port {int.from_bytes(udp[2:4], 'big')}"
         g = udp
     assert want(g), g[:24].hex()
+
+
+def test_gre_ports_with_and_without_local_ip_deliver_once(overlay):
+    """Two GRE ports on one host, one bound to the host's address (`local_ip`) and one not: each
+    needs a raw socket of IP protocol 47, and the kernel hands every GRE packet to every raw
+    socket that matches it. A frame from h2 must still reach c1 exactly once."""
+    ov = overlay
+    h1, h2, h3 = ov.add_host(), ov.add_host(), ov.add_host()
+    ov.add_vxlan(h1, "g2", h2, 2, tunnel_type="gre", local_ip=h1.ip)
+    ov.add_vxlan(h1, "g3", h3, 3, tunnel_type="gre")
+    ov.add_vxlan(h2, "g1", h1, 2, tunnel_type="gre")
+    ov.add_vxlan(h3, "g1", h1, 3, tunnel_type="gre")
+    c1 = ov.add_container(h1, f"{C_SUBNET}.1")
+    c2 = ov.add_container(h2, f"{C_SUBNET}.2")
+    c3 = ov.add_container(h3, f"{C_SUBNET}.3")
+    for c in (c2, c3):
+        r = ping(c, c1.ip, count=5)
+        assert r.rc == 0, f"{c.ip} cannot ping {c1.ip}:\n{r}"
+        assert "DUP!" not in r.out, f"{c.ip} -> {c1.ip}: duplicated replies:\n{r.out}"
+    rx = {p: h1.iface_stats(p)["rx_packets"] for p in ("g2", "g3")}
+    r = ping(c2, c1.ip, count=10, interval=0.05)
+    assert r.rc == 0 and "DUP!" not in r.out, r
+    got = h1.iface_stats("g2")["rx_packets"] - rx["g2"]
+    assert 10 <= got <= 12, f"g2 received {got} packets for 10 echo requests (duplicates?)"
+    assert h1.iface_stats("g3")["rx_packets"] == rx["g3"], "g3 received frames meant for g2"

@@ -17,6 +17,7 @@ import pytest
 from lib import names
 from lib.proc import run
 from lib.traffic import ping
+from lib.vlan import flush_neighbours
 
 OVS_VSCTL = shutil.which("ovs-vsctl")
 OVSDB_CLIENT = shutil.which("ovsdb-client")
@@ -51,6 +52,7 @@ def test_ovs_vsctl_builds_a_switch_that_forwards(vswitchd, topo):
     assert ping(h1, h2.ip).rc == 0, "same VLAN through ports ovs-vsctl added"
     assert ping(h1, h3.ip, count=2, deadline=2).rc != 0, "VLAN 10 reached VLAN 20"
     ovs_ok(d, "set", "Port", h3.sw_port, "tag=10")
+    flush_neighbours(h1, h3)  # h3's address failed to resolve just before (lib.vlan)
     assert ping(h1, h3.ip).rc == 0, "ovs-vsctl set Port tag did not take effect"
     # Generic database commands read what the daemon reports.
     found = ovs_ok(d, "--bare", "--columns=name", "find", "Port", "tag=10").split()
@@ -256,3 +258,83 @@ def test_unmodelled_columns_and_uuids_survive_a_restart(vswitchd):
     assert ovs_ok(d, "get", "Bridge", br, "protocols").strip() == "[OpenFlow13]"
     assert ovs_ok(d, "get", "Bridge", br, "_uuid").strip() == uuid
     assert d.vsctl_ok("get", "port", br, "other_config:note").strip() == "kept"
+
+
+def _libvirt_stats(out: str) -> dict:
+    """libvirt's virNetDevOpenvswitchInterfaceStats parses one JSON map from
+    `--format=list --data=json --no-headings --columns=statistics list Interface IF`."""
+    data = json.loads(out.strip())
+    assert data[0] == "map", out
+    return {k: v for k, v in data[1]}
+
+
+LIBVIRT_STATS = ["--if-exists", "--format=list", "--data=json", "--no-headings", "--columns=statistics",
+                 "list", "Interface"]
+LIBVIRT_KEYS = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped", "tx_bytes", "tx_packets", "tx_errors",
+                "tx_dropped"}
+
+
+def test_interface_status_columns_statistics_ifindex_admin_state(vswitchd, topo):
+    """Interface statistics (libvirt's exact stats command, through Debian's ovs-vsctl),
+    ifindex and admin_state, refreshed every 5 s as Open vSwitch does."""
+    d = vswitchd
+    br = names.unique(names.KIND_BRIDGE)
+    h1, h2 = topo.add_host("10.231.9.1"), topo.add_host("10.231.9.2")
+    ovs_ok(d, "add-br", br, "--", "add-port", br, h1.sw_port, "--", "add-port", br, h2.sw_port)
+    assert ping(h1, h2.ip, count=5).rc == 0
+
+    ifindex = int(open(f"/sys/class/net/{h1.sw_port}/ifindex").read())
+    assert int(ovs_ok(d, "get", "Interface", h1.sw_port, "ifindex")) == ifindex
+    assert ovs_ok(d, "get", "Interface", h1.sw_port, "admin_state").strip() == "up"
+    assert ovs_ok(d, "get", "Interface", br, "admin_state").strip() == "up", "the bridge's internal port"
+
+    deadline = time.monotonic() + 8
+    while True:
+        st = _libvirt_stats(ovs_ok(d, *LIBVIRT_STATS, h1.sw_port))
+        if st.get("rx_packets", 0) >= 5 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert LIBVIRT_KEYS <= set(st), f"libvirt needs {sorted(LIBVIRT_KEYS)}, got {st}"
+    assert st["rx_packets"] >= 5 and st["tx_packets"] >= 5 and st["rx_bytes"] >= 5 * 98, st
+    # Our vsctl reads the same counters over its own protocol (it has no --data=json yet).
+    ours = d.vsctl_json("get", "interface", h1.sw_port, "statistics")
+    assert ours["rx_packets"] >= st["rx_packets"] and ours["tx_packets"] >= st["tx_packets"], (ours, st)
+
+    # Administratively down: admin_state follows within one refresh.
+    run(["ip", "link", "set", h1.sw_port, "down"])
+    deadline = time.monotonic() + 8
+    while ovs_ok(d, "get", "Interface", h1.sw_port, "admin_state").strip() != "down":
+        assert time.monotonic() < deadline, "admin_state did not become down"
+        time.sleep(0.5)
+    assert ovs_ok(d, "get", "Interface", h1.sw_port, "link_state").strip() == "down"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ptcp_remote_serves_ovs_vsctl_and_ovsdb_client(daemon_factory):
+    """--remote ptcp:PORT:127.0.0.1 (ovsdb-server's syntax) beside the Unix socket: Debian's
+    ovs-vsctl and ovsdb-client over TCP see and change the same switch."""
+    d = daemon_factory(start=False)
+    port = _free_port()
+    d.extra_args = ["--remote", f"punix:{d.dir}/db.sock", "--remote", f"ptcp:{port}:127.0.0.1"]
+    d.start()
+    tcp = f"tcp:127.0.0.1:{port}"
+    br = names.unique(names.KIND_BRIDGE)
+    r = run([OVS_VSCTL, f"--db={tcp}", "--timeout=5", "add-br", br], timeout=10)
+    assert r.rc == 0, r
+    assert br in d.vsctl_ok("list-br").split()
+    assert ovs_ok(d, "br-exists", br) == "", "the Unix socket serves the same database"
+    r = run([OVSDB_CLIENT, "list-dbs", tcp], timeout=10)
+    assert r.rc == 0 and "Open_vSwitch" in r.out.split(), r
+    d.vsctl_ok("del-br", br)
+    r = run([OVS_VSCTL, f"--db={tcp}", "--timeout=5", "list-br"], timeout=10)
+    assert r.rc == 0 and br not in r.out.split(), r
+    # A remote that is not served is refused at start, naming it.
+    bad = daemon_factory(start=False)
+    bad.extra_args = ["--remote", "pssl:6640"]
+    r = run([*bad.argv()], timeout=10)
+    assert r.rc != 0 and "pssl:6640" in r.err, r

@@ -465,6 +465,27 @@ def test_flow_based_port_learns_remote_vteps_with_normal(overlay):
         f"megaflows from the container's port should not match tunnel fields:\n{flows}"
 
 
+def test_flow_based_port_icmp_frag_needed(overlay):
+    """A flow-based port knows the path MTU per remote VTEP: a DF packet too big for the tunnel
+    towards c2's VTEP gets ICMP fragmentation-needed, which comes back as if from c2 behind that
+    VTEP (c2's FDB entry keeps its VTEP)."""
+    hosts, (c1, c2, c3) = flow_hub(overlay)
+    h1 = hosts[0]
+    inner_mtu = 1500 - VXLAN_OVERHEAD
+    assert_pings([(c2, c1), (c1, c2)], "flow-based port")
+    frag = h1.coverage().get("tunnel_icmp_frag_needed", 0)
+    r = c1.exec(["ping", "-n", "-M", "do", "-s", "1472", "-c", "2", "-i", "0.3", "-w", "3", c2.ip],
+                timeout=15)
+    assert r.rc != 0 and "Frag needed" in r.out and f"mtu = {inner_mtu}" in r.out, \
+        f"no ICMP fragmentation-needed with mtu {inner_mtu} from the flow-based port:\n{r}"
+    assert h1.coverage().get("tunnel_icmp_frag_needed", 0) > frag
+    assert fdb_vteps(h1, "vxf").get(c2.mac) == hosts[1].ip, \
+        f"the ICMP moved c2's MAC off its VTEP: {fdb_vteps(h1, 'vxf')}"
+    r = c1.exec(["ping", "-n", "-M", "do", "-s", "1400", "-c", "3", "-i", "0.2", "-w", "4", c2.ip],
+                timeout=15)
+    assert r.rc == 0, f"a 1428-byte DF ping through the flow-based port failed:\n{r}"
+
+
 def test_flow_based_port_flood_remotes_and_bad_options(overlay):
     # flow_hub's hosts 2 and 3 get the underlay's .2 and .3.
     hosts, (c1, c2, c3) = flow_hub(overlay, flood_remotes=f"{UNDERLAY_PREFIX}.2,{UNDERLAY_PREFIX}.3")

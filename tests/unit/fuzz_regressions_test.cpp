@@ -24,6 +24,7 @@
 #include "tests/fuzz/targets/ofmsg.h"
 #include "tests/fuzz/targets/vnet_offload.h"
 #include "tests/fuzz/targets/vxlan_decap.h"
+#include "tests/fuzz/targets/tunnel_header.h"
 #include "protocol/ofmsg.h"
 #include "vswitchd/config_store.h"
 #include "vswitchd/flow_store.h"
@@ -84,6 +85,7 @@ void replayTarget(const std::string& target, EntryPoint fn) {
 
 TEST(FuzzRegressions, FlowExtract) { replayTarget("flow_extract", vs::fuzz::flowExtract); }
 TEST(FuzzRegressions, VxlanDecap) { replayTarget("vxlan_decap", vs::fuzz::vxlanDecap); }
+TEST(FuzzRegressions, TunnelHeader) { replayTarget("tunnel_header", vs::fuzz::tunnelHeader); }
 TEST(FuzzRegressions, VnetOffload) { replayTarget("vnet_offload", vs::fuzz::vnetOffload); }
 TEST(FuzzRegressions, FlowParse) { replayTarget("flow_parse", vs::fuzz::flowParse); }
 TEST(FuzzRegressions, JsonRpc) { replayTarget("jsonrpc", vs::fuzz::jsonRpc); }

@@ -11,6 +11,7 @@
 #include "ovsdb/vswitch_schema.h"
 #include "vswitchd/config_json.h"
 #include "vswitchd/ovsdb_mapping.h"
+#include "vswitchd/ovsdb_server.h"
 
 namespace vs::ovsdb {
 namespace {
@@ -239,3 +240,26 @@ TEST(OvsdbMapping, RowsTheConfigCannotHoldAreRefused) {
 
 }  // namespace
 }  // namespace vs::vswitchd
+
+TEST(OvsdbRemote, ParsesOvsdbServerSyntax) {
+    using vs::vswitchd::parseOvsdbRemote;
+    auto u = parseOvsdbRemote("punix:/run/x/db.sock");
+    EXPECT_FALSE(u.tcp);
+    EXPECT_EQ(u.path, "/run/x/db.sock");
+    auto t = parseOvsdbRemote("ptcp:");
+    EXPECT_TRUE(t.tcp);
+    EXPECT_EQ(t.port, 6640);
+    EXPECT_EQ(t.ip, "");
+    t = parseOvsdbRemote("ptcp:6641:127.0.0.1");
+    EXPECT_EQ(t.port, 6641);
+    EXPECT_EQ(t.ip, "127.0.0.1");
+    EXPECT_EQ(parseOvsdbRemote("ptcp:6642:[::1]").ip, "::1");
+    for (const char* bad : {"pssl:6640", "tcp:127.0.0.1", "ptcp:70000", "ptcp:6640:host.name", "punix:", "unix:/x"}) {
+        try {
+            parseOvsdbRemote(bad);
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+        }
+    }
+}

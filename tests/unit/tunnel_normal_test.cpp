@@ -9,6 +9,7 @@
 #include <map>
 
 #include "datapath/dummy_port.h"
+#include "ofproto/ofp_parse.h"
 #include "ofproto/ofproto.h"
 #include "tests/unit/frame_builder.h"
 
@@ -67,6 +68,12 @@ protected:
         for (const auto& f : fs) d.emplace_back(f.tun_dst, f.tun_id);
         std::sort(d.begin(), d.end());
         return d;
+    }
+    void addFlow(const std::string& text) {
+        auto r = ofproto::parseFlowMod(text, ofproto::FlowMod::Command::kAdd,
+                                       [](std::string_view) { return std::optional<std::uint32_t>(); });
+        ASSERT_TRUE(std::holds_alternative<ofproto::FlowMod>(r)) << text;
+        of->applyFlowMods("br0", {std::get<ofproto::FlowMod>(r)});
     }
     std::optional<ofproto::FdbRow> fdbRow(std::uint8_t last) {
         for (const auto& r : of->fdb("br0"))
@@ -185,6 +192,33 @@ TEST_F(TunnelNormalTest, KeyFlowLearnsTheVniAndFloodsEachVniOnlyItsVlan) {
     send(kVxk, frame(1, 30, 10), kA, 101);
     EXPECT_EQ(fdbRow(30)->vni, 101u);
     EXPECT_EQ(dests(send(kP1, frame(30, 1, 10))[kVxk]), (D{{kA, 101}}));
+}
+
+// OpenFlow's FLOOD and ALL through a flow-based port: a rule that chose no destination
+// (set_field:IP->tun_dst) gets what NORMAL's flooding gives, one copy per known remote VTEP and
+// per address of flood_remotes, instead of one copy dropped for want of a destination; a rule
+// that chose one sends there only.
+TEST_F(TunnelNormalTest, OpenFlowFloodAndAllReplicateToKnownVteps) {
+    send(kVxf, frame(1, 10), kA, 42);
+    send(kVxf, frame(1, 11), kB, 42);
+    of->setFloodVteps("br0", "vxf", {kC});
+    for (const char* action : {"FLOOD", "ALL"}) {
+        addFlow(std::string("priority=100,in_port=1,actions=") + action);
+        for (int i = 0; i < 2; ++i) {  // the slow path, then the cached megaflow
+            auto s = send(kP1, frame(0xff, 1));
+            EXPECT_EQ(dests(s[kVxf]), (D{{kA, 0}, {kB, 0}, {kC, 0}})) << action << " round " << i;
+            EXPECT_EQ(s[kVx].size(), 1u) << action;
+            EXPECT_EQ(s[kP2].size(), 1u) << action;
+            EXPECT_TRUE(s[kVxk].empty()) << action << ": no VTEP known on vxk";
+            EXPECT_TRUE(s[kP1].empty()) << action << ": not back out of the input port";
+        }
+    }
+    addFlow("priority=200,in_port=1,actions=set_field:192.0.2.5->tun_dst,FLOOD");
+    EXPECT_EQ(dests(send(kP1, frame(0xff, 1))[kVxf]), (D{{kD, 0}})) << "the rule's destination only";
+    // A VTEP learned later is flooded to at once (the megaflows are invalidated by the learning).
+    addFlow("priority=300,in_port=1,actions=FLOOD");
+    send(kVxf, frame(1, 12), kD, 42);
+    EXPECT_EQ(dests(send(kP1, frame(0xff, 1))[kVxf]), (D{{kA, 0}, {kB, 0}, {kC, 0}, {kD, 0}}));
 }
 
 }  // namespace

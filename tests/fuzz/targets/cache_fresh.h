@@ -1,13 +1,13 @@
 // Fuzz entry point cache_fresh: "cached equals fresh" for the megaflow cache. One round: random
-// ovs-ofctl rules (every match field and action of docs/vsofctl.md but NORMAL and CONTROLLER) on a
-// fresh bridge of four dummy ports, then random frames drawn from small pools of field values (so
-// that different frames often share a megaflow), each sent through the datapath cache -- a
-// megaflow installed by the frames before it -- and then twice after a flush (a fresh upcall
-// through the flow tables). Invariants: what a frame makes the switch send when cached is byte for
-// byte what it makes it send fresh (the frames on every port, their virtio-net headers and tunnel
-// metadata, the packet_ins that dec_ttl raises); the two fresh runs agree (the translation is
-// deterministic); a flush forces an upcall. A mismatch means a megaflow's mask left out a field its
-// decision depended on.
+// ovs-ofctl rules (every match field and action of docs/vsofctl.md but NORMAL and CONTROLLER, with
+// clear_actions, write_actions and goto_table) on a fresh bridge of four dummy ports, then random
+// frames drawn from small pools of field values (so that different frames often share a megaflow),
+// each sent through the datapath cache -- a megaflow installed by the frames before it -- and then
+// twice after a flush (a fresh upcall through the flow tables). Invariants: what a frame makes the
+// switch send when cached is byte for byte what it makes it send fresh (the frames on every port,
+// their virtio-net headers and tunnel metadata, the packet_ins that dec_ttl raises); the two fresh
+// runs agree (the translation is deterministic); a flush forces an upcall. A mismatch means a
+// megaflow's mask left out a field its decision depended on.
 //
 // Input: the random source of the round (Engine, tests/fuzz/targets/cache_fresh_gen.h): 4 bytes
 // (little endian) per random value, then, once the input runs out, a std::mt19937 seeded from a

@@ -583,6 +583,20 @@ struct RuleGen {
         }
     }
 
+    // The actions of a write_actions(...): 1-3 of those an action set may hold (OpenFlow 1.3
+    // section 5.10), usually ending with an output so that the set does something.
+    std::string actionSet(Cls c) {
+        std::string out;
+        int n = 1 + pick(rng, 3);
+        for (int i = 0; i < n;) {
+            std::string a = action(c);
+            if (a.starts_with("resubmit") || a.find("metadata") != std::string::npos) continue;
+            out += (i++ ? "," : "") + a;
+        }
+        if (chance(rng, 60)) out += ",output:" + port();
+        return out;
+    }
+
     // A table-miss rule for table 0 with random actions.
     std::string tableMiss() {
         std::string out = port();
@@ -617,6 +631,8 @@ struct RuleGen {
         int n = 1 + pick(rng, 4);
         for (int i = 0; i < n; ++i) r << (i ? "," : "") << action(c);
         if (chance(rng, 45)) r << ",output:" << port();  // most rewrites should show in an output
+        if (chance(rng, 10)) r << ",clear_actions";
+        if (chance(rng, 30)) r << ",write_actions(" << actionSet(c) << ")";
         if (table < 3 && chance(rng, 25)) r << ",goto_table:" << table + 1 + pick(rng, 3 - table);
         return r.str();
     }
