@@ -53,6 +53,7 @@ std::string formatActions(const ActionList& actions) {
             break;
         }
         case ActionType::kUserspace: s += "userspace(" + std::to_string(a.value) + ")"; break;
+        case ActionType::kMeter: s += "meter(" + std::to_string(a.port) + ")"; break;
         case ActionType::kDrop:
             s += "drop(" + std::string(coverageInfo(static_cast<Coverage>(a.port)).name) + ")";
             break;

@@ -27,6 +27,7 @@ enum class ActionType : std::uint8_t {
     kUserspace,                // hand a copy to the slow path (UpcallHandler::slowPath) with `value`
     kSetTunnel,                // Packet::tun_id = value, tun_dst = port (network order): flow-based tunnels
     kSetPriority,              // Packet::priority = value (skb->priority on transmit: egress QoS class)
+    kMeter,                    // run the packet through meter slot `port` (meter.h); a drop band ends its actions
 };
 
 struct Action {
@@ -40,6 +41,7 @@ struct Action {
     static Action drop(Coverage why) { return {ActionType::kDrop, 0, static_cast<std::uint32_t>(why), 0}; }
     static Action set(ActionType t, std::uint64_t v) { return {t, 0, 0, v}; }
     static Action userspace(std::uint64_t userdata) { return {ActionType::kUserspace, 0, 0, userdata}; }
+    static Action meter(std::uint32_t slot) { return {ActionType::kMeter, 0, slot, 0}; }
     bool operator==(const Action&) const = default;
 };
 

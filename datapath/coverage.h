@@ -104,7 +104,8 @@ namespace vs::dp {
     X(stp_rx, "BPDUs received and processed by STP")                                 \
     X(stp_tx, "BPDUs sent by STP")                                                   \
     X(drop_stp_malformed, "malformed or unsupported BPDU on a port running STP")     \
-    X(drop_stp_blocked, "frame received on a port that STP keeps blocking, listening or learning")
+    X(drop_stp_blocked, "frame received on a port that STP keeps blocking, listening or learning") \
+    X(drop_meter, "packets dropped by an OpenFlow meter's drop band (meter.h)")
 
 enum class Coverage : unsigned {
 #define VS_COVERAGE_ENUM(name, desc) name,

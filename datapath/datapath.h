@@ -24,6 +24,7 @@
 #include "datapath/actions.h"
 #include "datapath/flow_table.h"
 #include "datapath/flow_key.h"
+#include "datapath/meter.h"
 #include "datapath/port.h"
 
 namespace vs::dp {
@@ -138,6 +139,9 @@ public:
     bool partialSince(std::uint64_t seen, std::vector<std::uint32_t>& ports, std::uint64_t& now) const;
     std::size_t flowLimit() const noexcept { return flow_limit_.load(std::memory_order_relaxed); }
     UpcallHandler& handler() noexcept { return handler_; }
+    // OpenFlow meters (meter.h): shared with their owners in the slow path, which may outlive this.
+    MeterPool& meters() const noexcept { return *meters_; }
+    std::shared_ptr<MeterPool> meterPool() const noexcept { return meters_; }
     const DatapathConfig& config() const noexcept { return cfg_; }
 
 private:
@@ -157,6 +161,7 @@ private:
     std::uint32_t next_port_no_ = 1;
     std::vector<std::unique_ptr<PollThread>> threads_;
     std::unique_ptr<PollThread> inline_thread_;  // for runOnce()
+    std::shared_ptr<MeterPool> meters_ = std::make_shared<MeterPool>();
 };
 
 }  // namespace vs::dp

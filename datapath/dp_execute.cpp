@@ -1,6 +1,8 @@
 // Per-packet code of a poll thread: classify, upcall on a miss, execute, batch transmit.
 // Nothing here allocates on the cache-hit path or takes a lock.
 #include "datapath/poll_thread.h"
+#include "datapath/clock.h"
+#include "datapath/meter.h"
 #include "datapath/vnet_hdr.h"
 
 namespace vs::dp {
@@ -126,6 +128,9 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             if (!change()) return;
             pkt->priority = static_cast<std::uint32_t>(a.value);
             break;
+        case ActionType::kMeter:
+            if (!runMeter(a.port, *pkt)) return;
+            break;
         case ActionType::kSetTunnel:
             if (!change()) return;
             pkt->tun_id = a.value;
@@ -137,6 +142,14 @@ void PollThread::execute(const ActionList& actions, Packet* pkt) noexcept {
             break;
         }
     }
+}
+
+// OpenFlow 1.3 meter (meter.h): false when a drop band applies (counted as drop_meter).
+bool PollThread::runMeter(std::uint32_t slot, const Packet& pkt) noexcept {
+    Meter* m = dp_.meters().get(slot);
+    if (!m || m->run(pkt.size(), meterSegments(pkt), monotonicNs())) return true;
+    coverageAdd(Coverage::drop_meter);
+    return false;
 }
 
 // A packet already queued for output must not change under the queued copy: modify a clone.

@@ -66,6 +66,7 @@ private:
     DpFlow* handleMiss(const FlowKey& key, Packet& pkt);
     void execute(const ActionList& actions, Packet* pkt) noexcept;
     Packet* writable(Packet* pkt) noexcept;
+    bool runMeter(std::uint32_t slot, const Packet& pkt) noexcept;
     void queueTx(std::uint32_t port_no, Packet* pkt) noexcept;
     void flushTx() noexcept;
 

@@ -1,6 +1,7 @@
 // The action list of the flow syntax ("actions=...", ovs-actions(7)) -> ActionList
 // (ofp_parse_detail.h). OpenFlow 1.3 section 5.12 (actions), 7.2.5 (action structures; a
 // set-field needs the prerequisites of the field it writes), 5.9 (goto_table: a later table).
+#include "ofproto/meter.h"
 #include <cctype>
 
 #include "ofproto/ofp_parse_detail.h"
@@ -175,6 +176,9 @@ ActionList ActionParser::parse(std::string_view text, std::size_t offset) {
         if (stage > 0 && a.type != ActionType::kGotoTable)
             fail("'" + std::string(items[i].text) + "' must come before clear_actions and write_actions "
                  "(apply-actions are the first instruction)", items[i].offset, items[i].text);
+        if (a.type == ActionType::kMeter && i != 0)
+            fail("'" + std::string(items[i].text) + "' must be the first instruction (OpenFlow 1.3 section 5.9)",
+                 items[i].offset, items[i].text);
         if (a.type == ActionType::kDrop && items.size() > 1)
             fail("'drop' must be the only action", items[i].offset, items[i].text);
         if (a.type == ActionType::kGotoTable && i + 1 < items.size())
@@ -243,6 +247,13 @@ Action ActionParser::parseItem(const Item& it) {
         if (!it.hasArg || it.paren) bad(it, "expected group:GROUP_ID");
         Action a = simple(ActionType::kGroup);
         a.value = number(it, it.arg, 0xffffff00);
+        return a;
+    }
+    if (name == "meter") {  // meter:METER_ID (ovs-ofctl(8)), ids 1..OFPM_MAX
+        if (!it.hasArg || it.paren) bad(it, "expected meter:METER_ID");
+        Action a = simple(ActionType::kMeter);
+        a.value = number(it, it.arg, kMaxMeterId);
+        if (a.value == 0) bad(it, "meter ids start at 1");
         return a;
     }
     if (!it.hasArg) {  // a bare port name or number: output (as ovs-ofctl)

@@ -287,6 +287,7 @@ std::string actionText(const Action& a, const PortNamer& namer) {
         case ActionType::kPopQueue: return "pop_queue";
         case ActionType::kEnqueue: return "enqueue:" + formatPort(a.port, namer) + ":" + std::to_string(a.value);
         case ActionType::kGroup: return "group:" + std::to_string(a.value);
+        case ActionType::kMeter: return "meter:" + std::to_string(a.value);
     }
     return "?";
 }

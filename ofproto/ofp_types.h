@@ -84,6 +84,8 @@ enum class ActionType : std::uint8_t {
     kSetQueue, kPopQueue, kEnqueue,
     // group:N (OFPAT_GROUP, OpenFlow 1.3 section 5.6): runs group `value`'s buckets (ofproto/group.h).
     kGroup,
+    // Instruction meter:N (OpenFlow 1.3 section 5.7; ofproto/meter.h): value = meter id; always first.
+    kMeter,
 };
 
 struct Action {

@@ -33,6 +33,7 @@
 #include "ofproto/connmgr.h"
 #include "ofproto/group.h"
 #include "ofproto/mac_table.h"
+#include "ofproto/meter.h"
 #include "ofproto/mirror.h"
 #include "ofproto/of_table.h"
 #include "ofproto/ofp_types.h"
@@ -202,6 +203,22 @@ public:
     // checks first), for a caller that persists mods before applying them.
     void checkGroupRefs(const std::string& bridge, const std::vector<FlowMod>& mods) const;
 
+    // OpenFlow 1.3 meters (ofproto/meter.h; code in ofproto_meter.cpp). meterMod applies an
+    // OFPMC_ADD/MODIFY/DELETE (section 7.3.4.4): throws MeterRefused (its OFPMMFC_* code) or
+    // std::invalid_argument (unknown bridge). A delete (one id or kMeterAll) first deletes the rules
+    // whose meter instruction names a deleted meter, as Open vSwitch does (logged as flow_mods,
+    // FlowLog::kOn), then frees the meters; it returns the number of rules deleted.
+    enum class MeterCommand { kAdd, kModify, kDelete };
+    std::size_t meterMod(const std::string& bridge, MeterCommand cmd, const MeterConfig& m);
+    // Configs / counters of meter `id` (kMeterAll: all), ascending; flow_count from the rules.
+    std::vector<MeterConfig> meterConfigs(const std::string& bridge, std::uint32_t id) const;
+    struct MeterStatsReply {
+        MeterStatsRow row;
+        std::uint32_t flow_count = 0;
+    };
+    std::vector<MeterStatsReply> meterStats(const std::string& bridge, std::uint32_t id) const;
+    bool meterExists(const std::string& bridge, std::uint32_t id) const;
+
     // MAC table introspection (fdb/show, fdb/flush). Unknown bridge: std::invalid_argument.
     std::vector<FdbRow> fdb(const std::string& bridge) const;
     std::size_t fdbFlush(const std::optional<std::string>& bridge);
@@ -318,6 +335,7 @@ private:
         std::uint64_t rstp_version = 0;
         MirrorSet mirrors;       // mirror.h
         GroupTable groups;       // group.h
+        std::unique_ptr<MeterTable> meters;  // meter.h, created on first use (ofproto_meter.cpp)
         std::vector<std::unique_ptr<OfTable>> tables;  // 0..kMaxTable, created on first use
         OfTable& table(std::uint8_t id) {
             if (tables.size() <= id) tables.resize(id + 1);
@@ -347,6 +365,8 @@ private:
     static void setVlanPcp(XlateCtx& ctx, std::uint64_t pcp);
     static void touchVlan(XlateCtx& ctx);
     void popVlanAction(XlateCtx& ctx);
+    // The datapath slot of the bridge's meter `id` (OpenFlow 1.3 section 5.7), or nullopt.
+    static std::optional<std::uint32_t> meterSlot(const Bridge& br, std::uint32_t id);  // ofproto_meter.cpp
     void pushVlanAction(XlateCtx& ctx, std::uint16_t tpid);
     void outputPort(XlateCtx& ctx, std::uint32_t ofport);
     bool floodToVtepsOf(XlateCtx& ctx, std::uint32_t ofport);

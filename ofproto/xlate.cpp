@@ -482,6 +482,10 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         case ActionType::kGotoTable: xlateTable(ctx, a.table); return;
         case ActionType::kSetQueue: ctx.priority = queuePriority(static_cast<std::uint32_t>(a.value)); break;
         case ActionType::kPopQueue: ctx.priority = 0; break;  // the priority every received frame has
+        case ActionType::kMeter:  // ofproto_meter.cpp; an unknown meter meters nothing (as Open vSwitch)
+            if (auto slot = meterSlot(ctx.br, static_cast<std::uint32_t>(a.value))) ctx.out.push_back(dp::Action::meter(*slot));
+            ctx.note("meter:" + std::to_string(a.value));
+            break;
         case ActionType::kEnqueue: {
             std::uint32_t saved = ctx.priority;
             ctx.priority = queuePriority(static_cast<std::uint32_t>(a.value));

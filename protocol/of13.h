@@ -86,6 +86,10 @@ inline constexpr std::uint16_t kCfgBadFlags = 0, kCfgBadLen = 1;
 inline constexpr std::uint16_t kRoleStale = 0, kRoleUnsup = 1, kRoleBadRole = 2;
 // GROUP_MOD_FAILED (the others: ofproto::GroupError)
 inline constexpr std::uint16_t kGmBadCommand = 11, kGmBadBucket = 12;
+// METER_MOD_FAILED (ofp_meter_mod_failed_code)
+inline constexpr std::uint16_t kMmUnknown = 0, kMmMeterExists = 1, kMmInvalidMeter = 2, kMmUnknownMeter = 3,
+                               kMmBadCommand = 4, kMmBadFlags = 5, kMmBadRate = 6, kMmBadBurst = 7, kMmBadBand = 8,
+                               kMmBadBandValue = 9, kMmOutOfMeters = 10, kMmOutOfBands = 11;
 }  // namespace code
 
 // OXM fields of class OFPXMC_OPENFLOW_BASIC (7.2.3.7) that the codec knows, with their value
@@ -284,6 +288,7 @@ struct MultipartRequest {
     FlowStatsRequest flow;            // kMpFlow, kMpAggregate
     std::uint32_t port_no = kPortAny; // kMpPortStats
     std::uint32_t group_id = kGroupAny;  // kMpGroup (OFPG_ALL or OFPG_ANY: every group)
+    std::uint32_t meter_id = 0xffffffff;  // kMpMeter, kMpMeterConfig (OFPM_ALL)
     bool operator==(const MultipartRequest&) const = default;
 };
 struct Desc {
@@ -371,6 +376,46 @@ struct GroupFeatures {
     std::array<std::uint32_t, 4> max_groups{}, actions{};  // by GroupType; actions: bit per ActionType
     bool operator==(const GroupFeatures&) const = default;
 };
+// Meters (7.3.4.4 meter_mod, 7.3.5.12-14 multipart meter, meter_config, meter_features).
+inline constexpr std::uint32_t kMeterAll = 0xffffffff;  // OFPM_ALL
+enum MeterModCommand : std::uint16_t { kMeterAdd = 0, kMeterModify = 1, kMeterDelete = 2 };
+enum MeterBandType : std::uint16_t { kBandDrop = 1, kBandDscpRemark = 2, kBandExperimenter = 0xffff };
+struct MeterBand {  // ofp_meter_band_drop / _dscp_remark / _experimenter: 16 bytes each
+    std::uint16_t type = kBandDrop;
+    std::uint32_t rate = 0, burst_size = 0;
+    std::uint8_t prec_level = 0;     // dscp_remark
+    std::uint32_t experimenter = 0;  // experimenter
+    bool operator==(const MeterBand&) const = default;
+};
+struct MeterMod {
+    std::uint16_t command = kMeterAdd;
+    std::uint16_t flags = 0;  // OFPMF_KBPS 1, PKTPS 2, BURST 4, STATS 8
+    std::uint32_t meter_id = 0;
+    std::vector<MeterBand> bands;
+    bool operator==(const MeterMod&) const = default;
+};
+struct MeterBandStats {
+    std::uint64_t packet_band_count = 0, byte_band_count = 0;
+    bool operator==(const MeterBandStats&) const = default;
+};
+struct MeterStats {
+    std::uint32_t meter_id = 0, flow_count = 0;
+    std::uint64_t packet_in_count = 0, byte_in_count = 0;
+    std::uint32_t duration_sec = 0, duration_nsec = 0;
+    std::vector<MeterBandStats> bands;
+    bool operator==(const MeterStats&) const = default;
+};
+struct MeterConfig {
+    std::uint16_t flags = 0;
+    std::uint32_t meter_id = 0;
+    std::vector<MeterBand> bands;
+    bool operator==(const MeterConfig&) const = default;
+};
+struct MeterFeatures {
+    std::uint32_t max_meter = 0, band_types = 0, capabilities = 0;
+    std::uint8_t max_bands = 0, max_color = 0;
+    bool operator==(const MeterFeatures&) const = default;
+};
 
 // Only the member of `type` is encoded/decoded.
 struct MultipartReply {
@@ -386,6 +431,9 @@ struct MultipartReply {
     std::vector<GroupStats> groups;        // kMpGroup
     std::vector<GroupDesc> group_descs;    // kMpGroupDesc
     GroupFeatures group_features;          // kMpGroupFeatures
+    std::vector<MeterStats> meter_stats;
+    std::vector<MeterConfig> meter_configs;
+    MeterFeatures meter_features;
     bool operator==(const MultipartReply&) const = default;
 };
 struct BarrierRequest { bool operator==(const BarrierRequest&) const = default; };
@@ -415,7 +463,7 @@ struct SetAsync : AsyncConfig {};
 using Body = std::variant<Hello, Error, EchoRequest, EchoReply, Experimenter, FeaturesRequest, FeaturesReply,
                           GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved, PortStatus, PacketOut,
                           FlowMod, MultipartRequest, MultipartReply, BarrierRequest, BarrierReply, RoleRequest,
-                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod>;
+                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod, MeterMod>;
 
 struct Message {
     std::uint32_t xid = 0;

@@ -111,6 +111,13 @@ MultipartRequest decodeMultipart(std::string_view frame, Reader& r) {
     case kMpGroupDesc: case kMpGroupFeatures:
         if (r.left() != 0) fail(kBadRequest, code::kBadLen, "multipart request type " + std::to_string(m.type) + " has a body");
         break;
+    case kMpMeter: case kMpMeterConfig:  // ofp_meter_multipart_request
+        wantLen(frame, 16 + 8, "meter multipart request");
+        m.meter_id = r.u32("meter multipart request");
+        break;
+    case kMpMeterFeatures:
+        if (r.left() != 0) fail(kBadRequest, code::kBadLen, "meter features request has a body");
+        break;
     default:
         fail(kBadRequest, code::kBadMultipart, "multipart type " + std::to_string(m.type) + " is not supported");
     }
@@ -167,6 +174,7 @@ Body decodeBody(std::uint8_t type, std::string_view frame, Reader& r) {
         return q;
     }
     case kGetAsyncRequest: wantLen(frame, 8, "OFPT_GET_ASYNC_REQUEST"); return GetAsyncRequest{};
+    case kMeterMod: wantMin(frame, 16, "OFPT_METER_MOD"); return detail::readMeterMod(r);
     case kSetAsync: {
         wantLen(frame, 32, "OFPT_SET_ASYNC");
         SetAsync a;

@@ -102,5 +102,11 @@ void writeGroupMod(Writer& w, const GroupMod& g);
 void writeGroupStats(Writer& w, const GroupStats& g);
 void writeGroupDesc(Writer& w, const GroupDesc& g);
 void writeGroupFeatures(Writer& w, const GroupFeatures& f);
+// Meters (of13_meter.cpp).
+MeterMod readMeterMod(Reader& r);
+void writeMeterMod(Writer& w, const MeterMod& m);
+void writeMeterStats(Writer& w, const MeterStats& s);
+void writeMeterConfig(Writer& w, const MeterConfig& c);
+void writeMeterFeatures(Writer& w, const MeterFeatures& f);
 
 }  // namespace vs::protocol::of13::detail

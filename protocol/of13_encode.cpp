@@ -144,6 +144,13 @@ std::vector<std::string> multipartBodies(const MultipartReply& m) {
         for (const auto& g : m.group_descs) one([&](Writer& w) { detail::writeGroupDesc(w, g); });
         break;
     case kMpGroupFeatures: one([&](Writer& w) { detail::writeGroupFeatures(w, m.group_features); }); break;
+    case kMpMeter:
+        for (const auto& s : m.meter_stats) one([&](Writer& w) { detail::writeMeterStats(w, s); });
+        break;
+    case kMpMeterConfig:
+        for (const auto& c : m.meter_configs) one([&](Writer& w) { detail::writeMeterConfig(w, c); });
+        break;
+    case kMpMeterFeatures: one([&](Writer& w) { detail::writeMeterFeatures(w, m.meter_features); }); break;
     default: throw std::invalid_argument("multipart reply type " + std::to_string(m.type) + " is not encoded");
     }
     return out;
@@ -243,6 +250,8 @@ void writeBody(Writer& w, const Body& body) {
                     w.zeros(4);
                 } else if (m.type == kMpGroup) {
                     w.u32(m.group_id);
+                } else if (m.type == kMpMeter || m.type == kMpMeterConfig) {
+                    w.u32(m.meter_id);
                     w.zeros(4);
                 }
             },
@@ -263,6 +272,7 @@ void writeBody(Writer& w, const Body& body) {
                 }
             },
             [&](const GroupMod& g) { detail::writeGroupMod(w, g); },
+            [&](const MeterMod& m) { detail::writeMeterMod(w, m); },
         },
         body);
 }
@@ -281,7 +291,7 @@ Type typeOf(const Body& body) {
                                       kPacketIn,       kFlowRemoved,   kPortStatus,   kPacketOut,        kFlowMod,
                                       kMultipartRequest, kMultipartReply, kBarrierRequest, kBarrierReply,
                                       kRoleRequest,    kRoleReply,     kGetAsyncRequest, kGetAsyncReply, kSetAsync,
-                                      kGroupMod};
+                                      kGroupMod, kMeterMod};
     static_assert(std::size(kTypes) == std::variant_size_v<Body>);
     return kTypes[body.index()];
 }

@@ -34,6 +34,13 @@ constexpr CommandSpec kCommands[] = {
     {"dump-flows", 1, 2, "dump-flows BRIDGE [MATCH]", "flow/dump"},
     {"dump-ports", 1, 2, "dump-ports BRIDGE [PORT]", "port/stats"},
     {"dump-tables", 1, 1, "dump-tables BRIDGE", "table/stats"},
+    {"add-meter", 2, 2, "add-meter BRIDGE METER", "meter/add"},
+    {"mod-meter", 2, 2, "mod-meter BRIDGE METER", "meter/mod"},
+    {"del-meter", 1, 2, "del-meter BRIDGE [meter=ID]", "meter/del"},
+    {"del-meters", 1, 1, "del-meters BRIDGE", "meter/del"},
+    {"dump-meters", 1, 2, "dump-meters BRIDGE [meter=ID]", "meter/dump"},
+    {"meter-stats", 1, 2, "meter-stats BRIDGE [meter=ID]", "meter/stats"},
+    {"meter-features", 1, 1, "meter-features BRIDGE", "meter/features"},
 };
 
 const CommandSpec& spec(std::string_view name) {
@@ -123,6 +130,7 @@ std::string resultText(const OfctlInvocation& inv, const Value& result) {
     if (inv.command == "show") return formatOfctlShow(result);
     if (inv.command == "dump-ports") return formatDumpPorts(result);
     if (inv.command == "dump-tables") return formatDumpTables(result);
+    if (std::string_view(spec(inv.command).method).starts_with("meter/")) return formatMeterResult(inv.command, result);
     return {};  // add-flow, add-flows, mod-flows, del-flows: silent, as ovs-ofctl
 }
 
@@ -188,6 +196,7 @@ OfctlRequest ofctlRequest(const OfctlInvocation& inv, const std::vector<std::str
     if (inv.command == "del-flows") params.AddMember("match", Value(arg ? arg->c_str() : "", alloc), alloc);
     if (inv.command == "dump-flows" && arg) params.AddMember("match", Value(arg->c_str(), alloc), alloc);
     if (inv.command == "dump-ports" && arg) params.AddMember("port", Value(arg->c_str(), alloc), alloc);
+    if (c.method.starts_with("meter/") && arg) params.AddMember("meter", Value(arg->c_str(), alloc), alloc);
     if (inv.command == "mod-flows" || inv.command == "del-flows") params.AddMember("strict", inv.strict, alloc);
     if (protocol::encodeRequest(req.method, params, 1).size() > protocol::kMaxLineBytes)
         throw CliError("the request is larger than the protocol's 64 MiB line limit; split the flow file");
@@ -254,6 +263,13 @@ Commands:
   dump-flows BRIDGE [MATCH]    print the flows (MATCH may also give table=, cookie=V/M, out_port=)
   dump-ports BRIDGE [PORT]     per-port packet, byte and drop counters
   dump-tables BRIDGE           per-table rule, lookup and match counts
+  add-meter BRIDGE METER       add an OpenFlow meter, e.g. "meter=1,kbps,burst,bands=type=drop,rate=20000,burst_size=8000"
+  mod-meter BRIDGE METER       change a meter's flags and bands (its rules' cached flows follow at once)
+  del-meter BRIDGE [meter=ID]  delete a meter and the flows that use it (all meters without meter=ID)
+  del-meters BRIDGE            delete every meter and the flows that use them
+  dump-meters BRIDGE [meter=ID]  print the meters (one per line)
+  meter-stats BRIDGE [meter=ID]  per-meter and per-band counters
+  meter-features BRIDGE        what the switch's meters support
 
 Options:
   --socket PATH            management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)

@@ -32,5 +32,7 @@ std::string formatDumpPorts(const rapidjson::Value& result);
 
 // table/stats: "OFPST_TABLE reply:" and the tables that have rules or lookups.
 std::string formatDumpTables(const rapidjson::Value& result);
+// dump-meters, meter-stats and meter-features (vsofctl_meter.cpp); "" for the other meter commands.
+std::string formatMeterResult(const std::string& command, const rapidjson::Value& result);
 
 }  // namespace vs::utilities

@@ -70,6 +70,9 @@ void Daemon::start() {
         log::warnRl(log::Module::kOfproto, rl, "{}", what);
     });
     reconciler_->apply(store_.config());
+    meter_store_ = std::make_unique<MeterStore>(store_.path().string() + ".meters");
+    meters_saved_ = meter_store_->load();  // meters before the rules that use them
+    restoreMeters(*ofproto_, meters_saved_, meter_store_->path().string());
     restoreFlowTables(*ofproto_, store_);
     store_.dropRestoredFlows();
     controllers_->apply(store_.config());
@@ -81,6 +84,7 @@ void Daemon::start() {
     registerBondMethods(*table, *this);
     registerStpMethods(*table, *this);
     registerRstpMethods(*table, *this);  // rpc_rstp.cpp
+    registerMeterMethods(*table, *this);
     registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;
@@ -215,6 +219,7 @@ void Daemon::armTimer() {
             static log::RateLimiter rl(1, 10);
             log::warnRl(kLog, rl, "flow changes not yet saved (retrying every second): {}", *problem);
         }
+        persistMeters();
         store_.compactIfDue();
         armTimer();
     });
@@ -253,6 +258,18 @@ std::optional<std::string> Daemon::persistFlowLog() {
     return std::nullopt;
 }
 
+void Daemon::persistMeters() {
+    if (!meter_store_) return;
+    MeterLines now = exportMeters(*ofproto_, store_.config());
+    if (now == meters_saved_) return;
+    if (auto problem = meter_store_->save(now)) {
+        static log::RateLimiter rl(1, 10);
+        log::warnRl(kLog, rl, "meter changes not yet saved (retrying every second): {}", *problem);
+        return;
+    }
+    meters_saved_ = std::move(now);
+}
+
 std::size_t Daemon::commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods) {
     try {
         for (const auto& fm : mods) ofproto::Ofproto::validateFlowMod(fm);
@@ -276,6 +293,7 @@ void Daemon::shutdown() {
     timer_.cancel();
     // Rules changed since the last periodic save (a controller's flow_mods) must survive the restart.
     if (ofproto_) {
+        persistMeters();
         if (auto problem = persistFlowLog()) log::err(kLog, "flow changes lost at exit: {}", *problem);
         else store_.compact();  // a clean stop leaves a snapshot: the next start replays nothing
     }

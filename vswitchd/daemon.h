@@ -25,6 +25,7 @@
 #include "vswitchd/config_store.h"
 #include "vswitchd/controller.h"
 #include "vswitchd/link_monitor.h"
+#include "vswitchd/meter_store.h"
 #include "vswitchd/mgmt_server.h"
 #include "vswitchd/ovsdb_server.h"
 #include "vswitchd/reconciler.h"
@@ -65,6 +66,7 @@ public:
     // timeouts), in one record; returns the problem on failure (they are kept for the next try).
     // Called before every other journal record, so the journal keeps the order the switch saw.
     std::optional<std::string> persistFlowLog();
+    void persistMeters();  // meter_store.h: saves the meters when they changed
     // A management client's flow_mods on `bridge`: validated, journaled (one fdatasync), then
     // applied, all or nothing. Throws RpcError (invalid value, persist failed: nothing changed).
     std::size_t commitFlowMods(const std::string& bridge, const std::vector<ofproto::FlowMod>& mods);
@@ -88,6 +90,8 @@ private:
     DaemonOptions opts_;
     ConfigStore store_;
     std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
+    std::unique_ptr<MeterStore> meter_store_;    // meter_store.h
+    MeterLines meters_saved_;                    // what the meters file holds
     std::uint64_t status_digest_ = 0, stats_digest_ = 0;  // refreshOvsdbStatus(): what OVSDB last showed
     unsigned ticks_ = 0;                        // armTimer() rounds
     std::unique_ptr<ofproto::Ofproto> ofproto_;
@@ -115,6 +119,8 @@ void registerRstpMethods(MethodTable& t, Daemon& d);
 // The RSTP status columns for `get` (vsctl): {"bridges": {BR: {rstp_status keys}}, "ports":
 // {PORT: {"rstp_status": {...}, "rstp_statistics": {...}}}} (rpc_rstp.cpp).
 rapidjson::Value rstpStatusJson(Daemon& d, rapidjson::Document::AllocatorType& a);
+// meter/add, meter/mod, meter/del, meter/dump, meter/stats, meter/features (rpc_meters.cpp).
+void registerMeterMethods(MethodTable& t, Daemon& d);
 // vlog/list, vlog/set, vlog/reopen (rpc_vlog.cpp): the process-wide log settings (vswitchd/log.h).
 void registerVlogMethods(MethodTable& t);
 

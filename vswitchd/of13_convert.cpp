@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "ofproto/group.h"
+#include "ofproto/meter.h"
 #include "ofproto/queue.h"
 
 namespace vs::vswitchd::of13conv {
@@ -361,9 +362,18 @@ ofproto::ActionList toActions(const std::vector<of13::Instruction>& ins) {
     for (const auto& i : ins) by_type[static_cast<int>(i.type)] = &i;
     using IT = of13::InstructionType;
     auto get = [&](IT t) { return by_type[static_cast<int>(t)]; };
-    if (get(IT::kMeter)) refuse(of13::kBadInstruction, code::kInstUnsup, "the meter instruction is not supported yet");
     ofproto::ActionList out;
-    if (auto* apply = get(IT::kApplyActions)) out = toActions(apply->actions, false);
+    if (auto* m = get(IT::kMeter)) {  // first: the meter runs before apply-actions (section 5.9)
+        if (m->meter_id == 0 || m->meter_id > ofproto::kMaxMeterId)
+            refuse(of13::kMeterModFailed, code::kMmInvalidMeter, "meter " + std::to_string(m->meter_id) + " is not a meter id (1..0xffff0000)");
+        ofproto::Action a{ActionType::kMeter};
+        a.value = m->meter_id;
+        out.push_back(a);
+    }
+    if (auto* apply = get(IT::kApplyActions)) {
+        auto acts = toActions(apply->actions, false);
+        out.insert(out.end(), acts.begin(), acts.end());
+    }
     if (auto* wm = get(IT::kWriteMetadata)) {
         if (wm->metadata_mask != ~0ull)
             refuse(of13::kBadInstruction, 4 /* OFPBIC_UNSUP_METADATA_MASK */, "write_metadata supports only the full mask");
@@ -392,7 +402,7 @@ ofproto::ActionList toActions(const std::vector<of13::Instruction>& ins) {
 std::vector<of13::Instruction> fromActions(const ofproto::ActionList& actions, std::uint8_t proto) {
     using IT = of13::InstructionType;
     of13::Instruction apply{IT::kApplyActions}, write{IT::kWriteActions};
-    std::optional<of13::Instruction> metadata, clear, go;
+    std::optional<of13::Instruction> metadata, clear, go, meter;
     bool has_write = false;
     std::size_t set_left = 0;
     for (const auto& a : actions) {
@@ -405,6 +415,7 @@ std::vector<of13::Instruction> fromActions(const ofproto::ActionList& actions, s
         case ActionType::kClearActions: clear = of13::Instruction{IT::kClearActions}; break;
         case ActionType::kWriteActions: has_write = true; set_left = a.value; break;
         case ActionType::kGotoTable: go = of13::Instruction{IT::kGotoTable}; go->table_id = a.table; break;
+        case ActionType::kMeter: meter = of13::Instruction{IT::kMeter}; meter->meter_id = static_cast<std::uint32_t>(a.value); break;
         default:
             if (a.type == ActionType::kSetField && a.field == Field::kMetadata) {
                 metadata = of13::Instruction{IT::kWriteMetadata};
@@ -416,6 +427,7 @@ std::vector<of13::Instruction> fromActions(const ofproto::ActionList& actions, s
         }
     }
     std::vector<of13::Instruction> out;
+    if (meter) out.push_back(*meter);
     if (!apply.actions.empty()) out.push_back(apply);
     if (clear) out.push_back(*clear);
     if (has_write) out.push_back(write);

@@ -6,8 +6,9 @@
 // classifier does not match (in_phy_port, IPv6 ND, MPLS, PBB, IPv6 extension headers) BAD_MATCH/
 // BAD_FIELD; actions it does not implement (MPLS, PBB, copy TTL) BAD_ACTION/BAD_TYPE, a group id
 // above OFPG_MAX BAD_OUT_GROUP (whether the group exists is ofproto's check, UnknownGroupError), a
-// queue above kMaxQueueId BAD_QUEUE; set_field of a field it cannot write BAD_SET_TYPE; meter
-// BAD_INSTRUCTION/UNSUP_INST; write_metadata with a partial mask UNSUP_METADATA_MASK.
+// queue above kMaxQueueId BAD_QUEUE; set_field of a field it cannot write BAD_SET_TYPE; a meter
+// instruction with id 0 or above OFPM_MAX METER_MOD_FAILED/INVALID_METER (the handler checks that
+// the meter exists); write_metadata with a partial mask UNSUP_METADATA_MASK.
 //
 // Thread-safety: pure functions.
 #pragma once

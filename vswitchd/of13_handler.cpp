@@ -6,6 +6,7 @@
 
 #include "datapath/clock.h"
 #include "vswitchd/of13_convert.h"
+#include "vswitchd/of13_meter.h"
 
 namespace vs::vswitchd {
 namespace {
@@ -56,9 +57,9 @@ of13::TableFeatures tableFeatures(std::uint8_t table) {
     t.metadata_match = ~0ull;
     t.metadata_write = ~0ull;
     t.max_entries = 1000000;
-    t.instructions = {1, 2, 3, 4, 5};  // goto_table, write_metadata, write/apply/clear_actions
+    t.instructions = {1, 2, 3, 4, 5, 6};  // goto_table, write_metadata, write/apply/clear_actions, meter
     for (unsigned n = table + 1u; n <= ofproto::kMaxTable; ++n) t.next_tables.push_back(static_cast<std::uint8_t>(n));
-    if (t.next_tables.empty()) t.instructions = {2, 3, 4, 5};
+    if (t.next_tables.empty()) t.instructions = {2, 3, 4, 5, 6};
     t.write_actions = t.apply_actions = {0, 17, 18, 23, 24, 25};  // output, push/pop_vlan, set/dec_nw_ttl, set_field
     t.write_actions.push_back(22);  // group (ofproto/group.h)
     t.apply_actions.push_back(22);
@@ -86,7 +87,8 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
     try {
         if (st.role == of13::kRoleSlave &&
             (std::holds_alternative<of13::FlowMod>(msg.body) || std::holds_alternative<of13::PacketOut>(msg.body) ||
-             std::holds_alternative<of13::GroupMod>(msg.body)))
+             std::holds_alternative<of13::GroupMod>(msg.body) ||
+             std::holds_alternative<of13::MeterMod>(msg.body)))
             refuse(of13::kBadRequest, code::kIsSlave, "a slave controller may not change the switch (OpenFlow 1.3.5 6.3.5)");
         std::visit(
             Overload{
@@ -122,6 +124,7 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
                 [&](const of13::MultipartRequest& m) { out.frames = multipart(bridge, msg.xid, m); },
                 [&](const of13::BarrierRequest&) { one(of13::BarrierReply{}); },
                 [&](const of13::GroupMod& gm) { groupMod(bridge, gm); },  // of13_group.cpp
+                [&](const of13::MeterMod& mm) { of13meter::meterMod(of_, bridge, mm); },
                 [&](const auto&) {},  // hello, error, echo_reply: nothing to answer
             },
             msg.body);
@@ -162,6 +165,7 @@ std::optional<Of13Handler::Message> Of13Handler::flowMod(const std::string& brid
         mod.out_port = of13conv::toOfport(fm.out_port, of13::kFlowModFailed, code::kFmUnknown);
     if (del) mod.out_group = fm.out_group;  // OFPG_ANY is ofproto::kGroupAny
     if (add && (fm.flags & of13::kCheckOverlap)) checkOverlap(bridge, mod);
+    if (!del) of13meter::checkFlowMeters(of_, bridge, mod.actions);
     try {
         of_.applyFlowMods(bridge, {mod}, ofproto::Ofproto::FlowLog::kOn);
     } catch (const ofproto::UnknownGroupError& e) {
@@ -273,7 +277,9 @@ std::vector<std::string> Of13Handler::multipart(const std::string& bridge, std::
             refuse(of13::kBadRequest, code::kBadPort, "bridge " + bridge + " has no port " + std::to_string(req.port_no));
         break;
     }
-    default: refuse(of13::kBadRequest, code::kBadMultipart, "multipart type " + std::to_string(req.type) + " is not supported");
+    default:
+        if (of13meter::multipart(of_, bridge, req, rep)) break;
+        refuse(of13::kBadRequest, code::kBadMultipart, "multipart type " + std::to_string(req.type) + " is not supported");
     }
     return of13::encodeMultipart(xid, rep);
 }
