@@ -250,6 +250,7 @@ void writeBody(Writer& w, const Body& body) {
                     w.zeros(4);
                 } else if (m.type == kMpGroup) {
                     w.u32(m.group_id);
+                    w.zeros(4);
                 } else if (m.type == kMpMeter || m.type == kMpMeterConfig) {
                     w.u32(m.meter_id);
                     w.zeros(4);
