@@ -3,29 +3,18 @@
 // {"bond": NAME} or vsappctl's {"args": [NAME]}; without a name, every bond (lacp/show: every
 // bond that runs LACP).
 #include "vswitchd/daemon.h"
+#include "vswitchd/rpc_params.h"
 
 namespace vs::vswitchd {
 namespace {
 
 using protocol::ErrorCode;
-using Alloc = rapidjson::Document::AllocatorType;
+using rpc::Alloc;
 using rapidjson::Value;
 
-Value str(const std::string& s, Alloc& a) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); }
+using rpc::str;
 
-std::optional<std::string> bondParam(const Value& p) {
-    if (!p.IsObject()) return std::nullopt;
-    if (auto it = p.FindMember("bond"); it != p.MemberEnd()) {
-        if (!it->value.IsString()) throw RpcError(ErrorCode::kInvalidParams, "param 'bond' must be a string");
-        return std::string(it->value.GetString());
-    }
-    if (auto a = p.FindMember("args"); a != p.MemberEnd() && a->value.IsArray() && !a->value.Empty()) {
-        if (a->value.Size() > 1 || !a->value[0].IsString())
-            throw RpcError(ErrorCode::kInvalidParams, "expected at most one argument, a bond name");
-        return std::string(a->value[0].GetString());
-    }
-    return std::nullopt;
-}
+std::optional<std::string> bondParam(const Value& p) { return rpc::optionalNameParam(p, "bond", "a bond name"); }
 
 std::vector<ofproto::BondStatus> bonds(Daemon& d, const std::optional<std::string>& name) {
     try {

@@ -2,30 +2,19 @@
 // as ovs-appctl's command of the same name. Params: {"bridge": NAME} or vsappctl's {"args":
 // [NAME]}; without a name, every bridge that runs RSTP.
 #include "vswitchd/daemon.h"
+#include "vswitchd/rpc_params.h"
 #include "vswitchd/rstp_config.h"
 
 namespace vs::vswitchd {
 namespace {
 
 using protocol::ErrorCode;
-using Alloc = rapidjson::Document::AllocatorType;
+using rpc::Alloc;
 using rapidjson::Value;
 
-Value str(const std::string& s, Alloc& a) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); }
+using rpc::str;
 
-std::optional<std::string> bridgeParam(const Value& p) {
-    if (!p.IsObject()) return std::nullopt;
-    if (auto it = p.FindMember("bridge"); it != p.MemberEnd()) {
-        if (!it->value.IsString()) throw RpcError(ErrorCode::kInvalidParams, "param 'bridge' must be a string");
-        return std::string(it->value.GetString());
-    }
-    if (auto a = p.FindMember("args"); a != p.MemberEnd() && a->value.IsArray() && !a->value.Empty()) {
-        if (a->value.Size() > 1 || !a->value[0].IsString())
-            throw RpcError(ErrorCode::kInvalidParams, "expected at most one argument, a bridge name");
-        return std::string(a->value[0].GetString());
-    }
-    return std::nullopt;
-}
+std::optional<std::string> bridgeParam(const Value& p) { return rpc::optionalNameParam(p, "bridge", "a bridge name"); }
 
 Value idJson(std::uint64_t id, Alloc& a) {
     Value o(rapidjson::kObjectType);

@@ -4,29 +4,18 @@
 #include <cstdio>
 
 #include "vswitchd/daemon.h"
+#include "vswitchd/rpc_params.h"
 
 namespace vs::vswitchd {
 namespace {
 
 using protocol::ErrorCode;
-using Alloc = rapidjson::Document::AllocatorType;
+using rpc::Alloc;
 using rapidjson::Value;
 
-Value str(const std::string& s, Alloc& a) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); }
+using rpc::str;
 
-std::optional<std::string> bridgeParam(const Value& p) {
-    if (!p.IsObject()) return std::nullopt;
-    if (auto it = p.FindMember("bridge"); it != p.MemberEnd()) {
-        if (!it->value.IsString()) throw RpcError(ErrorCode::kInvalidParams, "param 'bridge' must be a string");
-        return std::string(it->value.GetString());
-    }
-    if (auto a = p.FindMember("args"); a != p.MemberEnd() && a->value.IsArray() && !a->value.Empty()) {
-        if (a->value.Size() > 1 || !a->value[0].IsString())
-            throw RpcError(ErrorCode::kInvalidParams, "expected at most one argument, a bridge name");
-        return std::string(a->value[0].GetString());
-    }
-    return std::nullopt;
-}
+std::optional<std::string> bridgeParam(const Value& p) { return rpc::optionalNameParam(p, "bridge", "a bridge name"); }
 
 // A bridge identifier (802.1D-1998 9.2.5): priority and MAC, as "8000.020000000001".
 std::string bridgeId(std::uint64_t id) {
