@@ -2,36 +2,18 @@
 #include <cstdio>
 
 #include "utilities/appctl.h"
+#include "utilities/appctl_json.h"
 
 namespace vs::utilities {
 namespace {
 
 using rapidjson::Value;
 
-std::string s(const Value& o, const char* k) {
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
-}
-long long n(const Value& o, const char* k) {
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsNumber() ? it->value.GetInt64() : 0;
-}
-
-bool flag(const Value& o, const char* k) {
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
-const Value& member(const Value& o, const char* k) {
-    static const Value kNull(rapidjson::kObjectType);
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsObject() ? it->value : kNull;
-}
-
-std::string line(const char* fmt, auto... args) {
-    char b[256];
-    std::snprintf(b, sizeof b, fmt, args...);
-    return b;
-}
+using appjson::s;
+using appjson::n;
+using appjson::flag;
+using appjson::member;
+using appjson::line;
 
 std::string idBlock(const Value& id, long long hello, long long max_age, long long fwd) {
     std::string out = line("  stp-priority    %lld\n", n(id, "priority"));

@@ -58,7 +58,8 @@ OvsdbRemote parseOvsdbRemote(const std::string& remote);
 class OvsdbServer {
 public:
     OvsdbServer(boost::asio::io_context& io, const std::vector<OvsdbRemote>& remotes, OvsdbBackend backend);
-    // The TCP ports actually listened on (ptcp:0 picks one), in the order of the remotes given.
+    // The TCP ports listened on: the --remote ptcp: ones in the order given, then the Managers'
+    // (a closed manager listener reports 0).
     std::vector<std::uint16_t> tcpPorts() const;
     ~OvsdbServer();
     OvsdbServer(const OvsdbServer&) = delete;
