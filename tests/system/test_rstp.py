@@ -45,9 +45,10 @@ class OvsRstpPeer:
         self.to_b1, ovs_b1 = topo.add_link_pair()
         self.to_b2, ovs_b2 = topo.add_link_pair()
         self.links = {"b1": ovs_b1, "b2": ovs_b2}
-        for link in (ovs_b1, ovs_b2):
+        for num, link in enumerate((ovs_b1, ovs_b2), start=1):
             o.take_link(link)
-            o.vsctl("add-port", o.bridge, link)
+            # A fixed port number: rstp/show truncates names to 10 characters, which can collide.
+            o.vsctl("add-port", o.bridge, link, "--", "set", "port", link, f"other_config:rstp-port-num={num}")
         check(["ip", "netns", "exec", o.ns, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"])
         o.vsctl("set", "bridge", o.bridge, "rstp_enable=true", "other_config:rstp-priority=4096", *TIMERS)
         check(["ip", "-n", o.ns, "addr", "add", "10.231.0.3/24", "dev", o.bridge])
@@ -56,11 +57,11 @@ class OvsRstpPeer:
     def roles(self):
         """Open vSwitch's own view (ovs-appctl rstp/show): port -> (role, state)."""
         out = {}
-        by_shown = {name[:10]: name for name in self.links.values()}  # it prints 10 characters
+        by_num = {"1": self.links["b1"], "2": self.links["b2"]}  # rstp-port-num set above
         for line in self.ovs.appctl("rstp/show", self.ovs.bridge).splitlines():
-            f = line.split()
-            if len(f) >= 3 and f[0] in by_shown:
-                out[by_shown[f[0]]] = (f[1], f[2])
+            f = line.split()  # Interface Role State Cost Pri.Nbr
+            if len(f) == 5 and "." in f[4] and f[4].split(".")[1] in by_num:
+                out[by_num[f[4].split(".")[1]]] = (f[1], f[2])
         return out
 
     def check_root(self, show):
