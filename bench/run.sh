@@ -3,7 +3,8 @@
 #
 #   sudo bench/run.sh                       # DUR=5 s per measurement, everything
 #   sudo DUR=3 SYSTEMS="bridge vswitch" MODES=off bench/run.sh
-#   sudo REPEAT=3 bench/run.sh              # each figure the median of 3 rounds
+#   sudo REPEAT=3 bench/run.sh              # each figure the median of 3 rounds, and their spread
+#   sudo OLD_BUILD_DIR=/tmp/old/build bench/run.sh   # also another build's vswitchd ("vsold"), same run
 #
 # Topology (like shared/bench/topo.sh, with unique names): hosts <P>h1 (10.231.0.1) and <P>h2
 # (10.231.0.2) are network namespaces, each with eth0 whose veth peer (<P>s1, <P>s2) stays in the
@@ -26,6 +27,8 @@ ROOT=$(pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 DUR=${DUR:-5}
 SYSTEMS=${SYSTEMS:-"direct bridge ovs vswitch"}
+OLD_BUILD_DIR=${OLD_BUILD_DIR:-}   # another build's vswitchd as system "vsold", in the same run (A/B)
+[ -n "$OLD_BUILD_DIR" ] && case " $SYSTEMS " in *" vsold "*) ;; *) SYSTEMS="$SYSTEMS vsold" ;; esac
 MODES=${MODES:-"on off"}
 REPEAT=${REPEAT:-1}   # rounds; each figure printed is the median of its rounds
 VSWITCHD_ARGS=${VSWITCHD_ARGS:-}   # extra vswitchd options, e.g. "--poll-threads 2"
@@ -170,6 +173,9 @@ vswitch_stop() {
   true
 }
 
+vsold_start() { BUILD_DIR=$OLD_BUILD_DIR vswitch_start; }
+vsold_stop() { vswitch_stop; }
+
 direct_start() { true; }
 direct_stop() { true; }
 
@@ -186,7 +192,7 @@ measure_lat() { # prints "avg p99" in us, empty on failure
   kill $srv 2>/dev/null; wait $srv 2>/dev/null
 }
 
-add() { [ -n "$2" ] && R[$1]="${R[$1]:-} $2"; true; }   # key value: one more round's figure
+add() { [ -n "$2" ] && R[$1]="${R[$1]:-} $2" && R[$1@$round]=$2; true; }   # key value: one more round's figure
 
 run_system() { # system mode
   local sys=$1 mode=$2 kind=switch tcp pps lat
@@ -196,7 +202,7 @@ run_system() { # system mode
   if ! "${sys}_start"; then
     log "   $sys: start failed"
     for f in "$OVSD/vswitchd.log" "$VSD/out" "$VSD/vswitchd.log"; do
-      case "$sys:$f" in ovs:"$OVSD"/*|vswitch:"$VSD"/*) [ -s "$f" ] && tail -n 5 "$f" >&2 ;; esac
+      case "$sys:$f" in ovs:"$OVSD"/*|vswitch:"$VSD"/*|vsold:"$VSD"/*) [ -s "$f" ] && tail -n 5 "$f" >&2 ;; esac
     done
     "${sys}_stop"; topo_down; return
   fi
@@ -230,11 +236,11 @@ for round in $(seq "$REPEAT"); do
   [ "$REPEAT" -gt 1 ] && log "== round $round of $REPEAT"
   for mode in $MODES; do
     for sys in $SYSTEMS; do
-      case $sys in direct|bridge|ovs|vswitch) run_system "$sys" "$mode" ;; *) log "unknown system $sys" ;; esac
+      case $sys in direct|bridge|ovs|vswitch|vsold) run_system "$sys" "$mode" ;; *) log "unknown system $sys" ;; esac
     done
   done
 done
-for k in "${!R[@]}"; do R[$k]=$(median ${R[$k]}); done
+for k in "${!R[@]}"; do case $k in *@*) ;; *) R[$k]=$(median ${R[$k]}) ;; esac; done
 
 echo
 rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -254,3 +260,4 @@ for mode in $MODES; do
 done
 echo "ratios: vswitch / anchor (above 1 is better for throughput, below 1 is better for latency);"
 echo "'-' = not measured or failed (no data moved)."
+[ "$REPEAT" -gt 1 ] && . "$ROOT/bench/run_spread.sh"

@@ -221,7 +221,7 @@ test_churn() { # sys mode: static / MAC churn / rule churn, each DUR 1-second ru
   n2 ping -c1 -W1 10.231.0.1 >/dev/null 2>&1
   sink_on || { log "   churn: tc bpf drop failed"; return; }
   frame_cfg "$WORK/churn.cfg" 1; (trafgen_run "$WORK/churn.cfg" 1)   # learn the static MACs
-  churn_phase "$sys" static; st=$CHURN_KPPS; put "$sys.churn_static_off" "$CHURN_OFF"
+  churn_phase "$sys" static; st=$CHURN_KPPS; put "$sys.churn_static_off" "$CHURN_OFF"; local so=$CHURN_OFF
   churn_phase "$sys" macs; mc=$CHURN_KPPS
   put "$sys.churn_static" "$st"; put "$sys.churn_macs" "$mc"
   put "$sys.churn_macs_r" "$(ratio "$mc" "$st")"
@@ -232,7 +232,7 @@ test_churn() { # sys mode: static / MAC churn / rule churn, each DUR 1-second ru
     put "$sys.churn_rulerate" "$CHURN_RULES"
   fi
   sink_off
-  log "   churn ($CHURN_MACS MACs): static $st (of $(spread "$sys.churn_static_off") offered), new MACs every second $mc, rules ${rc:--} kpps (${CHURN_RULES:--} rules added/s)"
+  log "   churn ($CHURN_MACS MACs): static $st (of $so offered), new MACs every second $mc, rules ${rc:--} kpps (${CHURN_RULES:--} rules added/s)"
 }
 
 test_tcp() { # sys mode: iperf3 1 stream with the CPU it costs

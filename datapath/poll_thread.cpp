@@ -1,6 +1,7 @@
 // Control code of a poll thread: the loop, port table sync, cache invalidation, sweeps.
 #include "datapath/poll_thread.h"
 
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -274,6 +275,11 @@ void PollThread::loopOnce() {
         if (Port* p = table_ ? table_->get(no) : nullptr) received += pollPort(no, *p);
     }
     if (received) last_rx_ns_ = monotonicNs();
+    // A spin that found nothing gives the CPU to any other runnable task first (issue #20, item 1):
+    // on a host with few cores the frame we wait for is usually being produced by a thread of the
+    // workload (a ping-pong's peer) that a spinning poll thread would keep off this CPU. On an
+    // otherwise idle CPU sched_yield() returns at once and the spin goes on.
+    if (spin && n == 0) ::sched_yield();
     if (now_ms_ >= next_sweep_ms_) {
         sweep(now_ms_);
         next_sweep_ms_ = now_ms_ + 1000;
