@@ -7,6 +7,7 @@ PKGS=(
   libnl-3-dev libnl-route-3-dev libsystemd-dev libboost-dev libboost-system-dev rapidjson-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   iproute2 ethtool iperf3 iputils-ping tcpdump netsniff-ng sockperf bc procps psmisc openssl
+  clang   # bench/sink.sh: its eBPF drop program (the kernel has no tc gact/matchall)
   python3 python3-pytest python3-scapy python3-os-ken
   dpkg-dev groff-base
   openvswitch-switch python3-openvswitch containernetworking-plugins prometheus
