@@ -225,8 +225,8 @@ test_churn() { # sys mode: static / MAC churn / rule churn, each DUR 1-second ru
   churn_phase "$sys" macs; mc=$CHURN_KPPS
   put "$sys.churn_static" "$st"; put "$sys.churn_macs" "$mc"
   put "$sys.churn_macs_r" "$(ratio "$mc" "$st")"
-  if [ "$sys" != bridge ]; then
-    CHURN_RULES=""
+  CHURN_RULES=""
+  if [ "$sys" != bridge ] && [ "$sys" != direct ]; then   # no flow table there
     churn_phase "$sys" rules; rc=$CHURN_KPPS
     put "$sys.churn_rules" "$rc"; put "$sys.churn_rules_r" "$(ratio "$rc" "$st")"
     put "$sys.churn_rulerate" "$CHURN_RULES"
