@@ -254,6 +254,9 @@ void PollThread::loop() {
     }
 }
 
+// Frames per turn below which traffic counts as sparse (a conversation, not a flood).
+constexpr int kSparseFrames = 8;
+
 void PollThread::loopOnce() {
     epoll_event evs[64];
     const std::int64_t spin_ns = static_cast<std::int64_t>(dp_.config().busy_poll_us) * 1000;
@@ -274,12 +277,17 @@ void PollThread::loopOnce() {
         checkGeneration();
         if (Port* p = table_ ? table_->get(no) : nullptr) received += pollPort(no, *p);
     }
-    if (received) last_rx_ns_ = monotonicNs();
-    // A spin that found nothing gives the CPU to any other runnable task first (issue #20, item 1):
-    // on a host with few cores the frame we wait for is usually being produced by a thread of the
-    // workload (a ping-pong's peer) that a spinning poll thread would keep off this CPU. On an
-    // otherwise idle CPU sched_yield() returns at once and the spin goes on.
-    if (spin && n == 0) ::sched_yield();
+    if (received) {
+        last_rx_ns_ = monotonicNs();
+        last_received_ = received;
+    }
+    // A spin that found nothing after sparse traffic (a request/response conversation) gives the
+    // CPU to any other runnable task first (issue #20, item 1): on a host with few cores the frame
+    // we wait for is usually being produced by a thread of the workload (a ping-pong's peer) that
+    // a spinning poll thread would keep off this CPU. On an otherwise idle CPU sched_yield()
+    // returns at once and the spin goes on. Not after a full turn (a flood): a yield there puts
+    // the thread behind every runnable task for a time slice while the receive ring overflows.
+    if (spin && n == 0 && last_received_ < kSparseFrames) ::sched_yield();
     if (now_ms_ >= next_sweep_ms_) {
         sweep(now_ms_);
         next_sweep_ms_ = now_ms_ + 1000;

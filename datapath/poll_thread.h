@@ -97,6 +97,7 @@ private:
     std::int64_t now_ms_ = 0;
     std::int64_t next_sweep_ms_ = 0;
     std::int64_t last_rx_ns_ = 0;  // adaptive busy polling: when the last frame arrived
+    int last_received_ = 0;         // frames of the last turn that received any
     std::uint64_t batch_hit_ = 0, batch_miss_ = 0, batch_lost_ = 0;
     DpFlow scratch_flow_;  // actions of an upcall that was not installed
     Packet injected_;      // frame being executed for the control thread
