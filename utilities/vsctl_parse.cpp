@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "utilities/cli_getopt.h"
+#include "utilities/vsctl_db.h"
 #include "utilities/vsctl_value.h"
 
 namespace vs::utilities {
@@ -19,6 +20,8 @@ struct CommandSpec {
     bool mayExist;  // accepts --may-exist
     bool ifExists;  // accepts --if-exists
     bool columns;   // accepts --columns=
+    bool id = false;   // accepts --id=@name
+    bool all = false;  // accepts --all
 };
 
 constexpr CommandSpec kCommands[] = {
@@ -48,11 +51,17 @@ constexpr CommandSpec kCommands[] = {
     {"add-mirror", 2, kMany, true, true, false, false},  // docs/mirrors.md
     {"del-mirror", 2, 2, true, false, true, false},
     {"list-mirrors", 1, 1, false, false, false, false},
-    {"set", 3, kMany, true, false, false, false},
-    {"get", 2, kMany, false, false, true, false},
-    {"clear", 3, kMany, true, false, false, false},
-    {"remove", 4, kMany, true, false, false, false},
+    {"set", 3, kMany, true, false, true, false},
+    {"get", 2, kMany, false, false, true, false, true},
+    {"clear", 3, kMany, true, false, true, false},
+    {"remove", 4, kMany, true, false, true, false},
     {"list", 1, kMany, false, false, true, true},
+    // The database path's commands (vsctl_db.h).
+    {"find", 1, kMany, false, false, false, true},
+    {"create", 1, kMany, true, false, false, false, true},
+    {"destroy", 1, kMany, true, false, true, false, false, true},
+    {"add", 4, kMany, true, false, true, false},
+    {"wait-until", 2, kMany, false, false, false, false},
 };
 
 const CommandSpec* findSpec(std::string_view name) {
@@ -70,7 +79,8 @@ std::string plural(int n, std::string_view word) {
 // Global options, and the per-command options the first command may take among them (as
 // ovs-vsctl accepts "vsctl --may-exist --timeout 5 add-br br0"). -T is not ovs-vsctl's but keeps
 // the three tools alike (vsappctl's -t names the socket, as ovs-appctl's does).
-enum OptionId { kSocket, kTimeout, kFormat, kVerbose, kHelp, kVersion, kNoWait, kMayExist, kIfExists, kColumns };
+enum OptionId { kSocket, kTimeout, kFormat, kVerbose, kHelp, kVersion, kNoWait, kMayExist, kIfExists, kColumns,
+                kDb, kData, kNoHeadings, kBare, kPretty, kOneline, kDryRun, kId, kAll };
 
 constexpr OptionDef kOptions[] = {
     {"socket", 0, OptionDef::kRequired, kSocket},
@@ -84,13 +94,23 @@ constexpr OptionDef kOptions[] = {
     {"may-exist", 0, OptionDef::kNone, kMayExist},
     {"if-exists", 0, OptionDef::kNone, kIfExists},
     {"columns", 0, OptionDef::kRequired, kColumns},
+    {"db", 0, OptionDef::kRequired, kDb},
+    {"data", 'd', OptionDef::kRequired, kData},
+    {"no-headings", 0, OptionDef::kNone, kNoHeadings},
+    {"no-heading", 0, OptionDef::kNone, kNoHeadings},  // ovs-docker spells it so
+    {"bare", 0, OptionDef::kNone, kBare},
+    {"pretty", 0, OptionDef::kNone, kPretty},
+    {"oneline", 0, OptionDef::kNone, kOneline},
+    {"dry-run", 0, OptionDef::kNone, kDryRun},
+    {"id", 0, OptionDef::kRequired, kId},
+    {"all", 0, OptionDef::kNone, kAll},
 };
 
 // A global option misplaced after the first command (for the message).
 bool isGlobalOption(std::string_view a) {
     std::string_view base = a.substr(0, a.find('='));
     for (const auto& d : kOptions) {
-        if (d.id == kMayExist || d.id == kIfExists || d.id == kColumns) continue;
+        if (d.id == kMayExist || d.id == kIfExists || d.id == kColumns || d.id == kId || d.id == kAll) continue;
         if ((d.longName && base == std::string("--") + d.longName) ||
             (d.shortName && base == std::string{'-', d.shortName}))
             return true;
@@ -116,7 +136,23 @@ void applyOption(const ParsedOption& o, VsctlInvocation& inv, CommandOptions& fi
     switch (o.id) {
     case kSocket: inv.common.socket = *o.value; break;
     case kTimeout: inv.common.timeoutSeconds = parseTimeout(*o.value); break;
-    case kFormat: inv.common.format = parseFormat(*o.value); break;
+    case kFormat:
+        inv.db.style.format = parseDbFormat(*o.value);
+        if (*o.value == "json" || *o.value == "text") inv.common.format = parseFormat(*o.value);
+        else inv.db.dbOption = true;
+        break;
+    case kDb: inv.db.target = *o.value; inv.db.dbOption = true; break;
+    case kData: inv.db.style.data = parseDbData(*o.value); inv.db.dbOption = true; break;
+    case kNoHeadings: inv.db.style.headings = false; inv.db.dbOption = true; break;
+    case kBare:
+        inv.db.style = DbStyle{DbStyle::Format::kList, DbStyle::Data::kBare, false, false};
+        inv.db.dbOption = true;
+        break;
+    case kPretty: inv.db.style.pretty = true; inv.db.dbOption = true; break;
+    case kOneline: inv.db.oneline = true; inv.db.dbOption = true; break;
+    case kDryRun: inv.db.dryRun = true; inv.db.dbOption = true; break;
+    case kId: first.id = *o.value; given.push_back(o.spelling); break;
+    case kAll: first.all = true; given.push_back(o.spelling); break;
     case kVerbose: inv.common.verbose = true; break;
     case kHelp: inv.help = true; break;
     case kVersion: inv.version = true; break;
@@ -136,13 +172,15 @@ std::optional<std::string> parsePerCommand(const std::string& a, CommandOptions&
         parseColumns(a, a.substr(10), opts);
         return std::string("--columns");
     }
+    if (a.starts_with("--id=")) return opts.id = a.substr(5), std::string("--id");
+    if (a == "--all") return opts.all = true, a;
     return std::nullopt;
 }
 
 void checkOptions(const CommandSpec& spec, const std::vector<std::string>& given) {
     for (const auto& opt : given) {
         bool ok = (opt == "--may-exist" && spec.mayExist) || (opt == "--if-exists" && spec.ifExists) ||
-                  (opt == "--columns" && spec.columns);
+                  (opt == "--columns" && spec.columns) || (opt == "--id" && spec.id) || (opt == "--all" && spec.all);
         if (!ok) throw CliError("'" + std::string(spec.name) + "' command has no '" + opt + "' option");
     }
 }
@@ -238,9 +276,11 @@ VsctlInvocation parseVsctlArgs(const std::vector<std::string>& args) {
                 throw CliError("option '" + a + "' must come before the first command");
         checkArgCount(*spec, static_cast<int>(cmd.args.size()));
         cmd.modifies = spec->modifies;
-        validateRead(cmd);
         inv.commands.push_back(std::move(cmd));
     }
+    inv.useDb = needsDatabase(inv);
+    if (!inv.useDb)
+        for (const auto& cmd : inv.commands) validateRead(cmd);
     if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
     if (inv.commands.empty() && !inv.help && !inv.version)
         throw CliError("missing command name (use --help for help)");
