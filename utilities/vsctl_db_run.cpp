@@ -65,6 +65,9 @@ bool needsDatabase(const VsctlInvocation& inv) {
         if (c.name == "get")
             for (std::size_t i = 2; i < c.args.size(); ++i)
                 if (c.args[i] == "_uuid") return true;
+        if (c.name == "remove")  // KEY=VALUE pairs and {...}/[...] values: ovs-vsctl's remove
+            for (std::size_t i = 3; i < c.args.size(); ++i)
+                if (!c.args[i].starts_with("\"") && c.args[i].find_first_of("={[") != std::string::npos) return true;
         for (std::size_t i = 1; i < c.args.size() && (i == 1 || c.name == "list"); ++i)
             if (namedByUuidOrSymbol(c.args[i])) return true;
     }
