@@ -338,13 +338,23 @@ SSL commands:
   get-ssl                           print the SSL configuration
   del-ssl                           remove the SSL configuration
 
-Database commands (TABLE: Bridge, Port, Interface, Controller, Mirror; records are named; a Controller by
-its target or by its bridge's name):
+Database commands (ovs-vsctl's, docs/vsctl.md): TABLE is any table of the Open_vSwitch schema
+(Open_vSwitch, Bridge, Port, Interface, Controller, Manager, SSL, Mirror, QoS, Queue, Flow_Table, ...),
+a unique prefix of its name in any case; RECORD a name (Bridge, Port, Interface, Mirror, Flow_Table),
+a bridge (Controller, NetFlow, sFlow, IPFIX), a port (QoS), a target (Manager), "." (Open_vSwitch,
+SSL), or a UUID:
   [--columns=COL,...] [--if-exists] list TABLE [RECORD]...
-  [--if-exists] get TABLE RECORD [COLUMN[:KEY]]...
-  set TABLE RECORD COLUMN[:KEY]=VALUE...
-  clear TABLE RECORD COLUMN...
-  remove TABLE RECORD COLUMN KEY...
+  [--columns=COL,...] find TABLE [COLUMN[:KEY]{=,!=,<,>,<=,>=,{=},{!=},{<},{>},{<=},{>=}}VALUE]...
+  [--if-exists] [--id=ID] get TABLE RECORD [COLUMN[:KEY]]...
+  [--if-exists] set TABLE RECORD COLUMN[:KEY]=VALUE...
+  [--if-exists] add TABLE RECORD COLUMN [KEY=]VALUE...
+  [--if-exists] remove TABLE RECORD COLUMN KEY|VALUE|KEY=VALUE...
+  [--if-exists] clear TABLE RECORD COLUMN...
+  [--id=ID] create TABLE COLUMN[:KEY]=VALUE...
+                                    print the new row's UUID; ID (@NAME) names it for later commands
+  [--if-exists] [--all] destroy TABLE [RECORD]...
+  wait-until TABLE RECORD [COLUMN[:KEY]=VALUE]...
+                                    wait until RECORD exists and the conditions hold
 
 Other:
   show                              print an overview of the configuration
@@ -360,15 +370,26 @@ Options:
   --socket PATH       management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
   -t, -T, --timeout SECS
                       give up after SECS seconds (default 0: wait forever)
-  -f, --format FMT    output format for read commands: text (default) or json
+  -f, --format FMT    output format for read commands: text (default) or json; for the
+                      database commands also list, table, csv, json, html (ovs-vsctl's)
+  -d, --data FMT      database cells as string (default), bare or json
+  --no-headings       database tables without headings
+  --bare              --format=list --data=bare --no-headings
+  --pretty            indent --format=json output
+  --oneline           one line per command (tables excepted)
+  --dry-run           run the database commands but commit nothing
+  --db unix:PATH      OVSDB socket of vswitchd (default: db.sock beside the management socket)
   -v, --verbose       log the JSON-RPC requests and replies on stderr
   -h, --help          print this help
   -V, --version       print the version
 OPTIONS MUST COME BEFORE THE FIRST COMMAND (as with ovs-vsctl): everything after the first
 command word belongs to the commands, so that their arguments may start with '-' and "--" can
 separate them; "vsctl list-br --format=json" is an error, "vsctl --format=json list-br" is right.
-A command's own options (--may-exist, --if-exists, --columns=) come right before its word.
-Commands joined by -- run as one all-or-nothing transaction.
+A command's own options (--may-exist, --if-exists, --columns=, --id=, --all) come right before
+its word. Commands joined by -- run as one all-or-nothing transaction. An invocation with a
+database-only command (find, create, destroy, add, wait-until), a table or option only OVSDB
+knows, or --db runs through vswitchd's OVSDB server as ovs-vsctl would; it cannot also hold
+bridge/port/controller commands.
 Exit status: 0 success, 1 error, 2 br-exists found no such bridge.
 )";
 }
