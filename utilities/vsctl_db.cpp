@@ -5,6 +5,7 @@
 #include <set>
 
 #include "utilities/vsctl_datum.h"
+#include "utilities/vsctl_db_bridge.h"
 
 namespace vs::utilities {
 namespace {
@@ -540,8 +541,12 @@ void runOne(Ctx& c, const Command& cmd, std::string& output) {
     if (n == "create") return cmdCreate(c, cmd, output);
     if (n == "destroy") return cmdDestroy(c, cmd);
     if (n == "wait-until") return cmdWaitUntil(c, cmd);
+    ApplySetting apply = [&c](const std::string& table, Row& row, const std::string& arg) {
+        setColumn(c, *c.db.schema->table(table), row, arg, "set");
+    };
+    if (runBridgeCommand(c.db, cmd, apply, output, c.run.status)) return;
     throw CliError("'" + n + "' cannot be combined with database commands (find, create, destroy, add, wait-until, "
-                   "ovs-vsctl's output options) in one invocation; run it in an invocation of its own");
+                   "--db and ovs-vsctl's output options) in one invocation; run it in an invocation of its own");
 }
 
 // JSON of a datum where references to rows this invocation inserts become named-uuids.
@@ -571,7 +576,7 @@ rapidjson::Value uuidWhere(const Uuid& u, rapidjson::Document::AllocatorType& a)
 }  // namespace
 
 bool isDbOnlyCommand(const std::string& name) {
-    return name == "find" || name == "create" || name == "destroy" || name == "add" || name == "wait-until";
+    return isDbOnlyBridgeCommand(name) || name == "find" || name == "create" || name == "destroy" || name == "add" || name == "wait-until";
 }
 
 DbRun runDbCommands(Database& db, const std::vector<Command>& commands, const DbStyle& style) {

@@ -45,9 +45,11 @@ struct DbRun {
     std::vector<bool> isTable;         // per command: its output is a table (list, find)
     bool waitUnsatisfied = false;       // a wait-until's condition does not hold yet
     std::vector<ovsdb::Uuid> created;   // placeholder UUIDs of the rows `create` inserted
+    int status = 0;                     // kExitAbsent: a br-exists found no such bridge
 };
 
-// Runs `commands` on `db` (changed in place). Throws CliError naming the problem.
+// Runs `commands` on `db` (changed in place): the generic commands here, the bridge, port,
+// controller and manager commands through vsctl_db_bridge.h. Throws CliError naming the problem.
 DbRun runDbCommands(ovsdb::Database& db, const std::vector<Command>& commands, const DbStyle& style);
 
 // The transact operations (without the database name) that turn `before` into `after`, and for

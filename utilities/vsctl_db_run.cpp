@@ -46,6 +46,42 @@ std::string oneline(std::string text) {
     return out + "\n";
 }
 
+// After the commit: the `error` column of the interfaces this invocation inserted (vswitchd
+// applies a transaction before answering it), reported as ovs-vsctl reports them. Returns the
+// exit status.
+int reportSetupErrors(const DbCall& call, const std::string& dbName, const std::vector<std::string>& ifaces,
+                      std::ostream& err) {
+    if (ifaces.empty()) return kExitOk;
+    rapidjson::Document params(rapidjson::kArrayType);
+    auto& a = params.GetAllocator();
+    params.PushBack(rapidjson::Value(dbName.c_str(), a), a);
+    for (const auto& u : ifaces) {
+        rapidjson::Value op(rapidjson::kObjectType), where(rapidjson::kArrayType), cond(rapidjson::kArrayType),
+            ref(rapidjson::kArrayType), cols(rapidjson::kArrayType);
+        ref.PushBack("uuid", a).PushBack(rapidjson::Value(u.c_str(), a), a);
+        cond.PushBack("_uuid", a).PushBack("==", a).PushBack(ref, a);
+        where.PushBack(cond, a);
+        cols.PushBack("name", a).PushBack("error", a);
+        op.AddMember("op", "select", a).AddMember("table", "Interface", a).AddMember("where", where, a);
+        op.AddMember("columns", cols, a);
+        params.PushBack(op, a);
+    }
+    rapidjson::Document result = call("transact", params);
+    int status = kExitOk;
+    if (!result.IsArray()) return status;
+    for (const auto& r : result.GetArray()) {
+        if (!r.IsObject() || !r.HasMember("rows") || !r["rows"].IsArray()) continue;
+        for (const auto& row : r["rows"].GetArray()) {
+            if (!row.HasMember("error") || !row["error"].IsString() || !row.HasMember("name")) continue;
+            std::string message = row["error"].GetString();
+            while (!message.empty() && message.back() == '.') message.pop_back();
+            err << "vsctl: Error detected while setting up '" << row["name"].GetString() << "': " << message << ".\n";
+            status = kExitError;
+        }
+    }
+    return status;
+}
+
 void replaceAll(std::string& s, const std::string& from, const std::string& to) {
     for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
 }
@@ -75,7 +111,6 @@ bool needsDatabase(const VsctlInvocation& inv) {
 }
 
 int runDbInvocation(const VsctlInvocation& inv, const DbCall& call, std::ostream& out, std::ostream& err) {
-    (void)err;
     using Clock = std::chrono::steady_clock;
     const auto schema = vswitchSchema();
     const auto start = Clock::now();
@@ -110,6 +145,10 @@ int runDbInvocation(const VsctlInvocation& inv, const DbCall& call, std::ostream
                 if (result.IsArray() && op < result.Size() && result[op].IsObject() && result[op].HasMember("uuid"))
                     realUuid[placeholder.s] = result[op]["uuid"][1].GetString();
         }
+        std::vector<std::string> newIfaces;
+        for (const auto& [placeholder, op] : plan.insertOp)
+            if (work.tables.at("Interface").count(placeholder) && realUuid.count(placeholder.s))
+                newIfaces.push_back(realUuid[placeholder.s]);
         for (std::size_t i = 0; i < run.outputs.size(); ++i) {
             std::string text = run.outputs[i];
             for (const auto& [from, to] : realUuid) replaceAll(text, from, to);
@@ -117,7 +156,9 @@ int runDbInvocation(const VsctlInvocation& inv, const DbCall& call, std::ostream
             out << (inv.db.oneline && !run.isTable[i] ? oneline(text) : text);
         }
         out.flush();
-        return kExitOk;
+        // As ovs-vsctl: --no-wait skips the check of the new interfaces (vsctl_parse.h).
+        const int setup = inv.db.noWait ? kExitOk : reportSetupErrors(call, schema->name, newIfaces, err);
+        return setup != kExitOk ? setup : run.status;
     }
 }
 

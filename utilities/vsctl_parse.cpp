@@ -62,6 +62,10 @@ constexpr CommandSpec kCommands[] = {
     {"destroy", 1, kMany, true, false, true, false, false, true},
     {"add", 4, kMany, true, false, true, false},
     {"wait-until", 2, kMany, false, false, false, false},
+    {"set-manager", 1, kMany, true, false, false, false},
+    {"get-manager", 0, 0, false, false, false, false},
+    {"del-manager", 0, 0, true, false, false, false},
+    {"emer-reset", 0, 0, true, false, false, false},
 };
 
 const CommandSpec* findSpec(std::string_view name) {
@@ -156,7 +160,7 @@ void applyOption(const ParsedOption& o, VsctlInvocation& inv, CommandOptions& fi
     case kVerbose: inv.common.verbose = true; break;
     case kHelp: inv.help = true; break;
     case kVersion: inv.version = true; break;
-    case kNoWait: break;
+    case kNoWait: inv.db.noWait = true; break;
     case kMayExist: first.mayExist = true; given.push_back(o.spelling); break;
     case kIfExists: first.ifExists = true; given.push_back(o.spelling); break;
     case kColumns: parseColumns(o.spelling + "=" + *o.value, *o.value, first); given.push_back(o.spelling); break;
@@ -333,6 +337,12 @@ Mirror commands (docs/mirrors.md):
   [--if-exists] del-mirror BRIDGE NAME
   list-mirrors BRIDGE               the bridge's mirrors with their counters
 
+Manager commands (OVSDB managers, docs/ovsdb.md):
+  set-manager TARGET...             serve OVSDB at TARGET (ptcp:PORT[:IP]) as well
+  get-manager                       print the manager targets
+  del-manager                       remove every manager
+  emer-reset                        clear controllers, managers, mirrors, SSL and other_config
+
 SSL commands:
   set-ssl PRIVKEY CERT CACERT       the switch's private key, certificate and the CA it trusts
   get-ssl                           print the SSL configuration
@@ -388,8 +398,9 @@ separate them; "vsctl list-br --format=json" is an error, "vsctl --format=json l
 A command's own options (--may-exist, --if-exists, --columns=, --id=, --all) come right before
 its word. Commands joined by -- run as one all-or-nothing transaction. An invocation with a
 database-only command (find, create, destroy, add, wait-until), a table or option only OVSDB
-knows, or --db runs through vswitchd's OVSDB server as ovs-vsctl would; it cannot also hold
-bridge/port/controller commands.
+knows, or --db runs through vswitchd's OVSDB server as ovs-vsctl would; besides the database
+commands it may hold the bridge, port, controller and manager commands, but not the bond, SSL
+or mirror commands nor show.
 Exit status: 0 success, 1 error, 2 br-exists found no such bridge.
 )";
 }

@@ -44,6 +44,7 @@ struct VsctlInvocation {
         DbStyle style;
         bool oneline = false;
         bool dryRun = false;
+        bool noWait = false;    // --no-wait: no check of the new interfaces' `error` column
         bool dbOption = false;  // an option only the database path has was given
     } db;
     bool useDb = false;  // run through the OVSDB server (needsDatabase(), vsctl_db.h)

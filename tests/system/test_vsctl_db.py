@@ -28,7 +28,7 @@ def ovs(d, *args: str):
 def ours(d, *args: str, db: bool = True):
     """Our vsctl; with db=True given --db=unix:PATH as ovs-vsctl is (without it the database
     path is taken when a command or option needs it, docs/vsctl.md)."""
-    return vsctl(d.socket, "--timeout=5", *([f"--db=unix:{d.dir / 'db.sock'}"] if db else []), *args)
+    return vsctl(d.socket, "--timeout=5", "--no-wait", *([f"--db=unix:{d.dir / 'db.sock'}"] if db else []), *args)
 
 
 def rows_normalised(out: str, fmt: str) -> object:
@@ -103,7 +103,9 @@ def dump(d) -> list[str]:
     for table, cols in (("Mirror", "name,select_all,output_port,select_dst_port"),
                         ("Port", "name,tag,trunks,other_config,external_ids,qos"),
                         ("Bridge", "name,mirrors,other_config,external_ids,fail_mode,controller"),
-                        ("QoS", "type,other_config,queues"), ("Manager", "target")):
+                        ("QoS", "type,other_config,queues"), ("Manager", "target"),
+                        ("Interface", "name,type,external_ids,ofport_request"),
+                        ("Controller", "target,max_backoff"), ("Open_vSwitch", "manager_options,ssl")):
         out = ovs(d, f"--columns={cols}", "list", table).out
         blocks += [table + ":" + b.strip() for b in UUID.sub("<uuid>", out).split("\n\n") if b.strip()]
     return sorted(blocks)
@@ -179,3 +181,50 @@ def test_wait_until_and_dry_run(vswitchd):
     assert r.rc != 0 and "timeout" in r.err, r
     assert ours(d, "--dry-run", "set", "Port", pa, "tag=9").rc == 0
     assert ovs(d, "get", "Port", pa, "tag").out == "5\n"
+
+
+def test_ecosystem_command_lines_match_ovs_vsctl(daemon_factory):
+    """libvirt's (virnetdevopenvswitch.c), ovs-docker's, containerlab's and Mininet's command lines,
+    high-level and generic commands mixed in one transaction, through both tools."""
+    a, b = daemon_factory(), daemon_factory()
+    br = names.unique(names.KIND_BRIDGE)
+    vnet, cport, s1 = f"{br}v", f"{br}c", f"{br}s"
+    mac = "external-ids:attached-mac=\"52:54:00:11:22:33\""
+    lines = [
+        # containerlab / ovs-docker: the bridge
+        ["--may-exist", "add-br", br], ["--may-exist", "add-br", br],
+        # libvirt: attach, re-tag, read, detach
+        ["--", "--if-exists", "del-port", vnet, "--", "add-port", br, vnet, "tag=42", "--", "set", "Interface", vnet,
+         mac, "--", "set", "Interface", vnet, "external-ids:iface-id=\"7d3b0b9e-1111-2222-3333-444455556666\"",
+         "--", "set", "Interface", vnet, "external-ids:vm-id=\"0c4f1f2e-aaaa-bbbb-cccc-ddddeeeeffff\"",
+         "--", "set", "Interface", vnet, "external-ids:iface-status=active"],
+        ["set", "Port", vnet, "tag=43"],
+        ["--", "--if-exists", "clear", "Port", vnet, "tag", "--", "--if-exists", "clear", "Port", vnet, "trunks",
+         "--", "--if-exists", "clear", "Port", vnet, "vlan_mode"],
+        ["--if-exists", "get", "Interface", vnet, "external_ids:PortData"],
+        ["get", "Interface", vnet, "name"],
+        ["--", "--if-exists", "del-port", vnet],
+        # ovs-docker add-port / set-vlan / del-port
+        ["--may-exist", "add-port", br, cport, "--", "set", "interface", cport, "external_ids:container_id=c1",
+         "external_ids:container_iface=eth0"],
+        ["--data=bare", "--no-heading", "--columns=name", "find", "interface", "external_ids:container_id=c1",
+         "external_ids:container_iface=eth0"],
+        ["set", "port", cport, "tag=5"],
+        ["--if-exists", "del-port", cport],
+        # Mininet: a switch with its controller, in one transaction
+        ["--", "--id=@c0", "create", "Controller", "target=\"tcp:127.0.0.1:6653\"", "max_backoff=1000", "--",
+         "--if-exists", "del-br", s1, "--", "add-br", s1, "--", "set", "bridge", s1, "controller=[@c0]",
+         "other_config:datapath-id=0000000000000001", "fail_mode=secure", "other-config:disable-in-band=true",
+         "--", "add-port", s1, f"{s1}1", "--", "set", "Interface", f"{s1}1", "ofport_request=1"],
+        ["get-controller", s1], ["get-fail-mode", s1], ["list-ports", s1], ["port-to-br", f"{s1}1"],
+        ["set-controller", s1, "tcp:127.0.0.1:6654", "--", "set-fail-mode", s1, "standalone"],
+        ["set-manager", "ptcp:16640:127.0.0.1"], ["get-manager"], ["del-manager"],
+        ["list-br"], ["br-exists", s1], ["--", "--if-exists", "del-br", s1], ["emer-reset"],
+    ]
+    for args in lines:
+        o, v = ovs(a, *args), ours(b, *args)
+        assert (v.rc, UUID.sub("<uuid>", v.out)) == (o.rc, UUID.sub("<uuid>", o.out)), \
+            f"{args}:\n--- ovs-vsctl ---\n{o}\n--- vsctl ---\n{v}"
+        assert dump(b) == dump(a), f"after {args}"
+    r = ours(b, "br-exists", "nosuch")
+    assert r.rc == 2, r

@@ -227,6 +227,36 @@ TEST(VsctlDb, OneTransactionWithWaitsAndNamedRows) {
     EXPECT_TRUE(planCommit(before, before).ops.Empty());
 }
 
+TEST(VsctlDb, BridgeAndPortCommandsAreRowChanges) {
+    ovsdb::Database db = replica();
+    DbRun run = runDbCommands(db,
+                              commands({"--db=unix:/x", "add-br", "br1", "--", "add-port", "br1", "p2", "tag=9", "--",
+                                        "list-br", "--", "list-ports", "br1", "--", "port-to-br", "p2", "--",
+                                        "iface-to-br", "p2", "--", "br-exists", "br9"}),
+                              DbStyle{});
+    EXPECT_EQ(run.outputs[2], "br0\nbr1\n");
+    EXPECT_EQ(run.outputs[3], "p2\n");  // the local port br1 is not listed
+    EXPECT_EQ(run.outputs[4], "br1\n");
+    EXPECT_EQ(run.outputs[5], "br1\n");
+    EXPECT_EQ(run.status, kExitAbsent);
+    EXPECT_EQ(db.tables["Bridge"].size(), 2u);
+    EXPECT_EQ(db.tables["Interface"].size(), 3u);  // p1, br1 (internal), p2
+    EXPECT_EQ(runError(db, {"add-port", "br1", "p1"}),
+              "cannot create a port named p1 because a port named p1 already exists on bridge br0");
+    EXPECT_EQ(runError(db, {"add-br", "br0"}), "cannot create a bridge named br0 because a bridge named br0 already exists");
+    EXPECT_EQ(runError(db, {"del-port", "br1", "p1"}), "bridge br1 does not have a port p1");
+    EXPECT_EQ(runError(db, {"add-port", "br9", "p9"}), "no bridge named br9");
+    EXPECT_EQ(runError(db, {"--db=unix:/x", "add-bond", "br1", "b", "x", "y"}).substr(0, 41),
+              "'add-bond' cannot be combined with databa");
+    // del-br removes the bridge's ports and interfaces at once: the name is free again.
+    runDbCommands(db, commands({"--db=unix:/x", "del-br", "br1", "--", "add-br", "br1", "--", "set-manager", "ptcp:6640"}),
+                  DbStyle{});
+    EXPECT_EQ(db.tables["Interface"].size(), 2u);
+    EXPECT_EQ(runDbCommands(db, commands({"get-manager"}), DbStyle{}).outputs[0], "ptcp:6640\n");
+    runDbCommands(db, commands({"emer-reset"}), DbStyle{});
+    EXPECT_EQ(db.tables["Manager"].size(), 0u);  // collected: nothing refers to it any more
+}
+
 TEST(VsctlDb, RoutesOnlyWhatNeedsTheDatabase) {
     EXPECT_FALSE(planVsctl({"add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=internal"}).invocation.useDb);
     EXPECT_FALSE(planVsctl({"--format=json", "list", "Bridge"}).invocation.useDb);
