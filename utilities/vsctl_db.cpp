@@ -75,18 +75,16 @@ struct Ctx {
 
 const TableSchema& findTable(const Database& db, const std::string& name) {
     const std::string want = lower(name);
-    const TableSchema* prefix = nullptr;
-    int prefixes = 0;
+    std::vector<std::string> prefixed;
     for (const auto& [tname, t] : db.schema->tables) {
         if (lower(tname) == want) return t;
-        if (lower(tname).starts_with(want)) {
-            prefix = &t;
-            ++prefixes;
-        }
+        if (lower(tname).starts_with(want)) prefixed.push_back(tname);
     }
-    if (prefixes == 1) return *prefix;
-    if (prefixes > 1) throw CliError("multiple table names match " + q(name));
-    throw CliError("unknown table " + q(name));
+    if (prefixed.size() == 1) return *db.schema->table(prefixed.front());
+    if (prefixed.empty()) throw CliError("unknown table " + q(name));
+    std::string list;
+    for (const auto& p : prefixed) list += (list.empty() ? "" : ", ") + p;
+    throw CliError(q(name) + " matches multiple table names: " + list);
 }
 
 // "_uuid", or the column of `t` named `name` ('-' and '_' alike, exact or a unique prefix).
@@ -100,7 +98,11 @@ std::string findColumn(const TableSchema& t, const std::string& name) {
         if (lower(cname).starts_with(want)) prefixes.push_back(cname);
     }
     if (prefixes.size() == 1) return prefixes.front();
-    if (prefixes.size() > 1) throw CliError(t.name + " contains more than one column whose name matches " + q(name));
+    if (prefixes.size() > 1) {
+        std::string list;
+        for (const auto& p : prefixes) list += (list.empty() ? "" : ", ") + p;
+        throw CliError(t.name + " contains more than one column whose name matches " + q(name) + ": " + list);
+    }
     throw CliError(t.name + " does not contain a column whose name matches " + q(name));
 }
 

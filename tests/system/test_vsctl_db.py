@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import time
 
 import pytest
 
 from lib import names
-from lib.daemon import vsctl
+from lib.daemon import VSCTL, vsctl
 from lib.proc import run
 
 OVS_VSCTL = shutil.which("ovs-vsctl")
@@ -69,9 +71,18 @@ def test_reads_match_ovs_vsctl_byte_for_byte(vswitchd):
         ["--oneline", "get", "Port", pa, "tag", "other_config", "--", "set", "Port", pa, "tag=5", "--",
          "--columns=name,tag", "list", "Port", pa, "--", "get", "Port", pa, "name"],
     ]
+    # libvirt's statistics read: the same keys (the counters move on their own).
+    stats = ["--if-exists", "--format=list", "--data=json", "--no-headings", "--columns=statistics", "list",
+             "Interface", pa]
+    o, v = ovs(d, *stats), ours(d, *stats)
+    assert v.rc == 0, v
+    keys = lambda out: sorted(k for k, _ in json.loads(out)[1])
+    assert keys(v.out) == keys(o.out) and keys(v.out), (o.out, v.out)
     # Without --db, an ovs-vsctl output option takes the database path too.
     o, v = ovs(d, "--format=list", "list", "Port", pa), ours(d, "--format=list", "list", "Port", pa, db=False)
     assert (v.rc, v.out) == (0, o.out), v
+    single += [["--pretty", "-f", "json", "--columns=name,tag,trunks", "list", "Port", pa],
+               ["-f", "json", "-d", "json", "--pretty", cols, "list", "Port", pa]]
     for fmt in ("list", "table", "csv", "json", "html"):
         for data in ("string", "bare", "json"):
             for head in ([], ["--no-headings"]):
@@ -171,6 +182,28 @@ def test_bad_input_changes_nothing_and_names_the_problem(vswitchd):
         assert ovs(d, "list", "Port", pa).out == before, f"{args} changed the database"
 
 
+def test_error_messages_are_ovs_vsctls(vswitchd):
+    """The same bad command lines fail in both tools with the same message (bar the program name)."""
+    d = vswitchd
+    br = names.unique(names.KIND_BRIDGE)
+    make_switch(d, br)
+    pa = f"{br}a"
+    for args in (["list", "nosuch"], ["list", "Q"], ["get", "Port", pa, "t"], ["get", "Port", pa, "nosuch"],
+                 ["get", "Port", "nosuch", "tag"], ["get", "Port", pa, "other_config:zz"],
+                 ["set", "Port", pa, "tag=abc"], ["set", "Port", pa, "name=x"],
+                 ["add", "Bridge", br, "mirrors", "@m"], ["--all", "destroy", "Mirror", "m"],
+                 ["add-br", br], ["add-port", br, pa], ["del-port", "nosuch"], ["port-to-br", "nosuch"],
+                 ["list-ports", "nosuch"], ["--columns=name", "find", "Port", "_uuid=x"]):
+        o, v = ovs(d, *args), ours(d, *args)
+        assert o.rc != 0 and v.rc != 0, f"{args}: {o}\n{v}"
+        assert v.err == o.err.replace("ovs-vsctl: ", "vsctl: "), f"{args}:\n{o.err}{v.err}"
+    # Prefixes and case, as ovs-vsctl matches tables and columns.
+    for args in (["get", "Inter", pa, "type"], ["get", "interf", pa, "ty"], ["get", "Port", pa, "tr"],
+                 ["get", "Open", ".", "bridges"], ["--columns=name,TAG", "list", "port", pa], ["list", "qo"]):
+        o, v = ovs(d, *args), ours(d, *args)
+        assert (v.rc, v.out) == (0, o.out), f"{args}: {o}\n{v}"
+
+
 def test_wait_until_and_dry_run(vswitchd):
     d = vswitchd
     br = names.unique(names.KIND_BRIDGE)
@@ -179,6 +212,16 @@ def test_wait_until_and_dry_run(vswitchd):
     assert ours(d, "wait-until", "Port", pa, "tag=5").rc == 0
     r = ours(d, "--timeout=1", "wait-until", "Port", pa, "tag=6")
     assert r.rc != 0 and "timeout" in r.err, r
+    # A wait-until returns once another client makes its condition true.
+    argv = [str(VSCTL), "--socket", str(d.socket), "--timeout=10", "--", "wait-until", "Port", pa, "tag=6",
+            "--", "get", "Port", pa, "tag"]
+    waiter = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    assert waiter.poll() is None, "wait-until returned before its condition held"
+    assert ovs(d, "set", "Port", pa, "tag=6").rc == 0
+    out, err = waiter.communicate(timeout=10)
+    assert (waiter.returncode, out) == (0, "6\n"), err
+    assert ovs(d, "set", "Port", pa, "tag=5").rc == 0
     assert ours(d, "--dry-run", "set", "Port", pa, "tag=9").rc == 0
     assert ovs(d, "get", "Port", pa, "tag").out == "5\n"
 
