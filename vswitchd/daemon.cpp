@@ -99,6 +99,7 @@ void Daemon::start() {
     startOvsdb();  // after the management socket's lock: a second daemon stops before touching db.sock
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
         if (ev.resync) return linksLost();
+        iface_status_.forget(ev.name);
         reconciler_->linkChanged(store_.config(), ev.name);
         bonds_->linkEvent(ev);
         if (ovsdb_ && findInterface(store_.config(), ev.name)) ovsdb_->statusChanged();  // Interface.error
@@ -128,7 +129,7 @@ void Daemon::startOvsdb() {
     b.status.interfaceState = [this](const std::string& iface) -> std::optional<InterfaceState> {
         auto p = reconciler_->port(iface);
         if (!p) return std::nullopt;
-        return observeInterface(iface, *p);
+        return iface_status_.get(iface, p);
     };
     b.status.datapathId = [this](const std::string& br) {
         std::uint64_t mac = 0;
@@ -198,6 +199,7 @@ std::optional<std::string> Daemon::commitConfig(const Config& next) {
 
 // Link notifications were lost: recheck every open interface and re-read carriers.
 void Daemon::linksLost() {
+    iface_status_.clear();
     for (const auto& name : reconciler_->linksLost(store_.config())) {
         LinkEvent ev;
         ev.name = name;
@@ -235,7 +237,7 @@ void Daemon::refreshOvsdbStatus(bool with_stats) {
         if (!with_stats) continue;
         for (const auto& [pn, pc] : bc.ports)  // Interface.statistics, admin_state, link_state
             for (const auto& [in, ic] : pc.interfaces)
-                if (auto p = reconciler_->port(in)) stats = stats * 1000003u + statisticsDigest(observeInterface(in, *p));
+                if (auto p = reconciler_->port(in)) stats = stats * 1000003u + statisticsDigest(iface_status_.refresh(in, p));
     }
     if (d == status_digest_ && stats == stats_digest_) return;
     status_digest_ = d;
