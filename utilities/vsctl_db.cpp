@@ -500,6 +500,9 @@ void cmdCreate(Ctx& c, const Command& cmd, std::string& output) {
         uuid = it->second.uuid;
         it->second.defined = true;
     }
+    if (cmd.options.id.empty() && !t.isRoot)  // nothing can refer to it: garbage at commit
+        c.run.warnings.push_back("applying \"create\" command to table " + t.name +
+                                 " without --id option will have no effect");
     Row row = c.db.defaultRow(t.name);
     for (std::size_t i = 1; i < cmd.args.size(); ++i) setColumn(c, t, row, cmd.args[i], "create");
     c.db.tables.at(t.name).emplace(uuid, std::move(row));

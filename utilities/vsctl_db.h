@@ -46,6 +46,7 @@ struct DbRun {
     bool waitUnsatisfied = false;       // a wait-until's condition does not hold yet
     std::vector<ovsdb::Uuid> created;   // placeholder UUIDs of the rows `create` inserted
     int status = 0;                     // kExitAbsent: a br-exists found no such bridge
+    std::vector<std::string> warnings;  // for stderr, e.g. a `create` that will have no effect
 };
 
 // Runs `commands` on `db` (changed in place): the generic commands here, the bridge, port,

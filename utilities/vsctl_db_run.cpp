@@ -127,6 +127,7 @@ int runDbInvocation(const VsctlInvocation& inv, const DbCall& call, std::ostream
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             continue;
         }
+        for (const auto& w : run.warnings) err << "vsctl: warning: " << w << "\n";
         CommitPlan plan = planCommit(base, work);
         std::map<std::string, std::string> realUuid;
         if (!plan.ops.Empty() && !inv.db.dryRun) {

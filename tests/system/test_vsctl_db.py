@@ -224,6 +224,23 @@ def test_wait_until_and_dry_run(vswitchd):
     assert ovs(d, "set", "Port", pa, "tag=5").rc == 0
     assert ours(d, "--dry-run", "set", "Port", pa, "tag=9").rc == 0
     assert ovs(d, "get", "Port", pa, "tag").out == "5\n"
+    r = ours(d, "create", "Mirror", "name=lost")
+    assert r.rc == 0 and "without --id option will have no effect" in r.err, r
+    assert ovs(d, "list", "Mirror").out == "", "an unreferenced Mirror outlived its transaction"
+
+
+def test_interface_setup_errors_on_the_database_path(vswitchd):
+    """An interface the invocation adds that vswitchd cannot set up is reported (exit 1, the
+    configuration committed), as on the management-protocol path; --no-wait skips the check."""
+    d = vswitchd
+    br = names.unique(names.KIND_BRIDGE)
+    missing = names.unique(names.KIND_MISSING)
+    db = f"--db=unix:{d.dir / 'db.sock'}"
+    r = vsctl(d.socket, db, "add-br", br, "--", "add-port", br, missing, "--", "get", "Port", missing, "name")
+    assert r.rc == 1 and f"vsctl: Error detected while setting up '{missing}'" in r.err, r
+    assert r.out == f"{missing}\n" and missing in d.list_ports(br), r
+    r = vsctl(d.socket, db, "--no-wait", "del-port", missing, "--", "add-port", br, missing)
+    assert r.rc == 0 and r.err == "", r
 
 
 def test_ecosystem_command_lines_match_ovs_vsctl(daemon_factory):
