@@ -554,30 +554,6 @@ void runOne(Ctx& c, const Command& cmd, std::string& output) {
                    "--db and ovs-vsctl's output options) in one invocation; run it in an invocation of its own");
 }
 
-// JSON of a datum where references to rows this invocation inserts become named-uuids.
-void nameNewRows(rapidjson::Value& v, const std::map<Uuid, std::size_t>& inserted, rapidjson::Document::AllocatorType& a) {
-    if (!v.IsArray()) return;
-    if (v.Size() == 2 && v[0].IsString() && std::string_view(v[0].GetString()) == "uuid" && v[1].IsString()) {
-        Uuid u{v[1].GetString()};
-        if (inserted.count(u)) {
-            std::string name = "row" + u.s;
-            std::replace(name.begin(), name.end(), '-', '_');
-            v[0].SetString("named-uuid", a);
-            v[1].SetString(name.c_str(), a);
-        }
-        return;
-    }
-    for (auto& e : v.GetArray()) nameNewRows(e, inserted, a);
-}
-
-rapidjson::Value uuidWhere(const Uuid& u, rapidjson::Document::AllocatorType& a) {
-    rapidjson::Value cond(rapidjson::kArrayType), ref(rapidjson::kArrayType), where(rapidjson::kArrayType);
-    ref.PushBack("uuid", a).PushBack(rapidjson::Value(u.s.c_str(), a), a);
-    cond.PushBack("_uuid", a).PushBack("==", a).PushBack(ref, a);
-    where.PushBack(cond, a);
-    return where;
-}
-
 }  // namespace
 
 bool isDbOnlyCommand(const std::string& name) {
@@ -602,105 +578,6 @@ DbRun runDbCommands(Database& db, const std::vector<Command>& commands, const Db
                        ",\"error\":\"" + e.error + "\"}");
     }
     return std::move(c.run);
-}
-
-CommitPlan planCommit(const Database& before, const Database& after) {
-    CommitPlan plan;
-    auto& a = plan.ops.GetAllocator();
-    for (const auto& [tname, rows] : after.tables)
-        for (const auto& [uuid, row] : rows)
-            if (!before.tables.at(tname).count(uuid)) plan.insertOp.emplace(uuid, 0);
-    auto rowJson = [&](const std::string& tname, const Row& row, const std::vector<std::string>& cols) {
-        const TableSchema& t = *after.schema->table(tname);
-        rapidjson::Value obj(rapidjson::kObjectType);
-        for (const auto& col : cols) {
-            rapidjson::Value v = ovsdb::datumToJson(row.at(col), t.column(col)->type, a);
-            nameNewRows(v, plan.insertOp, a);
-            obj.AddMember(rapidjson::Value(col.c_str(), a), v, a);
-        }
-        return obj;
-    };
-    for (const auto& [tname, rows] : after.tables) {
-        const auto& old = before.tables.at(tname);
-        const Row defaults = after.defaultRow(tname);
-        for (const auto& [uuid, row] : rows) {
-            auto prev = old.find(uuid);
-            if (prev == old.end()) {
-                std::vector<std::string> cols;
-                for (const auto& [col, d] : row)
-                    if (d != defaults.at(col)) cols.push_back(col);
-                rapidjson::Value op(rapidjson::kObjectType);
-                std::string name = "row" + uuid.s;
-                std::replace(name.begin(), name.end(), '-', '_');
-                op.AddMember("op", "insert", a).AddMember("table", rapidjson::Value(tname.c_str(), a), a);
-                op.AddMember("uuid-name", rapidjson::Value(name.c_str(), a), a);
-                op.AddMember("row", rowJson(tname, row, cols), a);
-                plan.insertOp[uuid] = plan.ops.Size();
-                plan.ops.PushBack(op, a);
-                continue;
-            }
-            std::vector<std::string> cols;
-            for (const auto& [col, d] : row)
-                if (d != prev->second.at(col)) cols.push_back(col);
-            if (cols.empty()) continue;
-            rapidjson::Value wait(rapidjson::kObjectType), colNames(rapidjson::kArrayType), olds(rapidjson::kArrayType);
-            for (const auto& col : cols) colNames.PushBack(rapidjson::Value(col.c_str(), a), a);
-            olds.PushBack(rowJson(tname, prev->second, cols), a);
-            wait.AddMember("op", "wait", a).AddMember("timeout", 0, a).AddMember("table", rapidjson::Value(tname.c_str(), a), a);
-            wait.AddMember("where", uuidWhere(uuid, a), a).AddMember("columns", colNames, a);
-            wait.AddMember("until", "==", a).AddMember("rows", olds, a);
-            plan.ops.PushBack(wait, a);
-            rapidjson::Value op(rapidjson::kObjectType);
-            op.AddMember("op", "update", a).AddMember("table", rapidjson::Value(tname.c_str(), a), a);
-            op.AddMember("where", uuidWhere(uuid, a), a).AddMember("row", rowJson(tname, row, cols), a);
-            plan.ops.PushBack(op, a);
-        }
-        for (const auto& [uuid, row] : old) {
-            if (rows.count(uuid)) continue;
-            rapidjson::Value op(rapidjson::kObjectType);
-            op.AddMember("op", "delete", a).AddMember("table", rapidjson::Value(tname.c_str(), a), a);
-            op.AddMember("where", uuidWhere(uuid, a), a);
-            plan.ops.PushBack(op, a);
-        }
-    }
-    return plan;
-}
-
-rapidjson::Document selectAllOps(const ovsdb::Schema& schema) {
-    rapidjson::Document ops(rapidjson::kArrayType);
-    auto& a = ops.GetAllocator();
-    ops.PushBack(rapidjson::Value(schema.name.c_str(), a), a);
-    for (const auto& [tname, t] : schema.tables) {
-        rapidjson::Value op(rapidjson::kObjectType);
-        op.AddMember("op", "select", a).AddMember("table", rapidjson::Value(tname.c_str(), a), a);
-        op.AddMember("where", rapidjson::Value(rapidjson::kArrayType), a);
-        ops.PushBack(op, a);
-    }
-    return ops;
-}
-
-void loadReplica(const rapidjson::Value& result, Database& db) {
-    if (!result.IsArray() || result.Size() < db.schema->tables.size())
-        throw CliError("the database server's reply to select is not an array of " +
-                       std::to_string(db.schema->tables.size()) + " results");
-    rapidjson::SizeType i = 0;
-    for (const auto& [tname, t] : db.schema->tables) {
-        const rapidjson::Value& r = result[i++];
-        if (!r.IsObject() || !r.HasMember("rows") || !r["rows"].IsArray())
-            throw CliError("the database server could not select table " + tname + ": " + jsonText(r, false));
-        auto& rows = db.tables[tname];
-        rows.clear();
-        for (const auto& jr : r["rows"].GetArray()) {
-            Row row = db.defaultRow(tname);
-            Uuid uuid;
-            for (const auto& m : jr.GetObject()) {
-                std::string col = m.name.GetString();
-                if (col == "_uuid") uuid = Uuid{m.value[1].GetString()};
-                else if (const Column* c = t.column(col)) row[col] = ovsdb::datumFromJson(m.value, c->type, nullptr, false);
-            }
-            rows.emplace(uuid, std::move(row));
-        }
-    }
 }
 
 }  // namespace vs::utilities
