@@ -110,6 +110,27 @@ Datum parseElements(std::string_view s, const ColumnType& t, bool keysOnly, cons
     for (;;) {
         skipSpace(s);
         if (s.empty() || (braced && (s.front() == close || s.front() == ']' || s.front() == '}'))) break;
+        skipSpace(s);
+        if (t.key.type == AtomType::kInteger && !map && !s.empty() && s.front() != '"') {
+            std::string_view peek = s;
+            std::string tok = nextToken(peek);
+            auto dash = tok.find('-', 1);
+            if (dash != std::string::npos) {  // a range "LOW-HIGH" of an integer set
+                const long long lo = std::get<std::int64_t>(atomFromToken(tok.substr(0, dash), false, t.key, lookup));
+                const long long hi = std::get<std::int64_t>(atomFromToken(tok.substr(dash + 1), false, t.key, lookup));
+                if (hi < lo) throw CliError("\"" + tok + "\" is not a valid range. Range end cannot be before start.");
+                if (hi - lo >= 4096) throw CliError("\"" + tok + "\" is not a valid range: more than 4096 values");
+                for (long long i = lo; i <= hi; ++i) {
+                    Atom a = static_cast<std::int64_t>(i);
+                    if (auto v = t.key.violation(a)) throw CliError("constraint violation: " + *v);
+                    d.entries.emplace(a, std::monostate{});
+                }
+                s = peek;
+                skipSpace(s);
+                if (!s.empty() && s.front() == ',') s.remove_prefix(1);
+                continue;
+            }
+        }
         Atom k = parseOneAtom(s, t.key, lookup);
         Atom v = std::monostate{};
         if (map) {
@@ -148,6 +169,15 @@ Atom parseAtomText(std::string_view text, const BaseType& t, const SymbolLookup&
     std::string_view s = text;
     Atom a = parseOneAtom(s, t, lookup);
     checkEnd(s, text);
+    return a;
+}
+
+Atom parseWholeAtom(std::string_view text, const BaseType& t, const SymbolLookup& lookup) {
+    if (t.type != AtomType::kString || (!text.empty() && text.front() == '"')) return parseAtomText(text, t, lookup);
+    if (text.empty())
+        throw CliError("An empty string is not valid as input; use \"\" to represent the empty string");
+    Atom a = std::string(text);
+    if (auto v = t.violation(a)) throw CliError("constraint violation: " + *v);
     return a;
 }
 

@@ -22,7 +22,12 @@ using SymbolLookup = std::function<ovsdb::Uuid(const std::string& name)>;
 // constraints. Throws CliError: `"abc" is not a valid integer`, `constraint violation: ...`.
 ovsdb::Atom parseAtomText(std::string_view text, const ovsdb::BaseType& t, const SymbolLookup& lookup);
 
-// A whole value of column type `t` from `text`. With checkSize=false the number of elements is
+// One atom from all of `text`, as ovs-vsctl reads a map key or a keyed value (COLUMN:KEY=VALUE):
+// a string is the whole text unless it starts with '"' (then one JSON string), so
+// `external-ids:x=a:b,c` sets "a:b,c". Throws CliError (an empty text is refused).
+ovsdb::Atom parseWholeAtom(std::string_view text, const ovsdb::BaseType& t, const SymbolLookup& lookup);
+
+// A whole value of column type `t` from `text`. An integer set takes ranges ("1-3"). With checkSize=false the number of elements is
 // not checked (for add/remove operands). Throws CliError naming the problem.
 ovsdb::Datum parseDatumText(std::string_view text, const ovsdb::ColumnType& t, const SymbolLookup& lookup,
                             bool checkSize = true);

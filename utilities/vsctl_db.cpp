@@ -184,6 +184,7 @@ Setting parseSetting(const std::string& arg, bool needValue, const std::string& 
     }
     if (i != std::string::npos) s.value = arg.substr(i + 1);
     if (needValue && !s.value) throw CliError("'" + cmd + "' argument " + q(arg) + " is not COLUMN[:KEY]=VALUE");
+    if (needValue && s.value->empty()) throw CliError(arg + ": argument does not end in \"=\" followed by a value.");
     if (!needValue && s.value) throw CliError("'" + cmd + "' argument " + q(arg) + " must not have a value");
     return s;
 }
@@ -320,7 +321,7 @@ bool satisfied(Ctx& c, const TableSchema& t, const Uuid& uuid, const Condition& 
         return relop(have.datum, want, cond.op);
     }
     if (!have.type->isMap()) throw CliError("cannot specify key to check for non-map column " + col);
-    ovsdb::Atom key = parseAtomText(*cond.key, have.type->key, c.lookupFn());
+    ovsdb::Atom key = parseWholeAtom(*cond.key, have.type->key, c.lookupFn());
     ColumnType vt;
     vt.key = *have.type->value;
     vt.min = 0;
@@ -392,7 +393,7 @@ void cmdGet(Ctx& c, const Command& cmd, std::string& output) {
             continue;
         }
         if (!value.type->isMap()) throw CliError("cannot specify key to get for non-map column " + col);
-        ovsdb::Atom key = parseAtomText(*s.key, value.type->key, c.lookupFn());
+        ovsdb::Atom key = parseWholeAtom(*s.key, value.type->key, c.lookupFn());
         auto it = value.datum.entries.find(key);
         if (it == value.datum.entries.end()) {
             if (cmd.options.ifExists) {
@@ -416,8 +417,8 @@ void setColumn(Ctx& c, const TableSchema& t, Row& row, const std::string& arg, c
         return;
     }
     if (!column_.type.isMap()) throw CliError("cannot specify key to set for non-map column " + col);
-    ovsdb::Atom key = parseAtomText(*s.key, column_.type.key, c.lookupFn());
-    ovsdb::Atom value = parseAtomText(*s.value, *column_.type.value, c.lookupFn());
+    ovsdb::Atom key = parseWholeAtom(*s.key, column_.type.key, c.lookupFn());
+    ovsdb::Atom value = parseWholeAtom(*s.value, *column_.type.value, c.lookupFn());
     Datum& d = row[col];
     d.entries.erase(key);
     d.entries.emplace(std::move(key), std::move(value));

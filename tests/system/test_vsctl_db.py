@@ -132,6 +132,7 @@ def test_changes_match_ovs_vsctl(daemon_factory):
         ["--", "--id=@p", "get", "Port", pa, "--", "--id=@m", "create", "Mirror", "name=m0", "select-all=true",
          "output-port=@p", "--", "add", "Bridge", br, "mirrors", "@m"],
         ["add", "Port", pa, "trunks", "3", "4", "--", "remove", "Port", pa, "trunks", "1"],
+        ["set", "Port", pa, "other_config:x=a:b", "other_config:y=a,b", "trunks=[1-3,7]"],
         ["set", "Port", pb, "other_config:a=1", "other_config:b=2", "tag=7", "--", "remove", "Port", pb,
          "other_config", "a"],
         ["remove", "Port", pb, "other_config", "b=9", "--", "add", "Port", pb, "other_config", "c=3"],
@@ -193,7 +194,8 @@ def test_error_messages_are_ovs_vsctls(vswitchd):
                  ["set", "Port", pa, "tag=abc"], ["set", "Port", pa, "name=x"],
                  ["add", "Bridge", br, "mirrors", "@m"], ["--all", "destroy", "Mirror", "m"],
                  ["add-br", br], ["add-port", br, pa], ["del-port", "nosuch"], ["port-to-br", "nosuch"],
-                 ["list-ports", "nosuch"], ["--columns=name", "find", "Port", "_uuid=x"]):
+                 ["list-ports", "nosuch"], ["--columns=name", "find", "Port", "_uuid=x"],
+                 ["set", "Port", pa, "trunks="], ["set", "Port", pa, "trunks=5-3"]):
         o, v = ovs(d, *args), ours(d, *args)
         assert o.rc != 0 and v.rc != 0, f"{args}: {o}\n{v}"
         assert v.err == o.err.replace("ovs-vsctl: ", "vsctl: "), f"{args}:\n{o.err}{v.err}"

@@ -42,6 +42,10 @@ TEST(VsctlDatum, ParsesOvsVsctlSyntaxTypedByTheColumn) {
     EXPECT_EQ(datumToString(parseDatumText("[]", tag, nullptr), tag), "[]");
     EXPECT_EQ(datumToString(parseDatumText("1,2", trunks, nullptr), trunks), "[1, 2]");
     EXPECT_EQ(datumToString(parseDatumText("[2, 1 3]", trunks, nullptr), trunks), "[1, 2, 3]");
+    EXPECT_EQ(datumToString(parseDatumText("[1-3,7]", trunks, nullptr), trunks), "[1, 2, 3, 7]");
+    EXPECT_EQ(parseError("5-3", trunks), "\"5-3\" is not a valid range. Range end cannot be before start.");
+    EXPECT_EQ(atomToString(parseWholeAtom("a:b,c", oc.key, nullptr)), "\"a:b,c\"");  // a keyed value: all of it
+    EXPECT_EQ(atomToString(parseWholeAtom("\"x y\"", oc.key, nullptr)), "\"x y\"");
     auto m = parseDatumText(R"({k="v w", a=b})", oc, nullptr);
     EXPECT_EQ(datumToString(m, oc), R"({a=b, k="v w"})");
     EXPECT_EQ(datumToBare(m, oc), "a=b k=v w");
