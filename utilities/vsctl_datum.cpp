@@ -206,7 +206,10 @@ std::string atomToString(const Atom& a) {
     if (auto i = std::get_if<std::int64_t>(&a)) return std::to_string(*i);
     if (auto r = std::get_if<double>(&a)) return realText(*r);
     if (auto b = std::get_if<bool>(&a)) return *b ? "true" : "false";
-    if (auto s = std::get_if<std::string>(&a)) return formatAtom(*s);
+    if (auto s = std::get_if<std::string>(&a)) {
+        if (ovsdb::isUuidText(*s)) return "\"" + *s + "\"";  // a string that reads as a UUID is quoted
+        return formatAtom(*s);
+    }
     if (auto u = std::get_if<ovsdb::Uuid>(&a)) return u->s;
     return "";
 }

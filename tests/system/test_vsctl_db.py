@@ -50,6 +50,7 @@ def rows_normalised(out: str, fmt: str) -> object:
 def make_switch(d, br: str) -> None:
     r = ovs(d, "add-br", br, "--", "add-port", br, f"{br}a", "tag=5", "trunks=1,2", "other_config:k=v w",
             "--", "set", "Interface", f"{br}a", "type=internal", "external-ids:attached-mac=\"52:54:00:11:22:33\"",
+            "external-ids:vm-id=ac4f1f2e-aaaa-bbbb-cccc-ddddeeeeffff",
             "--", "add-port", br, f"{br}b", "--", "set", "Interface", f"{br}b", "type=internal")
     assert r.rc == 0, r
 
@@ -64,7 +65,8 @@ def test_reads_match_ovs_vsctl_byte_for_byte(vswitchd):
         ["list", "Bridge", br], ["list", "Port", pa], ["--columns=name,type,external_ids", "list", "Interface", pa],
         ["list", "Open_vSwitch", "."], ["--columns=bridges", "list", "Open_vSwitch"],
         ["get", "Port", pa, "tag", "trunks", "other_config", "other_config:k", "_uuid", "name"],
-        ["get", "Interface", pa, "external_ids:attached-mac", "type"], ["get", "Bridge", br, "ports"],
+        ["get", "Interface", pa, "external_ids:attached-mac", "type", "external_ids:vm-id", "external_ids"],
+        ["get", "Bridge", br, "ports"],
         ["--if-exists", "get", "Port", "nosuch", "tag"], ["--if-exists", "get", "Port", pa, "other_config:zz"],
         ["--bare", "--columns=name", "find", "Interface", "external_ids:attached-mac=\"52:54:00:11:22:33\""],
         ["--data=bare", "--no-heading", "--columns=name", "find", "Port", "tag=5"],
