@@ -1,6 +1,8 @@
 // The database path of one vsctl invocation: read, run, commit, print (see vsctl_db.h).
+#include <algorithm>
 #include <chrono>
 #include <ostream>
+#include <set>
 #include <thread>
 
 #include "ovsdb/vswitch_schema.h"
@@ -86,10 +88,34 @@ void replaceAll(std::string& s, const std::string& from, const std::string& to) 
     for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
 }
 
+// The commands the database path runs (vsctl_db.cpp, vsctl_db_bridge.cpp).
+bool dbRuns(const std::string& name) {
+    static const std::set<std::string> kNames = {
+        "list", "find", "get", "set", "add", "remove", "clear", "create", "destroy", "wait-until", "add-br",
+        "del-br", "list-br", "br-exists", "add-port", "del-port", "list-ports", "list-ifaces", "port-to-br",
+        "iface-to-br", "set-controller", "get-controller", "del-controller", "set-fail-mode", "get-fail-mode",
+        "del-fail-mode", "set-manager", "get-manager", "del-manager", "emer-reset"};
+    return kNames.count(name) > 0;
+}
+
+// A read command after a modifying one: on the management-protocol path it would read after the
+// commit (docs/vsctl.md "Order of evaluation"), so a failing read could not undo the change.
+bool readsAfterWrites(const std::vector<Command>& commands) {
+    bool modified = false;
+    for (const auto& c : commands) {
+        if (c.modifies) modified = true;
+        else if (modified) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 bool needsDatabase(const VsctlInvocation& inv) {
     if (inv.db.dbOption) return true;
+    if (readsAfterWrites(inv.commands) &&
+        std::all_of(inv.commands.begin(), inv.commands.end(), [](const Command& c) { return dbRuns(c.name); }))
+        return true;
     for (const auto& c : inv.commands) {
         if (isDbOnlyCommand(c.name) || !c.options.id.empty() || c.options.all) return true;
         const bool generic = c.name == "list" || c.name == "get" || c.name == "set" || c.name == "clear" || c.name == "remove";

@@ -178,6 +178,11 @@ def test_bad_input_changes_nothing_and_names_the_problem(vswitchd):
         (["--", "--id=@m", "create", "Mirror", "name=m", "--", "--id=@m", "create", "Mirror", "name=n"],
          "may only be specified on one --id option"),
     ]
+    # Without --db too: a read after a write runs inside the transaction (docs/vsctl.md "Order of
+    # evaluation"), so its failure undoes the write.
+    r = vsctl(d.socket, "set", "Port", pa, "tag=7", "--", "get", "Port", pa, "nosuch")
+    assert r.rc == 1 and 'matches "nosuch"' in r.err, r
+    assert ovs(d, "list", "Port", pa).out == before, "a failed read left the set committed"
     for args, message in bad:
         v = ours(d, *args)
         assert v.rc != 0 and message in v.err, f"{args}: {v}"
