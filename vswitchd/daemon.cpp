@@ -248,11 +248,25 @@ void Daemon::refreshOvsdbStatus(bool with_stats) {
 std::optional<std::string> Daemon::persistFlowLog() {
     auto groups = ofproto_->takeGroupLog();  // first: its positions count the flow log's entries
     auto flows = ofproto_->takeFlowLog();
-    std::size_t g = 0;
-    for (std::size_t i = 0; i <= flows.size(); ++i) {  // in the order applied (ofproto.h LoggedGroupMod)
-        for (; g < groups.size() && groups[g].flow_log_pos <= i; ++g)
-            unpersisted_.push_back(journaledGroupMod(groups[g].bridge, groups[g].mod));
-        if (i < flows.size()) unpersisted_.push_back(journaledFlowMod(flows[i].bridge, flows[i].mod));
+    if (!flows_need_snapshot_) {
+        std::size_t g = 0;
+        for (std::size_t i = 0; i <= flows.size(); ++i) {  // in the order applied (ofproto.h LoggedGroupMod)
+            for (; g < groups.size() && groups[g].flow_log_pos <= i; ++g)
+                unpersisted_.push_back(journaledGroupMod(groups[g].bridge, groups[g].mod));
+            if (i < flows.size()) unpersisted_.push_back(journaledFlowMod(flows[i].bridge, flows[i].mod));
+        }
+        if (unpersisted_.size() > kMaxUnpersisted) {
+            log::err(kLog, "{} flow changes could not be journaled; keeping none of them: the next successful write "
+                     "is a snapshot of the flow tables", unpersisted_.size());
+            std::vector<JournaledFlowMod>().swap(unpersisted_);
+            flows_need_snapshot_ = true;
+        }
+    }
+    if (flows_need_snapshot_) {  // the tables as they are: the only record of the dropped backlog
+        if (auto problem = store_.snapshotNow()) return problem;
+        flows_need_snapshot_ = false;
+        log::info(kLog, "flow tables saved in a snapshot");
+        return std::nullopt;
     }
     if (unpersisted_.empty()) return std::nullopt;
     if (auto problem = store_.appendFlowMods(unpersisted_)) return problem;
