@@ -17,6 +17,10 @@ Datapath::Datapath(UpcallHandler& handler, DatapathConfig cfg)
 
 Datapath::~Datapath() { stop(); }
 
+std::unique_ptr<Dpif> createDatapath(UpcallHandler& handler, DatapathConfig cfg) {
+    return std::make_unique<Datapath>(handler, cfg);
+}
+
 void Datapath::publish(std::shared_ptr<PortTable> t) {
     {
         std::lock_guard lk(mu_);

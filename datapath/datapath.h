@@ -1,5 +1,7 @@
 // The datapath: a set of numbered ports and the poll thread(s) that move frames between them
-// through the flow cache, handing misses to the slow path (an upcall).
+// through the flow cache, handing misses to the slow path (an upcall). The layers above reach it
+// only through dp::Dpif (dpif.h, created by dp::createDatapath); this header is for the
+// datapath's own code (poll threads) and its tests.
 //
 // Lifecycle: construct with an UpcallHandler, add ports, start(); stop() or the destructor joins
 // the threads. Ports can be added and removed while running.
@@ -21,52 +23,9 @@
 #include <thread>
 #include <vector>
 
-#include "datapath/actions.h"
-#include "datapath/flow_table.h"
-#include "datapath/flow_key.h"
-#include "datapath/meter.h"
-#include "datapath/port.h"
+#include "datapath/dpif.h"
 
 namespace vs::dp {
-
-// Implemented by the slow path (ofproto). Called from poll threads; must be thread-safe.
-class UpcallHandler {
-public:
-    virtual ~UpcallHandler() = default;
-    // Translates a packet that missed the cache. Fills `actions` and `mask` (every field bit the
-    // translation looked at; the datapath installs key&mask -> actions). `mask` starts zeroed.
-    // Returns false when the packet cannot be translated (it is dropped and counted).
-    // `sinks` (empty on entry) lists counters the datapath must feed with the flow's traffic.
-    // `report_used` (false on entry): set it to have flowsUsed() report the megaflow while it
-    // carries traffic (the slow path's explicit request, e.g. "this flow reached NORMAL and
-    // learned its source"; flows without it are never reported). An exception thrown here drops
-    // the packet (counted as drop_upcall_exception); the poll thread carries on.
-    virtual bool upcall(const FlowKey& key, const Packet& pkt, FlowKey& mask, ActionList& actions,
-                        StatsSinks& sinks, bool& report_used) = 0;
-    // Reports, about once a second, the megaflows that asked for it (report_used) and carried
-    // packets since the last report (masked key and mask), so the slow path can refresh what they
-    // depend on (MAC learning).
-    virtual void flowsUsed(std::span<const std::pair<FlowKey, FlowKey>> flows) = 0;
-    // A kUserspace action ran: `pkt` (as modified by the actions before it) goes to the slow path
-    // with the action's `userdata` (e.g. packet_in for a controller, an LACPDU). Called on a poll
-    // thread; must only copy and queue, never block.
-    virtual void slowPath(const Packet& pkt, std::uint64_t userdata) { (void)pkt; (void)userdata; }
-};
-
-struct DatapathConfig {
-    std::size_t flow_limit = 200000;     // megaflows per poll thread
-    std::int64_t max_idle_ms = 10000;    // idle megaflows are removed after this
-    int poll_timeout_ms = 500;           // epoll wait when idle (no busy polling)
-    unsigned poll_threads = 1;           // ports are spread over this many threads
-    unsigned busy_poll_us = 0;           // keep polling this long after the last frame (0: sleep at once)
-};
-
-struct DatapathStats {
-    std::uint64_t hit = 0;     // packets that hit the EMC or a megaflow
-    std::uint64_t missed = 0;  // packets that needed an upcall
-    std::uint64_t lost = 0;    // packets dropped because the upcall failed
-    std::uint64_t flows = 0;   // megaflows installed now
-};
 
 // A published, immutable set of ports indexed by port number (index 0 unused).
 struct PortTable {
@@ -74,60 +33,53 @@ struct PortTable {
     Port* get(std::uint32_t no) const noexcept { return no < by_no.size() ? by_no[no].get() : nullptr; }
 };
 
-// Snapshot of one megaflow for introspection (dpif/dump-flows).
-struct FlowDump {
-    FlowKey key, mask;
-    std::string actions;
-    std::uint64_t packets = 0, bytes = 0;
-    std::int64_t used_ms = 0, created_ms = 0;
-};
-
 class PollThread;
 
-class Datapath {
+class Datapath final : public Dpif {
 public:
     explicit Datapath(UpcallHandler& handler, DatapathConfig cfg = {});
-    ~Datapath();
+    ~Datapath() override;
     Datapath(const Datapath&) = delete;
     Datapath& operator=(const Datapath&) = delete;
 
     // Adds a port; returns its datapath port number (>= 1; numbers are not reused while the
     // daemon runs, so no flow can ever send to a new port by an old number).
-    std::uint32_t addPort(std::shared_ptr<Port> port);
+    std::uint32_t addPort(std::shared_ptr<Port> port) override;
     // Removes a port; its socket closes once no poll thread uses it any more (see quiesce()).
-    void removePort(std::uint32_t port_no);
+    void removePort(std::uint32_t port_no) override;
     // Waits, at most `timeout_ms`, until every running poll thread has adopted the latest port
     // table, so that no poll thread still references a port removed before the call: once the
     // caller drops its own references, the port's socket or TAP device is gone (a bridge deleted
     // and re-added at once must find its internal device's name free). Returns false on timeout.
     // Control thread; must not hold a lock that a poll thread may wait for (an upcall's).
-    bool quiesce(int timeout_ms = 2000);
-    std::shared_ptr<Port> port(std::uint32_t port_no) const;
+    bool quiesce(int timeout_ms) override;
+    using Dpif::quiesce;
+    std::shared_ptr<Port> port(std::uint32_t port_no) const override;
 
-    void start();
-    void stop();
+    void start() override;
+    void stop() override;
     // Invalidates every cached flow (before each poll thread's next batch).
-    void invalidate() noexcept;
+    void invalidate() noexcept override;
     // Invalidates the cached flows of packets received on `ports` (datapath port numbers; every
     // megaflow matches its in_port exactly), before each poll thread's next batch; other flows
     // stay. For a change confined to one bridge (its MAC table, its flow tables), so that the
     // megaflows of the other bridges stay warm. Any thread.
-    void invalidatePorts(std::vector<std::uint32_t> ports);
-    void setFlowLimit(std::size_t n) noexcept { flow_limit_.store(n, std::memory_order_relaxed); }
+    void invalidatePorts(std::vector<std::uint32_t> ports) override;
+    void setFlowLimit(std::size_t n) noexcept override { flow_limit_.store(n, std::memory_order_relaxed); }
 
-    DatapathStats stats() const;
+    DatapathStats stats() const override;
     // Runs `actions` on `frame` as if it had arrived on port `in_port` (0: none), on the first poll
     // thread (or inline when none runs): packet_out, LACPDUs, gratuitous announcements. Returns
     // without waiting for the transmit.
-    void execute(std::vector<std::uint8_t> frame, std::uint32_t in_port, ActionList actions);
+    void execute(std::vector<std::uint8_t> frame, std::uint32_t in_port, ActionList actions) override;
     // Every poll thread's megaflows (dpif/dump-flows). Waits at most ~1 s per thread.
-    std::vector<FlowDump> dumpFlows();
+    std::vector<FlowDump> dumpFlows() override;
 
     // For tests without threads: receive and process everything pending on every port once, on
     // the calling thread. Must not be used while start()ed.
-    void runOnce();
+    void runOnce() override;
     // For tests without threads: the periodic sweep (flow stats, idle expiry, flowsUsed) now.
-    void sweepForTest();
+    void sweepForTest() override;
 
     // Internal, used by PollThread.
     std::shared_ptr<const PortTable> portTable(std::uint64_t& version) const;
@@ -141,7 +93,7 @@ public:
     UpcallHandler& handler() noexcept { return handler_; }
     // OpenFlow meters (meter.h): shared with their owners in the slow path, which may outlive this.
     MeterPool& meters() const noexcept { return *meters_; }
-    std::shared_ptr<MeterPool> meterPool() const noexcept { return meters_; }
+    std::shared_ptr<MeterPool> meterPool() const noexcept override { return meters_; }
     const DatapathConfig& config() const noexcept { return cfg_; }
 
 private:

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "datapath/datapath.h"
+#include "datapath/dpif.h"
 #include "ofproto/ofp_types.h"
 
 namespace vs::ofproto {

@@ -9,7 +9,7 @@ namespace vs::ofproto {
 
 Ofproto::Ofproto(dp::DatapathConfig cfg, Clock clock)
     : clock_(clock ? std::move(clock) : Clock(dp::monotonicMs)),
-      dp_(std::make_unique<dp::Datapath>(*this, cfg)) {}
+      dp_(dp::createDatapath(*this, cfg)) {}
 
 Ofproto::~Ofproto() {
     slow_path_.setWake({});

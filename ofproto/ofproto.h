@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "datapath/datapath.h"
+#include "datapath/dpif.h"
 #include "ofproto/bond.h"
 #include "ofproto/connmgr.h"
 #include "ofproto/group.h"
@@ -95,7 +95,7 @@ public:
     explicit Ofproto(dp::DatapathConfig cfg = {}, Clock clock = {});
     ~Ofproto() override;
 
-    dp::Datapath& datapath() noexcept { return *dp_; }
+    dp::Dpif& datapath() noexcept { return *dp_; }
     void start() { dp_->start(); }
 
     // Bridges. addBridge on an existing name and removeBridge on a missing one are no-ops.
@@ -479,7 +479,7 @@ private:
     SlowPathQueue slow_path_;
     std::map<SlowPathKind, std::function<void(const SlowPathPacket&)>> slow_path_handlers_;  // control thread
     std::uint64_t stp_generation_ = 0;  // stpGeneration(), under mu_
-    std::unique_ptr<dp::Datapath> dp_;  // last: destroyed (threads joined) first
+    std::unique_ptr<dp::Dpif> dp_;  // last: destroyed (threads joined) first
 };
 
 }  // namespace vs::ofproto

@@ -1,6 +1,7 @@
 #include "ovsdb/database.h"
 
 #include <algorithm>
+#include <map>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -43,36 +44,59 @@ bool isDisjoint(const Datum& a, const Datum& b, bool isMap) {
     return true;
 }
 
-bool compareOrdered(const std::string& fn, const Atom& a, const Atom& b) {
-    if (fn == "<") return a < b;
-    if (fn == "<=") return a <= b;
-    if (fn == ">") return a > b;
-    return a >= b;
+bool holds(const Condition& c, const Uuid& uuid, const Row& row) {
+    if (c.constant) return *c.constant;
+    Datum uuidDatum;
+    if (c.column == "_uuid") uuidDatum.entries.emplace(uuid, Atom{});
+    const Datum& have = c.column == "_uuid" ? uuidDatum : row.at(c.column);
+    switch (c.fn) {
+    case Condition::Fn::kEq: return have == c.value;
+    case Condition::Fn::kNe: return have != c.value;
+    case Condition::Fn::kIncludes: return isSubset(c.value, have, c.type->isMap());
+    case Condition::Fn::kExcludes: return isDisjoint(c.value, have, c.type->isMap());
+    default: break;
+    }
+    if (have.entries.empty()) return false;  // an optional column with no value
+    const Atom& a = have.entries.begin()->first;
+    const Atom& b = c.value.entries.begin()->first;
+    switch (c.fn) {
+    case Condition::Fn::kLt: return a < b;
+    case Condition::Fn::kLe: return a <= b;
+    case Condition::Fn::kGt: return a > b;
+    default: return a >= b;
+    }
 }
 
-bool evalCondition(const TableSchema& t, const Uuid& uuid, const Row& row, const Value& c,
-                   const NamedUuidResolver& resolve) {
-    if (c.IsBool()) return c.GetBool();
+Condition::Fn conditionFunction(const std::string& fn) {
+    static const std::map<std::string, Condition::Fn> kFns = {
+        {"==", Condition::Fn::kEq}, {"!=", Condition::Fn::kNe}, {"includes", Condition::Fn::kIncludes},
+        {"excludes", Condition::Fn::kExcludes}, {"<", Condition::Fn::kLt}, {"<=", Condition::Fn::kLe},
+        {">", Condition::Fn::kGt}, {">=", Condition::Fn::kGe}};
+    auto it = kFns.find(fn);
+    if (it == kFns.end()) throw Error("syntax error", "unknown function \"" + fn + "\" in a condition");
+    return it->second;
+}
+
+Condition parseCondition(const TableSchema& t, const Value& c, const NamedUuidResolver& resolve) {
+    Condition out;
+    if (c.IsBool()) {
+        out.constant = c.GetBool();
+        return out;
+    }
     if (!c.IsArray() || c.Size() != 3 || !c[0].IsString() || !c[1].IsString())
         throw Error("syntax error", "a condition must be [COLUMN, FUNCTION, VALUE]");
-    std::string col = c[0].GetString(), fn = c[1].GetString();
-    const ColumnType& type = conditionColumnType(t, col);
-    Datum value = datumFromJson(c[2], type, resolve, false);
-    Datum have;
-    if (col == "_uuid") have.entries.emplace(uuid, Atom{});
-    else have = row.at(col);
-    if (fn == "==") return have == value;
-    if (fn == "!=") return have != value;
-    if (fn == "includes") return isSubset(value, have, type.isMap());
-    if (fn == "excludes") return isDisjoint(value, have, type.isMap());
-    if (fn == "<" || fn == "<=" || fn == ">" || fn == ">=") {
+    out.column = c[0].GetString();
+    std::string fn = c[1].GetString();
+    out.type = &conditionColumnType(t, out.column);
+    out.value = datumFromJson(c[2], *out.type, resolve, false);
+    out.fn = conditionFunction(fn);
+    if (out.fn >= Condition::Fn::kLt) {
+        const ColumnType& type = *out.type;
         bool numeric = type.key.type == AtomType::kInteger || type.key.type == AtomType::kReal;
-        if (!numeric || type.max != 1 || type.isMap() || value.entries.size() != 1)
-            throw Error("syntax error", "function " + fn + " needs a single integer or real, column " + col);
-        if (have.entries.empty()) return false;  // an optional column with no value
-        return compareOrdered(fn, have.entries.begin()->first, value.entries.begin()->first);
+        if (!numeric || type.max != 1 || type.isMap() || out.value.entries.size() != 1)
+            throw Error("syntax error", "function " + fn + " needs a single integer or real, column " + out.column);
     }
-    throw Error("syntax error", "unknown function \"" + fn + "\" in a condition");
+    return out;
 }
 
 template <typename F>
@@ -152,11 +176,28 @@ Row Database::defaultRow(const std::string& table) const {
     return r;
 }
 
-bool matches(const TableSchema& t, const Uuid& uuid, const Row& row, const Value& where, const NamedUuidResolver& resolve) {
+Conditions parseWhere(const TableSchema& t, const Value& where, const NamedUuidResolver& resolve) {
     if (!where.IsArray()) throw Error("syntax error", "\"where\" must be an array of conditions");
-    for (const auto& c : where.GetArray())
-        if (!evalCondition(t, uuid, row, c, resolve)) return false;
+    Conditions out;
+    for (const auto& c : where.GetArray()) out.push_back(parseCondition(t, c, resolve));
+    return out;
+}
+
+bool matches(const Conditions& where, const Uuid& uuid, const Row& row) {
+    for (const auto& c : where)
+        if (!holds(c, uuid, row)) return false;
     return true;
+}
+
+const Uuid* uuidEquality(const Conditions& where) {
+    for (const auto& c : where)
+        if (!c.constant && c.column == "_uuid" && c.fn == Condition::Fn::kEq && c.value.entries.size() == 1)
+            return &std::get<Uuid>(c.value.entries.begin()->first);
+    return nullptr;
+}
+
+bool matches(const TableSchema& t, const Uuid& uuid, const Row& row, const Value& where, const NamedUuidResolver& resolve) {
+    return matches(parseWhere(t, where, resolve), uuid, row);
 }
 
 std::string rowsToText(const Database& db) {

@@ -62,6 +62,26 @@ void collectGarbage(Database& db);
 std::string rowsToText(const Database& db);
 void rowsFromJson(const rapidjson::Value& v, Database& db);
 
+// One parsed RFC 7047 <condition> (section 5.1): [column, function, value], or true/false.
+struct Condition {
+    enum class Fn { kEq, kNe, kIncludes, kExcludes, kLt, kLe, kGt, kGe };  // ordered: kLt.. numeric
+    std::optional<bool> constant;  // the condition `true` or `false`
+    std::string column;            // a column of the table, or "_uuid"
+    Fn fn = Fn::kEq;
+    const ColumnType* type = nullptr;  // the column's type (in the schema, which outlives this)
+    Datum value;
+};
+using Conditions = std::vector<Condition>;
+
+// Parses `where` (an array of conditions) once, for evaluating it on many rows. Throws Error
+// ("syntax error", "unknown column", or a value's own error) naming the bad condition.
+Conditions parseWhere(const TableSchema& t, const rapidjson::Value& where, const NamedUuidResolver& resolve);
+// True when `row` (whose UUID is `uuid`) satisfies every condition.
+bool matches(const Conditions& where, const Uuid& uuid, const Row& row);
+// The UUID a `["_uuid", "==", UUID]` condition of `where` names, or null: the only row that can
+// match (a lookup instead of a scan).
+const Uuid* uuidEquality(const Conditions& where);
+
 // True when `row` satisfies every condition of `where` (RFC 7047 section 5.1 <condition>).
 bool matches(const TableSchema& t, const Uuid& uuid, const Row& row, const rapidjson::Value& where,
              const NamedUuidResolver& resolve);

@@ -31,16 +31,12 @@ void mergeRequest(const TableSchema& t, const Value& req, MonitorTable& mt, bool
         flag("modify", mt.modify);
     }
     if (version >= 2 && req.HasMember("where")) {
-        mt.where = std::make_shared<rapidjson::Document>();
-        mt.where->CopyFrom(req["where"], mt.where->GetAllocator());
-        Row probe;
-        for (const auto& [cn, col] : t.columns) probe.emplace(cn, col.type.defaultValue());
-        matches(t, Uuid{}, probe, *mt.where, nullptr);  // reject a bad condition now
+        mt.where = std::make_shared<const Conditions>(parseWhere(t, req["where"], nullptr));  // a bad one throws now
     }
 }
 
-bool selected(const MonitorTable& mt, const TableSchema& t, const Uuid& u, const Row& r) {
-    return !mt.where || matches(t, u, r, *mt.where, nullptr);
+bool selected(const MonitorTable& mt, const Uuid& u, const Row& r) {
+    return !mt.where || matches(*mt.where, u, r);
 }
 
 Value rowJson(const MonitorTable& mt, const TableSchema& t, const Row& r, bool skipDefaults, JsonAlloc& a) {
@@ -134,7 +130,7 @@ Value initialUpdate(const Monitor& m, const Database& db, JsonAlloc& a) {
         const TableSchema& t = *db.schema->table(tn);
         Value rows(rapidjson::kObjectType);
         for (const auto& [uuid, row] : db.tables.at(tn))
-            if (selected(mt, t, uuid, row)) rows.AddMember(Value(uuid.s.c_str(), a), insertJson(m, mt, t, row, "initial", a), a);
+            if (selected(mt, uuid, row)) rows.AddMember(Value(uuid.s.c_str(), a), insertJson(m, mt, t, row, "initial", a), a);
         if (!rows.ObjectEmpty()) out.AddMember(Value(tn.c_str(), a), rows, a);
     }
     return out;
@@ -150,8 +146,8 @@ Value changeUpdate(const Monitor& m, const Database& before, const Database& aft
         Value rows(rapidjson::kObjectType);
         for (const auto& [uuid, row] : tb) {
             auto it = ta.find(uuid);
-            bool was = selected(mt, t, uuid, row);
-            bool is = it != ta.end() && selected(mt, t, uuid, it->second);
+            bool was = selected(mt, uuid, row);
+            bool is = it != ta.end() && selected(mt, uuid, it->second);
             Value u;
             if (was && !is && mt.del) u = deleteJson(m, mt, t, row, a);
             else if (!was && is && mt.insert) u = insertJson(m, mt, t, it->second, "insert", a);
@@ -159,7 +155,7 @@ Value changeUpdate(const Monitor& m, const Database& before, const Database& aft
             if (!u.IsNull()) rows.AddMember(Value(uuid.s.c_str(), a), u, a);
         }
         for (const auto& [uuid, row] : ta)
-            if (!tb.count(uuid) && mt.insert && selected(mt, t, uuid, row))
+            if (!tb.count(uuid) && mt.insert && selected(mt, uuid, row))
                 rows.AddMember(Value(uuid.s.c_str(), a), insertJson(m, mt, t, row, "insert", a), a);
         if (!rows.ObjectEmpty()) out.AddMember(Value(tn.c_str(), a), rows, a);
     }

@@ -17,7 +17,7 @@ namespace vs::ovsdb {
 struct MonitorTable {
     std::vector<std::string> columns;  // in the order the client listed them (all: the schema's order)
     bool initial = true, insert = true, del = true, modify = true;
-    std::shared_ptr<rapidjson::Document> where;  // monitor_cond: conditions (null: every row)
+    std::shared_ptr<const Conditions> where;  // monitor_cond: parsed conditions (null: every row)
 };
 
 struct Monitor {

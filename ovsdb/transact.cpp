@@ -53,9 +53,15 @@ private:
     }
     std::vector<Uuid> matching(const TableSchema& t, const Value& op) {
         std::vector<Uuid> out;
-        const Value& where = member(op, "where");
-        for (const auto& [uuid, row] : db_.tables.at(t.name))
-            if (matches(t, uuid, row, where, resolve_)) out.push_back(uuid);
+        Conditions where = parseWhere(t, member(op, "where"), resolve_);
+        const auto& rows = db_.tables.at(t.name);
+        if (const Uuid* only = uuidEquality(where)) {  // ovs-vsctl names rows by UUID: no scan
+            auto it = rows.find(*only);
+            if (it != rows.end() && matches(where, it->first, it->second)) out.push_back(it->first);
+            return out;
+        }
+        for (const auto& [uuid, row] : rows)
+            if (matches(where, uuid, row)) out.push_back(uuid);
         return out;
     }
     void setColumns(const TableSchema& t, const Value& rowJson, Row& row, bool isUpdate);

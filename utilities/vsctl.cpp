@@ -3,6 +3,8 @@
 #include <ostream>
 #include <set>
 
+#include "utilities/ovsdb_client.h"
+#include "utilities/vsctl_db.h"
 #include "utilities/vsctl_read.h"
 
 namespace vs::utilities {
@@ -118,12 +120,22 @@ int transact(const VsctlPlan& plan, RpcCaller& rpc, std::ostream& err) {
     return status;
 }
 
+// ovs-vsctl's database commands and options go to vswitchd's OVSDB server (vsctl_db.h).
+int runDbPath(const VsctlInvocation& inv, std::ostream& out, std::ostream& err) {
+    std::optional<OvsdbClient::Clock::time_point> deadline;
+    if (inv.common.timeoutSeconds > 0)
+        deadline = OvsdbClient::Clock::now() + std::chrono::milliseconds(static_cast<long long>(inv.common.timeoutSeconds * 1000));
+    OvsdbClient client(inv.db.target.empty() ? defaultDbSocket(inv.common.socket) : inv.db.target, deadline);
+    DbCall call = [&client](const std::string& method, const rapidjson::Value& params) { return client.call(method, params); };
+    return runDbInvocation(inv, call, out, err);
+}
+
 }  // namespace
 
 VsctlPlan planVsctl(const std::vector<std::string>& args) {
     VsctlPlan plan;
     plan.invocation = parseVsctlArgs(args);
-    plan.transact = planTransact(plan.invocation.commands);
+    if (!plan.invocation.useDb) plan.transact = planTransact(plan.invocation.commands);
     return plan;
 }
 
@@ -160,6 +172,7 @@ int vsctlMain(const std::vector<std::string>& args, std::ostream& out, std::ostr
             out << "vsctl (vswitch) " << VSWITCH_VERSION << "\n";
             return kExitOk;
         }
+        if (plan.invocation.useDb) return runDbPath(plan.invocation, out, err);
         std::unique_ptr<RpcCaller> rpc = connect(plan.invocation.common);
         return runVsctl(plan, *rpc, out, err);
     } catch (const CliError& e) {

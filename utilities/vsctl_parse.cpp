@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "utilities/cli_getopt.h"
+#include "utilities/vsctl_db.h"
 #include "utilities/vsctl_value.h"
 
 namespace vs::utilities {
@@ -19,6 +20,8 @@ struct CommandSpec {
     bool mayExist;  // accepts --may-exist
     bool ifExists;  // accepts --if-exists
     bool columns;   // accepts --columns=
+    bool id = false;   // accepts --id=@name
+    bool all = false;  // accepts --all
 };
 
 constexpr CommandSpec kCommands[] = {
@@ -48,11 +51,21 @@ constexpr CommandSpec kCommands[] = {
     {"add-mirror", 2, kMany, true, true, false, false},  // docs/mirrors.md
     {"del-mirror", 2, 2, true, false, true, false},
     {"list-mirrors", 1, 1, false, false, false, false},
-    {"set", 3, kMany, true, false, false, false},
-    {"get", 2, kMany, false, false, true, false},
-    {"clear", 3, kMany, true, false, false, false},
-    {"remove", 4, kMany, true, false, false, false},
+    {"set", 3, kMany, true, false, true, false},
+    {"get", 2, kMany, false, false, true, false, true},
+    {"clear", 3, kMany, true, false, true, false},
+    {"remove", 4, kMany, true, false, true, false},
     {"list", 1, kMany, false, false, true, true},
+    // The database path's commands (vsctl_db.h).
+    {"find", 1, kMany, false, false, false, true},
+    {"create", 1, kMany, true, false, false, false, true},
+    {"destroy", 1, kMany, true, false, true, false, false, true},
+    {"add", 4, kMany, true, false, true, false},
+    {"wait-until", 2, kMany, false, false, false, false},
+    {"set-manager", 1, kMany, true, false, false, false},
+    {"get-manager", 0, 0, false, false, false, false},
+    {"del-manager", 0, 0, true, false, false, false},
+    {"emer-reset", 0, 0, true, false, false, false},
 };
 
 const CommandSpec* findSpec(std::string_view name) {
@@ -70,7 +83,8 @@ std::string plural(int n, std::string_view word) {
 // Global options, and the per-command options the first command may take among them (as
 // ovs-vsctl accepts "vsctl --may-exist --timeout 5 add-br br0"). -T is not ovs-vsctl's but keeps
 // the three tools alike (vsappctl's -t names the socket, as ovs-appctl's does).
-enum OptionId { kSocket, kTimeout, kFormat, kVerbose, kHelp, kVersion, kNoWait, kMayExist, kIfExists, kColumns };
+enum OptionId { kSocket, kTimeout, kFormat, kVerbose, kHelp, kVersion, kNoWait, kMayExist, kIfExists, kColumns,
+                kDb, kData, kNoHeadings, kBare, kPretty, kOneline, kDryRun, kId, kAll };
 
 constexpr OptionDef kOptions[] = {
     {"socket", 0, OptionDef::kRequired, kSocket},
@@ -84,13 +98,23 @@ constexpr OptionDef kOptions[] = {
     {"may-exist", 0, OptionDef::kNone, kMayExist},
     {"if-exists", 0, OptionDef::kNone, kIfExists},
     {"columns", 0, OptionDef::kRequired, kColumns},
+    {"db", 0, OptionDef::kRequired, kDb},
+    {"data", 'd', OptionDef::kRequired, kData},
+    {"no-headings", 0, OptionDef::kNone, kNoHeadings},
+    {"no-heading", 0, OptionDef::kNone, kNoHeadings},  // ovs-docker spells it so
+    {"bare", 0, OptionDef::kNone, kBare},
+    {"pretty", 0, OptionDef::kNone, kPretty},
+    {"oneline", 0, OptionDef::kNone, kOneline},
+    {"dry-run", 0, OptionDef::kNone, kDryRun},
+    {"id", 0, OptionDef::kRequired, kId},
+    {"all", 0, OptionDef::kNone, kAll},
 };
 
 // A global option misplaced after the first command (for the message).
 bool isGlobalOption(std::string_view a) {
     std::string_view base = a.substr(0, a.find('='));
     for (const auto& d : kOptions) {
-        if (d.id == kMayExist || d.id == kIfExists || d.id == kColumns) continue;
+        if (d.id == kMayExist || d.id == kIfExists || d.id == kColumns || d.id == kId || d.id == kAll) continue;
         if ((d.longName && base == std::string("--") + d.longName) ||
             (d.shortName && base == std::string{'-', d.shortName}))
             return true;
@@ -116,11 +140,27 @@ void applyOption(const ParsedOption& o, VsctlInvocation& inv, CommandOptions& fi
     switch (o.id) {
     case kSocket: inv.common.socket = *o.value; break;
     case kTimeout: inv.common.timeoutSeconds = parseTimeout(*o.value); break;
-    case kFormat: inv.common.format = parseFormat(*o.value); break;
+    case kFormat:
+        inv.db.style.format = parseDbFormat(*o.value);
+        if (*o.value == "json" || *o.value == "text") inv.common.format = parseFormat(*o.value);
+        else inv.db.dbOption = true;
+        break;
+    case kDb: inv.db.target = *o.value; inv.db.dbOption = true; break;
+    case kData: inv.db.style.data = parseDbData(*o.value); inv.db.dbOption = true; break;
+    case kNoHeadings: inv.db.style.headings = false; inv.db.dbOption = true; break;
+    case kBare:
+        inv.db.style = DbStyle{DbStyle::Format::kList, DbStyle::Data::kBare, false, false};
+        inv.db.dbOption = true;
+        break;
+    case kPretty: inv.db.style.pretty = true; inv.db.dbOption = true; break;
+    case kOneline: inv.db.oneline = true; inv.db.dbOption = true; break;
+    case kDryRun: inv.db.dryRun = true; inv.db.dbOption = true; break;
+    case kId: first.id = *o.value; given.push_back(o.spelling); break;
+    case kAll: first.all = true; given.push_back(o.spelling); break;
     case kVerbose: inv.common.verbose = true; break;
     case kHelp: inv.help = true; break;
     case kVersion: inv.version = true; break;
-    case kNoWait: break;
+    case kNoWait: inv.db.noWait = true; break;
     case kMayExist: first.mayExist = true; given.push_back(o.spelling); break;
     case kIfExists: first.ifExists = true; given.push_back(o.spelling); break;
     case kColumns: parseColumns(o.spelling + "=" + *o.value, *o.value, first); given.push_back(o.spelling); break;
@@ -136,13 +176,15 @@ std::optional<std::string> parsePerCommand(const std::string& a, CommandOptions&
         parseColumns(a, a.substr(10), opts);
         return std::string("--columns");
     }
+    if (a.starts_with("--id=")) return opts.id = a.substr(5), std::string("--id");
+    if (a == "--all") return opts.all = true, a;
     return std::nullopt;
 }
 
 void checkOptions(const CommandSpec& spec, const std::vector<std::string>& given) {
     for (const auto& opt : given) {
         bool ok = (opt == "--may-exist" && spec.mayExist) || (opt == "--if-exists" && spec.ifExists) ||
-                  (opt == "--columns" && spec.columns);
+                  (opt == "--columns" && spec.columns) || (opt == "--id" && spec.id) || (opt == "--all" && spec.all);
         if (!ok) throw CliError("'" + std::string(spec.name) + "' command has no '" + opt + "' option");
     }
 }
@@ -238,9 +280,11 @@ VsctlInvocation parseVsctlArgs(const std::vector<std::string>& args) {
                 throw CliError("option '" + a + "' must come before the first command");
         checkArgCount(*spec, static_cast<int>(cmd.args.size()));
         cmd.modifies = spec->modifies;
-        validateRead(cmd);
         inv.commands.push_back(std::move(cmd));
     }
+    inv.useDb = needsDatabase(inv);
+    if (!inv.useDb)
+        for (const auto& cmd : inv.commands) validateRead(cmd);
     if (inv.common.socket.empty()) inv.common.socket = defaultSocketPath();
     if (inv.commands.empty() && !inv.help && !inv.version)
         throw CliError("missing command name (use --help for help)");
@@ -293,18 +337,34 @@ Mirror commands (docs/mirrors.md):
   [--if-exists] del-mirror BRIDGE NAME
   list-mirrors BRIDGE               the bridge's mirrors with their counters
 
+Manager commands (OVSDB managers, docs/ovsdb.md):
+  set-manager TARGET...             serve OVSDB at TARGET (ptcp:PORT[:IP]) as well
+  get-manager                       print the manager targets
+  del-manager                       remove every manager
+  emer-reset                        clear controllers, managers, mirrors, SSL and other_config
+
 SSL commands:
   set-ssl PRIVKEY CERT CACERT       the switch's private key, certificate and the CA it trusts
   get-ssl                           print the SSL configuration
   del-ssl                           remove the SSL configuration
 
-Database commands (TABLE: Bridge, Port, Interface, Controller, Mirror; records are named; a Controller by
-its target or by its bridge's name):
+Database commands (ovs-vsctl's, docs/vsctl.md): TABLE is any table of the Open_vSwitch schema
+(Open_vSwitch, Bridge, Port, Interface, Controller, Manager, SSL, Mirror, QoS, Queue, Flow_Table, ...),
+a unique prefix of its name in any case; RECORD a name (Bridge, Port, Interface, Mirror, Flow_Table),
+a bridge (Controller, NetFlow, sFlow, IPFIX), a port (QoS), a target (Manager), "." (Open_vSwitch,
+SSL), or a UUID:
   [--columns=COL,...] [--if-exists] list TABLE [RECORD]...
-  [--if-exists] get TABLE RECORD [COLUMN[:KEY]]...
-  set TABLE RECORD COLUMN[:KEY]=VALUE...
-  clear TABLE RECORD COLUMN...
-  remove TABLE RECORD COLUMN KEY...
+  [--columns=COL,...] find TABLE [COLUMN[:KEY]{=,!=,<,>,<=,>=,{=},{!=},{<},{>},{<=},{>=}}VALUE]...
+  [--if-exists] [--id=ID] get TABLE RECORD [COLUMN[:KEY]]...
+  [--if-exists] set TABLE RECORD COLUMN[:KEY]=VALUE...
+  [--if-exists] add TABLE RECORD COLUMN [KEY=]VALUE...
+  [--if-exists] remove TABLE RECORD COLUMN KEY|VALUE|KEY=VALUE...
+  [--if-exists] clear TABLE RECORD COLUMN...
+  [--id=ID] create TABLE COLUMN[:KEY]=VALUE...
+                                    print the new row's UUID; ID (@NAME) names it for later commands
+  [--if-exists] [--all] destroy TABLE [RECORD]...
+  wait-until TABLE RECORD [COLUMN[:KEY]=VALUE]...
+                                    wait until RECORD exists and the conditions hold
 
 Other:
   show                              print an overview of the configuration
@@ -320,15 +380,27 @@ Options:
   --socket PATH       management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)
   -t, -T, --timeout SECS
                       give up after SECS seconds (default 0: wait forever)
-  -f, --format FMT    output format for read commands: text (default) or json
+  -f, --format FMT    output format for read commands: text (default) or json; for the
+                      database commands also list, table, csv, json, html (ovs-vsctl's)
+  -d, --data FMT      database cells as string (default), bare or json
+  --no-headings       database tables without headings
+  --bare              --format=list --data=bare --no-headings
+  --pretty            indent --format=json output
+  --oneline           one line per command (tables excepted)
+  --dry-run           run the database commands but commit nothing
+  --db unix:PATH      OVSDB socket of vswitchd (default: db.sock beside the management socket)
   -v, --verbose       log the JSON-RPC requests and replies on stderr
   -h, --help          print this help
   -V, --version       print the version
 OPTIONS MUST COME BEFORE THE FIRST COMMAND (as with ovs-vsctl): everything after the first
 command word belongs to the commands, so that their arguments may start with '-' and "--" can
 separate them; "vsctl list-br --format=json" is an error, "vsctl --format=json list-br" is right.
-A command's own options (--may-exist, --if-exists, --columns=) come right before its word.
-Commands joined by -- run as one all-or-nothing transaction.
+A command's own options (--may-exist, --if-exists, --columns=, --id=, --all) come right before
+its word. Commands joined by -- run as one all-or-nothing transaction. An invocation with a
+database-only command (find, create, destroy, add, wait-until), a table or option only OVSDB
+knows, or --db runs through vswitchd's OVSDB server as ovs-vsctl would; besides the database
+commands it may hold the bridge, port, controller and manager commands, but not the bond, SSL
+or mirror commands nor show.
 Exit status: 0 success, 1 error, 2 br-exists found no such bridge.
 )";
 }

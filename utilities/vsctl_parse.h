@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "utilities/vsctl_cli.h"
+#include "utilities/vsctl_table.h"
 
 namespace vs::utilities {
 
@@ -17,6 +18,8 @@ struct CommandOptions {
     bool mayExist = false;             // --may-exist (add-br, add-port, add-bond)
     bool ifExists = false;             // --if-exists (del-br, del-port, get, list)
     std::vector<std::string> columns;  // --columns=a,b (list)
+    std::string id;                    // --id=@name (create, get): names the row for later commands
+    bool all = false;                  // --all (destroy)
 };
 
 struct Command {
@@ -34,6 +37,17 @@ struct VsctlInvocation {
     bool help = false;
     bool version = false;
     std::vector<Command> commands;
+    // ovs-vsctl's database options (docs/vsctl.md "Database commands"): --db, --format=list|
+    // table|csv|json|html, --data, --no-headings, --bare, --pretty, --oneline, --dry-run.
+    struct Db {
+        std::string target;    // --db=unix:PATH; empty: db.sock beside the management socket
+        DbStyle style;
+        bool oneline = false;
+        bool dryRun = false;
+        bool noWait = false;    // --no-wait: no check of the new interfaces' `error` column
+        bool dbOption = false;  // an option only the database path has was given
+    } db;
+    bool useDb = false;  // run through the OVSDB server (needsDatabase(), vsctl_db.h)
 };
 
 // Parses argv (without the program name). Checks option placement, command names and argument

@@ -323,20 +323,19 @@ void ConfigStore::compactIfDue() {
 // The flows file first, then the config file, then the journal (see the header).
 void ConfigStore::compact() {
     if (journal_.records() == 0) return;
+    if (!hooks_.snapshot && flow_seq_ != flow_snapshot_seq_) return;  // flow records no flows file holds
+    if (auto problem = snapshotNow()) log::err(kLog, "snapshot of seq {} failed (the journal keeps it): {}", cfg_.seq, *problem);
+}
+
+std::optional<std::string> ConfigStore::snapshotNow() {
     if (hooks_.snapshot) {
-        if (auto problem = flow_store_.save(FlowSnapshot{hooks_.snapshot(), cfg_.seq, flow_seq_})) {
-            log::err(kLog, "snapshot of the flow tables failed (the journal keeps them): {}", *problem);
-            return;
-        }
+        if (auto problem = flow_store_.save(FlowSnapshot{hooks_.snapshot(), cfg_.seq, flow_seq_}))
+            return "flow tables: " + *problem;
         flow_snapshot_seq_ = flow_seq_;
-    } else if (flow_seq_ != flow_snapshot_seq_) {
-        return;  // flow records that no flows file holds: only a hook can write one
     }
-    if (auto problem = writeFileDurably(path_, configToFileText(cfg_))) {
-        log::err(kLog, "snapshot of seq {} failed (the journal keeps it): {}", cfg_.seq, *problem);
-        return;
-    }
+    if (auto problem = writeFileDurably(path_, configToFileText(cfg_))) return *problem;
     if (auto problem = journal_.reset()) log::err(kLog, "could not reset {}: {}", journal_.path().string(), *problem);
+    return std::nullopt;
 }
 
 TransactResult ConfigStore::modify(const std::function<void(Config&)>& change) {

@@ -150,6 +150,11 @@ public:
     void compactIfDue();
     // The same now, if the journal holds anything (a clean stop: the next start replays nothing).
     void compact();
+    // Writes the snapshot (flows file, then config file) and resets the journal now, whatever the
+    // journal holds: for flow changes that were applied but never journaled (a backlog dropped
+    // while the disk failed), which only a snapshot of the tables as they are can record. Returns
+    // the problem on failure (the old snapshot and the journal stay valid).
+    std::optional<std::string> snapshotNow();
 
 private:
     ConfigStore(std::filesystem::path path, Config cfg);

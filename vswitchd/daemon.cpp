@@ -99,6 +99,7 @@ void Daemon::start() {
     startOvsdb();  // after the management socket's lock: a second daemon stops before touching db.sock
     links_ = std::make_unique<LinkMonitor>(io_, [this](const LinkEvent& ev) {
         if (ev.resync) return linksLost();
+        iface_status_.forget(ev.name);
         reconciler_->linkChanged(store_.config(), ev.name);
         bonds_->linkEvent(ev);
         if (ovsdb_ && findInterface(store_.config(), ev.name)) ovsdb_->statusChanged();  // Interface.error
@@ -128,7 +129,7 @@ void Daemon::startOvsdb() {
     b.status.interfaceState = [this](const std::string& iface) -> std::optional<InterfaceState> {
         auto p = reconciler_->port(iface);
         if (!p) return std::nullopt;
-        return observeInterface(iface, *p);
+        return iface_status_.get(iface, p);
     };
     b.status.datapathId = [this](const std::string& br) {
         std::uint64_t mac = 0;
@@ -198,6 +199,7 @@ std::optional<std::string> Daemon::commitConfig(const Config& next) {
 
 // Link notifications were lost: recheck every open interface and re-read carriers.
 void Daemon::linksLost() {
+    iface_status_.clear();
     for (const auto& name : reconciler_->linksLost(store_.config())) {
         LinkEvent ev;
         ev.name = name;
@@ -235,7 +237,7 @@ void Daemon::refreshOvsdbStatus(bool with_stats) {
         if (!with_stats) continue;
         for (const auto& [pn, pc] : bc.ports)  // Interface.statistics, admin_state, link_state
             for (const auto& [in, ic] : pc.interfaces)
-                if (auto p = reconciler_->port(in)) stats = stats * 1000003u + statisticsDigest(observeInterface(in, *p));
+                if (auto p = reconciler_->port(in)) stats = stats * 1000003u + statisticsDigest(iface_status_.refresh(in, p));
     }
     if (d == status_digest_ && stats == stats_digest_) return;
     status_digest_ = d;
@@ -246,11 +248,25 @@ void Daemon::refreshOvsdbStatus(bool with_stats) {
 std::optional<std::string> Daemon::persistFlowLog() {
     auto groups = ofproto_->takeGroupLog();  // first: its positions count the flow log's entries
     auto flows = ofproto_->takeFlowLog();
-    std::size_t g = 0;
-    for (std::size_t i = 0; i <= flows.size(); ++i) {  // in the order applied (ofproto.h LoggedGroupMod)
-        for (; g < groups.size() && groups[g].flow_log_pos <= i; ++g)
-            unpersisted_.push_back(journaledGroupMod(groups[g].bridge, groups[g].mod));
-        if (i < flows.size()) unpersisted_.push_back(journaledFlowMod(flows[i].bridge, flows[i].mod));
+    if (!flows_need_snapshot_) {
+        std::size_t g = 0;
+        for (std::size_t i = 0; i <= flows.size(); ++i) {  // in the order applied (ofproto.h LoggedGroupMod)
+            for (; g < groups.size() && groups[g].flow_log_pos <= i; ++g)
+                unpersisted_.push_back(journaledGroupMod(groups[g].bridge, groups[g].mod));
+            if (i < flows.size()) unpersisted_.push_back(journaledFlowMod(flows[i].bridge, flows[i].mod));
+        }
+        if (unpersisted_.size() > kMaxUnpersisted) {
+            log::err(kLog, "{} flow changes could not be journaled; keeping none of them: the next successful write "
+                     "is a snapshot of the flow tables", unpersisted_.size());
+            std::vector<JournaledFlowMod>().swap(unpersisted_);
+            flows_need_snapshot_ = true;
+        }
+    }
+    if (flows_need_snapshot_) {  // the tables as they are: the only record of the dropped backlog
+        if (auto problem = store_.snapshotNow()) return problem;
+        flows_need_snapshot_ = false;
+        log::info(kLog, "flow tables saved in a snapshot");
+        return std::nullopt;
     }
     if (unpersisted_.empty()) return std::nullopt;
     if (auto problem = store_.appendFlowMods(unpersisted_)) return problem;

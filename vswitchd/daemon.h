@@ -24,6 +24,7 @@
 #include "vswitchd/bond_driver.h"
 #include "vswitchd/config_store.h"
 #include "vswitchd/controller.h"
+#include "vswitchd/iface_status.h"
 #include "vswitchd/link_monitor.h"
 #include "vswitchd/meter_store.h"
 #include "vswitchd/mgmt_server.h"
@@ -90,8 +91,14 @@ private:
     DaemonOptions opts_;
     ConfigStore store_;
     std::vector<JournaledFlowMod> unpersisted_;  // flow log entries whose journal append failed
+    // At most this many are kept; past it the backlog is dropped and only a snapshot of the tables
+    // (ConfigStore::snapshotNow) can record them: a disk that fails for hours while rules time out
+    // or a controller streams flow_mods must not grow the daemon without bound.
+    static constexpr std::size_t kMaxUnpersisted = 65536;
+    bool flows_need_snapshot_ = false;
     std::unique_ptr<MeterStore> meter_store_;    // meter_store.h
     MeterLines meters_saved_;                    // what the meters file holds
+    InterfaceStatusCache iface_status_;         // what OVSDB projections read (iface_status.h)
     std::uint64_t status_digest_ = 0, stats_digest_ = 0;  // refreshOvsdbStatus(): what OVSDB last showed
     unsigned ticks_ = 0;                        // armTimer() rounds
     std::unique_ptr<ofproto::Ofproto> ofproto_;

@@ -45,4 +45,17 @@ std::uint64_t statisticsDigest(const InterfaceState& s) {
     return d * 31u + (s.admin_up.value_or(false) ? 1u : 0u) + (s.up ? 2u : 0u);
 }
 
+const InterfaceState& InterfaceStatusCache::get(const std::string& name, const std::shared_ptr<dp::Port>& port) {
+    auto it = entries_.find(name);
+    if (it == entries_.end() || it->second.port.lock() != port) return refresh(name, port);
+    return it->second.state;
+}
+
+const InterfaceState& InterfaceStatusCache::refresh(const std::string& name, const std::shared_ptr<dp::Port>& port) {
+    Entry& e = entries_[name];
+    e.port = port;
+    e.state = observeInterface(name, *port);
+    return e.state;
+}
+
 }  // namespace vs::vswitchd

@@ -49,7 +49,7 @@ std::map<std::string, Uuid> rowsByName(const ovsdb::Database& db, const std::str
 
 struct Projector {
     const OvsdbStatus& status;
-    const ovsdb::Database& old;
+    ovsdb::Database& old;  // the rows being rebuilt: each is moved out once, when reused
     ovsdb::Database& db;
     std::map<std::string, Uuid> bridges, ports, ifaces;
     std::map<std::pair<std::string, std::string>, Uuid> controllers;  // (bridge, target)
@@ -58,11 +58,17 @@ struct Projector {
     ovsdb::Table newMirrors;
     QosWritten qosWritten;
 
-    Row rowFor(const std::string& table, const std::map<std::string, Uuid>& index, const std::string& key, Uuid& uuid) {
+    // The row `key` had (moved out of `old`: a copy of every row's ~40 columns was the largest
+    // cost of a projection), or a new default row; `uuid` is its UUID.
+    Row rowFor(const std::string& table, std::map<std::string, Uuid>& index, const std::string& key, Uuid& uuid) {
         auto it = index.find(key);
-        uuid = it != index.end() ? it->second : ovsdb::randomUuid();
-        if (it != index.end()) return old.tables.at(table).at(uuid);
-        return db.defaultRow(table);
+        if (it == index.end()) {
+            uuid = ovsdb::randomUuid();
+            return db.defaultRow(table);
+        }
+        uuid = it->second;
+        index.erase(it);  // a second row of the same name gets a fresh one
+        return std::move(old.tables.at(table).at(uuid));
     }
 
     Uuid iface(const std::string& name, const InterfaceConfig& ic) {

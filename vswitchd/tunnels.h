@@ -13,7 +13,7 @@
 #include <tuple>
 #include <vector>
 
-#include "datapath/datapath.h"
+#include "datapath/dpif.h"
 #include "datapath/tunnel.h"
 #include "vswitchd/config_model.h"
 
@@ -34,7 +34,7 @@ std::vector<std::uint32_t> parseFloodRemotes(const StringMap& options, std::stri
 
 class TunnelSockets {
 public:
-    explicit TunnelSockets(dp::Datapath& dp) : dp_(dp) {}
+    explicit TunnelSockets(dp::Dpif& dp) : dp_(dp) {}
     ~TunnelSockets();
     // Registers tunnel port `dp_port` (configured by `cfg`) for receive. Returns an error message
     // if the shared socket cannot be bound ("cannot receive VXLAN on UDP 0.0.0.0:4789 (Address
@@ -60,7 +60,7 @@ private:
     };
     void publish(const SockKey& k);
 
-    dp::Datapath& dp_;
+    dp::Dpif& dp_;
     std::map<SockKey, Sock> sockets_;
     std::map<std::uint32_t, Member> members_;  // by tunnel port's datapath number
 };

@@ -1,5 +1,6 @@
 """Debian's `ovs-docker` script, unchanged, drives vswitchd (issue #16): it runs Debian's
-`ovs-vsctl` (which finds our OVSDB socket through OVS_RUNDIR), `ip` and `uuidgen`, and asks
+`ovs-vsctl` (which finds our OVSDB socket through OVS_RUNDIR), or our vsctl linked as
+`ovs-vsctl` (which finds both our sockets there), `ip` and `uuidgen`, and asks
 `docker inspect` for a container's PID. Docker itself is not here: a two-line fake `docker`
 answers with the PID of a process that sleeps in a network namespace this test made, which is
 all ovs-docker wants of a container. Adding ports with addresses, re-tagging (set-vlan),
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lib import daemon as daemon_mod
 from lib import names
 from lib.proc import run
 
@@ -31,11 +33,13 @@ cat "$FAKE_DOCKER_DIR/$last" 2>/dev/null || { echo "Error: No such object: $last
 
 
 class Lab:
-    def __init__(self, d):
+    def __init__(self, d, vsctl_tool: str = "debian"):
         self.d = d
         self.dir = Path(tempfile.mkdtemp(prefix=f"vsdock{os.getpid()}-", dir="/tmp"))
         (self.dir / "docker").write_text(FAKE_DOCKER)
         (self.dir / "docker").chmod(0o755)
+        if vsctl_tool == "ours":  # our vsctl linked as ovs-vsctl, first on PATH (docs/vsctl.md)
+            (self.dir / "ovs-vsctl").symlink_to(daemon_mod.VSCTL)
         self.containers: dict[str, tuple[str, subprocess.Popen]] = {}
         self.env = {**os.environ, "PATH": f"{self.dir}:{os.environ['PATH']}",
                     "OVS_RUNDIR": str(d.dir), "FAKE_DOCKER_DIR": str(self.dir)}
@@ -71,9 +75,9 @@ class Lab:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture
-def lab(vswitchd):
-    lab = Lab(vswitchd)
+@pytest.fixture(params=["debian", "ours"], ids=["debian-ovs-vsctl", "vsctl-as-ovs-vsctl"])
+def lab(vswitchd, request):
+    lab = Lab(vswitchd, request.param)
     try:
         yield lab
     finally:

@@ -17,6 +17,7 @@ import pytest
 from lib import daemon as daemon_mod
 from lib import names
 from lib.daemon import Vswitchd
+from lib.controller import wait_until
 from lib.proc import run
 
 VSOFCTL = daemon_mod.BUILD / "utilities" / "vsofctl"
@@ -114,3 +115,36 @@ def test_readded_bridge_keeps_default_rules_when_a_flows_write_fails(faulty):
     trigger.unlink()
     d.start()
     assert rules(d, br) == default_rules, "the deleted bridge's rules came back after a restart"
+
+
+def test_backlog_of_unjournaled_flow_changes_is_bounded_and_saved_by_a_snapshot(faulty):
+    """Rule timeouts are applied first and journaled within a second. While the disk fails they
+    wait in memory; past 65,536 of them (vswitchd/daemon.h kMaxUnpersisted) the daemon keeps none
+    and the next successful write is a snapshot of the tables, so that a long outage cannot grow
+    the daemon without bound, and what was running is what a restart brings back."""
+    d, trigger = faulty
+    br = names.unique(names.KIND_BRIDGE)
+    d.vsctl_ok("add-br", br)
+    n = 70000
+    flows = d.dir / "flows.txt"
+    flows.write_text("".join(f"priority=10,ip,nw_dst=10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255},hard_timeout=6,"
+                             "actions=drop\n" for i in range(n)))
+    assert ofctl(d, "add-flow", br, "priority=20,arp,actions=drop").rc == 0
+    assert ofctl(d, "add-flows", br, str(flows)).rc == 0
+    trigger.touch()  # the rules expire while no journal write can succeed
+
+    def expired():
+        return all("hard_timeout" not in ln for ln in rules(d, br))
+    assert wait_until(expired, timeout=30), "the rules did not time out"
+    assert wait_until(lambda: "keeping none of them" in d.log_file.read_text(), timeout=10), d.log_tail()
+    assert not wait_until(lambda: "saved in a snapshot" in d.log_file.read_text(), timeout=1.5)
+    running = rules(d, br)
+    r = d.vsctl("add-br", names.unique(names.KIND_BRIDGE))  # a config change must wait for the snapshot
+    assert r.rc != 0 and "Input/output error" in r.err, r
+
+    trigger.unlink()
+    assert wait_until(lambda: "saved in a snapshot" in d.log_file.read_text(), timeout=10), d.log_tail()
+    d.stop(signal.SIGKILL)
+    d.extra_env = {}
+    d.start()
+    assert rules(d, br) == running, "the rules a restart brought back differ from what ran"

@@ -179,7 +179,7 @@ TEST(VsctlParseErrors, MessagesNameTheProblem) {
     EXPECT_EQ(planError({"add-port", "br0"}), "'add-port' command requires at least 2 arguments");
     EXPECT_EQ(planError({"list-br", "x"}), "'list-br' command takes no arguments");
     EXPECT_EQ(planError({"del-port", "a", "b", "c"}), "'del-port' command takes at most 2 arguments");
-    EXPECT_EQ(planError({"--format=xml", "list-br"}), "unknown output format 'xml' (use json or text)");
+    EXPECT_EQ(planError({"--format=xml", "list-br"}), "unknown output format \"xml\" (use list, table, csv, json or html)");
     EXPECT_EQ(planError({"--timeout=soon", "list-br"}),
               "invalid timeout 'soon' (expected a non-negative number of seconds)");
     EXPECT_EQ(planError({"--bogus", "list-br"}), "unrecognized option '--bogus'; use --help for help");
@@ -196,8 +196,10 @@ TEST(VsctlParseErrors, MessagesNameTheProblem) {
 }
 
 TEST(VsctlParseErrors, TablesColumnsAndValues) {
-    EXPECT_EQ(planError({"set", "Bridgex", "br0", "a=b"}), "unknown table \"Bridgex\" (tables: Bridge, Port, Interface, Controller, Mirror)");
-    EXPECT_EQ(planError({"get", "Flow", "x", "a"}), "unknown table \"Flow\" (tables: Bridge, Port, Interface, Controller, Mirror)");
+    // A table the management protocol does not know goes to the OVSDB server (vsctl_db.h),
+    // which knows every table of the schema and names an unknown one (vsctl_db_test.cpp).
+    EXPECT_TRUE(planVsctl({"set", "Bridgex", "br0", "a=b"}).invocation.useDb);
+    EXPECT_TRUE(planVsctl({"get", "Flow", "x", "a"}).invocation.useDb);
     EXPECT_EQ(planError({"set", "Interface", "p1", "ofport=5"}), "cannot modify read-only column ofport in table Interface");
     EXPECT_EQ(planError({"clear", "Bridge", "br0", "name"}), "cannot modify read-only column name in table Bridge");
     EXPECT_EQ(planError({"set", "Interface", "p1", "type"}), "'set' argument 'type' is not COLUMN[:KEY]=VALUE");
@@ -211,8 +213,7 @@ TEST(VsctlParseErrors, TablesColumnsAndValues) {
     EXPECT_EQ(planError({"set", "Bridge", "br0", "other_config:=1"}), "'other_config:=1': missing key after 'other_config:'");
     EXPECT_EQ(planError({"get", "Bridge", "br0", "other_config:a=1"}),
               "'get' argument 'other_config:a=1' must be COLUMN or COLUMN:KEY, without '='");
-    EXPECT_EQ(planError({"remove", "Bridge", "br0", "other_config", "a=1"}),
-              "'remove' takes map keys only; KEY=VALUE and {...} ('a=1') are not supported");
+    EXPECT_TRUE(planVsctl({"remove", "Bridge", "br0", "other_config", "a=1"}).invocation.useDb);  // ovs-vsctl's remove
     EXPECT_EQ(planError({"remove", "Interface", "p1", "type", "a"}), "cannot remove keys from non-map column type");
     EXPECT_EQ(planError({"clear", "Bridge", "br0", "other_config:a"}),
               "'clear' takes column names, but 'other_config:a' is not one");
