@@ -47,6 +47,7 @@ constexpr CommandSpec kCommands[] = {
     {"del-groups", 1, 2, "del-groups BRIDGE [group_id=ID]", "group/del"},
     {"dump-groups", 1, 2, "dump-groups BRIDGE [ID|group_id=ID]", "group/dump"},
     {"dump-group-stats", 1, 2, "dump-group-stats BRIDGE [group_id=ID]", "group/stats"},
+    {"mod-port", 3, 3, "mod-port BRIDGE PORT ACTION", "port/mod"},
 };
 
 const CommandSpec& spec(std::string_view name) {
@@ -207,6 +208,10 @@ OfctlRequest ofctlRequest(const OfctlInvocation& inv, const std::vector<std::str
     if (inv.command == "dump-flows" && arg) params.AddMember("match", Value(arg->c_str(), alloc), alloc);
     if (inv.command == "dump-ports" && arg) params.AddMember("port", Value(arg->c_str(), alloc), alloc);
     if (c.method.starts_with("meter/") && arg) params.AddMember("meter", Value(arg->c_str(), alloc), alloc);
+    if (inv.command == "mod-port") {
+        params.AddMember("port", Value(inv.args[0].c_str(), alloc), alloc);
+        params.AddMember("action", Value(inv.args[1].c_str(), alloc), alloc);
+    }
     if (c.method == "group/add" || c.method == "group/mod") {
         Value groups(rapidjson::kArrayType);
         for (const auto& g : req.flows) groups.PushBack(Value(g.c_str(), static_cast<rapidjson::SizeType>(g.size()), alloc), alloc);
@@ -296,6 +301,8 @@ Commands:
   del-groups BRIDGE [group_id=ID]  delete a group and the flows that use it (all groups without ID)
   dump-groups BRIDGE [group_id=ID]  print the groups (one per line)
   dump-group-stats BRIDGE [group_id=ID]  per-group and per-bucket counters
+  mod-port BRIDGE PORT ACTION  change a port's OpenFlow config: up, down, receive, no-receive,
+                               forward, no-forward, flood, no-flood, packet-in, no-packet-in
 
 Options:
   --socket PATH            management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)

@@ -86,6 +86,7 @@ void Daemon::start() {
     registerRstpMethods(*table, *this);  // rpc_rstp.cpp
     registerMeterMethods(*table, *this);
     registerGroupMethods(*table, *this);  // rpc_groups.cpp
+    registerPortModMethods(*table, *this);  // rpc_port_mod.cpp
     registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;

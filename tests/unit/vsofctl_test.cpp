@@ -321,6 +321,11 @@ TEST(VsofctlGroups, Requests) {
               "'del-groups' takes 1 or 2 arguments: del-groups BRIDGE [group_id=ID] (got 3)");
 }
 
+TEST(VsofctlPortMod, Request) {
+    EXPECT_EQ(request({"mod-port", "br0", "p1", "no-flood"}), R"(port/mod {"bridge":"br0","port":"p1","action":"no-flood"})");
+    EXPECT_EQ(parseError({"mod-port", "br0", "p1"}), "'mod-port' takes 3 arguments: mod-port BRIDGE PORT ACTION (got 2)");
+}
+
 TEST(VsofctlGroups, Output) {
     FakeDaemon d;
     d.results["group/dump"] = R"({"groups":[{"group_id":1,"text":"group_id=1,type=all,bucket=actions=output:p1"},
