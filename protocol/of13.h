@@ -92,6 +92,8 @@ inline constexpr std::uint16_t kMmUnknown = 0, kMmMeterExists = 1, kMmInvalidMet
                                kMmBadBandValue = 9, kMmOutOfMeters = 10, kMmOutOfBands = 11;
 // PORT_MOD_FAILED (ofp_port_mod_failed_code)
 inline constexpr std::uint16_t kPmBadPort = 0, kPmBadHwAddr = 1, kPmBadConfig = 2, kPmBadAdvertise = 3, kPmEperm = 4;
+// TABLE_MOD_FAILED (ofp_table_mod_failed_code)
+inline constexpr std::uint16_t kTmBadTable = 0, kTmBadConfig = 1, kTmEperm = 2;
 }  // namespace code
 
 // OXM fields of class OFPXMC_OPENFLOW_BASIC (7.2.3.7) that the codec knows, with their value
@@ -472,11 +474,17 @@ struct PortMod {
     std::uint32_t config = 0, mask = 0, advertise = 0;
     bool operator==(const PortMod&) const = default;
 };
+// ofp_table_mod (7.3.3): 16 bytes; in 1.3 every config bit is deprecated (OFPTC_DEPRECATED_MASK).
+struct TableMod {
+    std::uint8_t table_id = 0;
+    std::uint32_t config = 0;
+    bool operator==(const TableMod&) const = default;
+};
 
 using Body = std::variant<Hello, Error, EchoRequest, EchoReply, Experimenter, FeaturesRequest, FeaturesReply,
                           GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved, PortStatus, PacketOut,
                           FlowMod, MultipartRequest, MultipartReply, BarrierRequest, BarrierReply, RoleRequest,
-                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod, MeterMod, PortMod>;
+                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod, MeterMod, PortMod, TableMod>;
 
 struct Message {
     std::uint32_t xid = 0;

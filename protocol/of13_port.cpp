@@ -31,4 +31,21 @@ void writePortMod(Writer& w, const PortMod& m) {
     w.zeros(4);
 }
 
+// Table mod (7.3.3): table_id, 3 bytes of padding, config.
+TableMod readTableMod(std::string_view frame, Reader& r) {
+    if (frame.size() != 16)
+        fail(kBadRequest, code::kBadLen, "OFPT_TABLE_MOD of " + std::to_string(frame.size()) + " bytes, expected 16");
+    TableMod m;
+    m.table_id = r.u8("table_mod");
+    r.skip(3, "table_mod padding");
+    m.config = r.u32("table_mod");
+    return m;
+}
+
+void writeTableMod(Writer& w, const TableMod& m) {
+    w.u8(m.table_id);
+    w.zeros(3);
+    w.u32(m.config);
+}
+
 }  // namespace vs::protocol::of13::detail

@@ -88,7 +88,8 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
         if (st.role == of13::kRoleSlave &&
             (std::holds_alternative<of13::FlowMod>(msg.body) || std::holds_alternative<of13::PacketOut>(msg.body) ||
              std::holds_alternative<of13::GroupMod>(msg.body) ||
-             std::holds_alternative<of13::MeterMod>(msg.body) || std::holds_alternative<of13::PortMod>(msg.body)))
+             std::holds_alternative<of13::MeterMod>(msg.body) || std::holds_alternative<of13::PortMod>(msg.body) ||
+             std::holds_alternative<of13::TableMod>(msg.body)))
             refuse(of13::kBadRequest, code::kIsSlave, "a slave controller may not change the switch (OpenFlow 1.3.5 6.3.5)");
         std::visit(
             Overload{
@@ -126,6 +127,10 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
                 [&](const of13::GroupMod& gm) { groupMod(bridge, gm); },  // of13_group.cpp
                 [&](const of13::MeterMod& mm) { of13meter::meterMod(of_, bridge, mm); },
                 [&](const of13::PortMod& pm) { portMod(bridge, pm); },  // of13_port.cpp
+                [&](const of13::TableMod& tm) {  // 7.3.3: 1.3's config bits are deprecated; accepted, as Open vSwitch
+                    if (tm.table_id > ofproto::kMaxTable && tm.table_id != of13::kTableAll)
+                        refuse(of13::kTableModFailed, code::kTmBadTable, "table " + std::to_string(tm.table_id) + " is outside 0..253");
+                },
                 [&](const auto&) {},  // hello, error, echo_reply: nothing to answer
             },
             msg.body);

@@ -163,3 +163,36 @@ TEST_F(PortModTest, PortDescShowsTheConfig) {
 }
 
 }  // namespace
+
+namespace {
+
+// table_mod (OpenFlow 1.3.5 section 7.3.3): decoded, accepted for a table or ALL (1.3's config bits
+// are deprecated), BAD_TABLE beyond the switch's tables, BAD_LEN for a wrong length.
+TEST(TableMod, AcceptedAsOpenVswitchDoesOrBadTable) {
+    auto r = of13::decode(unhex("04110010" "00000005" "ff000000" "00000003"));
+    ASSERT_TRUE(std::holds_alternative<of13::Message>(r));
+    const auto& tm = std::get<of13::TableMod>(std::get<of13::Message>(r).body);
+    EXPECT_EQ(tm.table_id, 0xff);
+    EXPECT_EQ(tm.config, 3u);
+    auto bad = of13::decode(unhex("0411000c" "00000005" "ff000000"));
+    ASSERT_TRUE(std::holds_alternative<of13::DecodeError>(bad));
+    EXPECT_EQ(std::get<of13::DecodeError>(bad).code, of13::code::kBadLen);
+
+    Ofproto of;
+    addDummyBridge<1>(of);
+    vswitchd::Of13Handler handler{of};
+    vswitchd::Of13Handler::State state;
+    auto send = [&](std::uint8_t table) {
+        of13::Message m{5, of13::TableMod{table, 0}};
+        std::string raw = of13::encode(m);
+        return handler.handle("br0", m, raw, state).frames;
+    };
+    EXPECT_TRUE(send(0).empty());
+    EXPECT_TRUE(send(0xff).empty());
+    auto frames = send(254);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(static_cast<unsigned char>(frames[0][9]), of13::kTableModFailed);
+    EXPECT_EQ(static_cast<unsigned char>(frames[0][11]), of13::code::kTmBadTable);
+}
+
+}  // namespace
