@@ -105,7 +105,8 @@ namespace vs::dp {
     X(stp_tx, "BPDUs sent by STP")                                                   \
     X(drop_stp_malformed, "malformed or unsupported BPDU on a port running STP")     \
     X(drop_stp_blocked, "frame received on a port that STP keeps blocking, listening or learning") \
-    X(drop_meter, "packets dropped by an OpenFlow meter's drop band (meter.h)")
+    X(drop_meter, "packets dropped by an OpenFlow meter's drop band (meter.h)")            \
+    X(drop_port_no_recv, "frame received on a port whose OpenFlow config says no_receive (port_mod)")
 
 enum class Coverage : unsigned {
 #define VS_COVERAGE_ENUM(name, desc) name,

@@ -68,4 +68,14 @@ std::error_code setUp(const std::string& name) {
     return ec;
 }
 
+std::error_code setDown(const std::string& name) {
+    ifreq ifr;
+    std::error_code ec;
+    if (!request(name, SIOCGIFFLAGS, ifr, ec)) return ec;
+    if (!(ifr.ifr_flags & IFF_UP)) return {};
+    ifr.ifr_flags &= ~IFF_UP;
+    request(name, SIOCSIFFLAGS, ifr, ec, false);
+    return ec;
+}
+
 }  // namespace vs::dp::netdev

@@ -23,5 +23,7 @@ bool isRunning(const std::string& name);
 bool isUp(const std::string& name);
 // Sets IFF_UP on `name`.
 std::error_code setUp(const std::string& name);
+// Clears IFF_UP on `name` (OpenFlow port_mod PORT_DOWN).
+std::error_code setDown(const std::string& name);
 
 }  // namespace vs::dp::netdev

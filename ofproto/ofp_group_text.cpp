@@ -39,8 +39,10 @@ GroupType typeNamed(std::string_view v, std::size_t off) {
 }
 
 // "weight:1,watch_port:2,actions=output:2" or "output:2"; `offset` of its first byte.
-Bucket parseBucket(std::string_view text, std::size_t offset, const PortResolver& resolver) {
+// A select group's bucket weighs 1 unless it says otherwise (ovs-ofctl(8)); others weigh 0.
+Bucket parseBucket(std::string_view text, std::size_t offset, GroupType type, const PortResolver& resolver) {
     Bucket b;
+    b.weight = type == GroupType::kSelect ? 1 : 0;
     while (true) {
         std::size_t comma = text.find(',');
         std::string_view tok = text.substr(0, comma);
@@ -116,7 +118,7 @@ GroupMod parse(std::string_view text, GroupMod::Command cmd, const PortResolver&
     for (std::size_t i = 1; i < pieces.size(); ++i) {
         std::size_t boff = pieces[i].offset;
         std::string_view b = trim(pieces[i].text, boff);
-        g.buckets.push_back(parseBucket(b, boff, resolver));
+        g.buckets.push_back(parseBucket(b, boff, g.type, resolver));
     }
     return g;
 }
@@ -136,7 +138,7 @@ std::string formatGroup(const GroupMod& g, const PortNamer& namer) {
     std::string s = "group_id=" + std::to_string(g.group_id) + ",type=" + std::string(groupTypeName(g.type));
     for (const auto& b : g.buckets) {
         s += ",bucket=";
-        if (b.weight) s += "weight:" + std::to_string(b.weight) + ",";
+        if (b.weight != (g.type == GroupType::kSelect ? 1 : 0)) s += "weight:" + std::to_string(b.weight) + ",";
         if (b.watch_port != kWatchPortAny) s += "watch_port:" + formatPort(b.watch_port, namer) + ",";
         if (b.watch_group != kGroupAny) s += "watch_group:" + std::to_string(b.watch_group) + ",";
         s += "actions=" + (b.actions.empty() ? std::string("drop") : formatActions(b.actions, namer));

@@ -2,6 +2,8 @@
 // mod-group, del-groups and dump-groups use and the form the daemon persists groups in:
 //   group_id=ID[,type=all|select|indirect|ff|fast_failover]
 //       [,bucket=[weight:W,][watch_port:PORT,][watch_group:G,][actions=]ACTION,...]...
+// A select group's bucket without weight weighs 1 (as in ovs-ofctl), and printing leaves a
+// select bucket's weight 1 out, as Open vSwitch's dump-groups does.
 // Bucket fields also take '=' (weight=W); a bucket's actions are those of a flow's apply-actions
 // (ofp_parse.h), including group:N. Printing gives Open vSwitch's dump-groups form
 // ("group_id=1,type=select,bucket=weight:1,actions=output:2"), which parses back to the same mod.

@@ -123,7 +123,7 @@ std::vector<PortRow> Ofproto::ports(const std::string& bridge) const {
     std::lock_guard lk(mu_);
     std::vector<PortRow> rows;
     for (const auto& [ofport, bp] : bridgeOrThrow(bridge).ports)
-        rows.push_back({bp.name, bp.port->type(), ofport, bp.dp_port, bp.port});
+        rows.push_back({bp.name, bp.port->type(), ofport, bp.dp_port, bp.port, bp.of_config});
     return rows;
 }
 

@@ -32,6 +32,7 @@
 #include "ofproto/bond.h"
 #include "ofproto/connmgr.h"
 #include "ofproto/group.h"
+#include "ofproto/port_config.h"
 #include "ofproto/mac_table.h"
 #include "ofproto/meter.h"
 #include "ofproto/mirror.h"
@@ -88,6 +89,7 @@ struct PortRow {
     std::uint32_t ofport = 0;
     std::uint32_t dp_port = 0;
     std::shared_ptr<dp::Port> port;  // for counters, MAC, MTU, carrier
+    std::uint32_t config = 0;        // OpenFlow port config bits (port_config.h)
 };
 
 class Ofproto final : public dp::UpcallHandler {
@@ -286,6 +288,11 @@ public:
     // Ofport -> port name for the bridge's ports (for printing).
     std::optional<std::string> portName(const std::string& bridge, std::uint32_t ofport) const;
     std::optional<std::uint32_t> portNumber(const std::string& bridge, const std::string& name) const;
+    // OpenFlow port_mod's config (port_config.h; ofproto_port_config.cpp): sets the bits of `mask`
+    // to those of `config` on ofport `ofport`, invalidates the bridge's megaflows when they
+    // changed, and returns the port's old config. std::invalid_argument for an unknown bridge,
+    // PortConfigError for an unknown port or a bit the switch does not know.
+    std::uint32_t setPortConfig(const std::string& bridge, std::uint32_t ofport, std::uint32_t config, std::uint32_t mask);
 
     // dp::UpcallHandler.
     bool upcall(const dp::FlowKey& key, const dp::Packet& pkt, dp::FlowKey& mask, dp::ActionList& actions,
@@ -305,6 +312,7 @@ private:
         std::uint32_t dp_port;
         std::shared_ptr<dp::Port> port;
         std::uint32_t bundle;  // the Bundle it belongs to
+        std::uint32_t of_config = 0;  // OpenFlow port config bits (port_config.h, set by port_mod)
     };
     // One port in Open vSwitch's sense (a "bundle"): a plain port's one interface, or a bond's
     // members. The unit of MAC learning (MacTable port ids are bundle ids), VLANs and flooding.
@@ -351,6 +359,10 @@ private:
 
     Bridge& bridgeOrThrow(const std::string& name);
     void invalidateBridge(const Bridge& br);  // mu_ held
+    // A port_mod config bit on ofport (false for a port that does not exist); mu_ held
+    // (ofproto_port_config.cpp), and whether any member of bundle `b` has it.
+    static bool portConfigHas(const Bridge& br, std::uint32_t ofport, std::uint32_t bit);
+    static bool bundleConfigHas(const Bridge& br, const Bundle& b, std::uint32_t bit);
     const Bridge& bridgeOrThrow(const std::string& name) const;
     // The OpenFlow pipeline (xlate.cpp).
     void xlateTable(XlateCtx& ctx, std::uint8_t table_id, std::optional<std::uint32_t> lookup_in_port = {});

@@ -83,6 +83,10 @@ bool Ofproto::upcall(const FlowKey& key, const dp::Packet&, FlowKey& mask, dp::A
     if (interceptSlowProtocols(*it->second.bridge, it->second.ofport, key, mask, actions)) return true;  // LACPDUs
     bool stp_learn_only = false;  // ofproto_stp.cpp: BPDUs, ports STP keeps from forwarding
     if (stpIntercept(*it->second.bridge, it->second.ofport, key, mask, actions, stp_learn_only)) return true;
+    if (portConfigHas(*it->second.bridge, it->second.ofport, kPortConfigNoRecv)) {  // port_config.h
+        actions.assign(1, dp::Action::drop(dp::Coverage::drop_port_no_recv));
+        return true;
+    }
     FlowKey flow = key;
     flow.in_port = it->second.ofport;
     XlateCtx ctx{*it->second.bridge, flow, key, 0, mask, actions, sinks, it->second.ofport};
@@ -232,6 +236,7 @@ void Ofproto::commitIp(XlateCtx& ctx) {
 void Ofproto::outputPort(XlateCtx& ctx, std::uint32_t ofport) {
     auto it = ctx.br.ports.find(ofport);
     if (it == ctx.br.ports.end()) { ctx.note("output to missing port " + std::to_string(ofport) + ": skipped"); return; }
+    if (it->second.of_config & kPortConfigNoFwd) { ctx.note("output to " + it->second.name + ": no_forward: skipped"); return; }
     if (!stpForwards(ctx.br, ctx.br.bundles.at(it->second.bundle))) { ctx.note("output to " + it->second.name + ": STP does not forward: skipped"); return; }
     commit(ctx);
     ctx.out.push_back(dp::Action::output(it->second.dp_port));
@@ -438,8 +443,11 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
         case ActionType::kFlood:
         case ActionType::kAll:
         flood:
-            for (const auto& [ofport, bp] : ctx.br.ports)
-                if (ofport != f.in_port && !floodToVtepsOf(ctx, ofport)) outputPort(ctx, ofport);
+            for (const auto& [ofport, bp] : ctx.br.ports) {
+                bool no_flood = (bp.of_config & kPortConfigNoFlood) &&  // FLOOD, not ALL (port_config.h)
+                                (a.type == ActionType::kFlood || (a.type == ActionType::kOutput && a.port == kPortFlood));
+                if (ofport != f.in_port && !no_flood && !floodToVtepsOf(ctx, ofport)) outputPort(ctx, ofport);
+            }
             break;
         case ActionType::kController:
         controller: {
@@ -503,6 +511,10 @@ void Ofproto::xlateActions(XlateCtx& ctx, const ActionList& actions, std::uint8_
 // (connmgr.h). The frame goes as the actions before this one left it, so pending rewrites are
 // committed first.
 void Ofproto::sendToController(XlateCtx& ctx, std::uint16_t max_len, PacketInReason reason, std::uint8_t table_id) {
+    if (reason == PacketInReason::kNoMatch && portConfigHas(ctx.br, ctx.in_ofport, kPortConfigNoPacketIn)) {
+        ctx.note("controller: the in_port's config says no_packet_in: skipped");  // port_config.h
+        return;
+    }
     commit(ctx);
     PacketInContext c{ctx.br.name, reason, table_id, ctx.rule ? ctx.rule->cookie : ~0ull, max_len};
     ctx.out.push_back(dp::Action::userspace(slowPathUserdata(SlowPathKind::kController, internPacketIn(c))));

@@ -34,6 +34,7 @@ struct Ofproto::NormalOut {
 // VLAN, then the output (IEEE 802.1Q section 6.9). Returns false when no member may send.
 bool Ofproto::outputTo(const Bundle& out, const Bridge& br, NormalOut& o) {
     if (!stpForwards(br, out)) return true;  // STP keeps the port from forwarding: nothing to send
+    if (bundleConfigHas(br, out, kPortConfigNoFwd)) return true;  // port_mod no_forward (port_config.h)
     std::optional<std::uint32_t> dp_port;
     if (out.bond) dp_port = out.bond->chooseOutput(o.key, o.vlan, o.mask, o.sinks);
     else if (!out.members.empty()) dp_port = br.ports.at(out.members.front()).dp_port;
@@ -152,6 +153,7 @@ void Ofproto::flood(const Bridge& br, const Bundle& in, NormalOut& o) const {
             const Bundle& b = br.bundles.at(bp.bundle);
             if (b.members.front() != ofport) continue;  // a bond once, at its first member
             if (br.mirrors.isOutput(b.name)) continue;   // reserved for mirroring (mirror.h)
+            if (bundleConfigHas(br, b, kPortConfigNoFlood)) continue;  // port_mod no_flood (port_config.h)
             if (b.id == in.id && (br.split_horizon || !b.tunnel.flowBased())) continue;
             if (!b.vlan.carries(o.vlan) || b.vlan.sendsTagged(o.vlan) != (tagged_first == (pass == 0))) continue;
             if (from_tunnel && b.tunnel.tunnel) continue;

@@ -90,6 +90,10 @@ inline constexpr std::uint16_t kGmBadCommand = 11, kGmBadBucket = 12;
 inline constexpr std::uint16_t kMmUnknown = 0, kMmMeterExists = 1, kMmInvalidMeter = 2, kMmUnknownMeter = 3,
                                kMmBadCommand = 4, kMmBadFlags = 5, kMmBadRate = 6, kMmBadBurst = 7, kMmBadBand = 8,
                                kMmBadBandValue = 9, kMmOutOfMeters = 10, kMmOutOfBands = 11;
+// PORT_MOD_FAILED (ofp_port_mod_failed_code)
+inline constexpr std::uint16_t kPmBadPort = 0, kPmBadHwAddr = 1, kPmBadConfig = 2, kPmBadAdvertise = 3, kPmEperm = 4;
+// TABLE_MOD_FAILED (ofp_table_mod_failed_code)
+inline constexpr std::uint16_t kTmBadTable = 0, kTmBadConfig = 1, kTmEperm = 2;
 }  // namespace code
 
 // OXM fields of class OFPXMC_OPENFLOW_BASIC (7.2.3.7) that the codec knows, with their value
@@ -460,10 +464,27 @@ struct GetAsyncRequest { bool operator==(const GetAsyncRequest&) const = default
 struct GetAsyncReply : AsyncConfig {};
 struct SetAsync : AsyncConfig {};
 
+// ofp_port_mod (7.3.3): 40 bytes. config/mask are ofp_port_config bits (OFPPC_*; NO_FLOOD, bit
+// 4, is OpenFlow 1.0's, kept as Open vSwitch keeps it); `advertise` 0 means "do not change".
+inline constexpr std::uint32_t kPortConfigNoRecv = 1u << 2, kPortConfigNoFlood = 1u << 4,
+                               kPortConfigNoFwd = 1u << 5, kPortConfigNoPacketIn = 1u << 6;
+struct PortMod {
+    std::uint32_t port_no = 0;
+    std::array<std::uint8_t, 6> hw_addr{};
+    std::uint32_t config = 0, mask = 0, advertise = 0;
+    bool operator==(const PortMod&) const = default;
+};
+// ofp_table_mod (7.3.3): 16 bytes; in 1.3 every config bit is deprecated (OFPTC_DEPRECATED_MASK).
+struct TableMod {
+    std::uint8_t table_id = 0;
+    std::uint32_t config = 0;
+    bool operator==(const TableMod&) const = default;
+};
+
 using Body = std::variant<Hello, Error, EchoRequest, EchoReply, Experimenter, FeaturesRequest, FeaturesReply,
                           GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved, PortStatus, PacketOut,
                           FlowMod, MultipartRequest, MultipartReply, BarrierRequest, BarrierReply, RoleRequest,
-                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod, MeterMod>;
+                          RoleReply, GetAsyncRequest, GetAsyncReply, SetAsync, GroupMod, MeterMod, PortMod, TableMod>;
 
 struct Message {
     std::uint32_t xid = 0;

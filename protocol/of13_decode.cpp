@@ -175,6 +175,8 @@ Body decodeBody(std::uint8_t type, std::string_view frame, Reader& r) {
     }
     case kGetAsyncRequest: wantLen(frame, 8, "OFPT_GET_ASYNC_REQUEST"); return GetAsyncRequest{};
     case kMeterMod: wantMin(frame, 16, "OFPT_METER_MOD"); return detail::readMeterMod(r);
+    case kPortMod: return detail::readPortMod(frame, r);  // of13_port.cpp
+    case kTableMod: return detail::readTableMod(frame, r);  // of13_port.cpp
     case kSetAsync: {
         wantLen(frame, 32, "OFPT_SET_ASYNC");
         SetAsync a;

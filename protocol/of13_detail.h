@@ -108,5 +108,10 @@ void writeMeterMod(Writer& w, const MeterMod& m);
 void writeMeterStats(Writer& w, const MeterStats& s);
 void writeMeterConfig(Writer& w, const MeterConfig& c);
 void writeMeterFeatures(Writer& w, const MeterFeatures& f);
+// Port mod (of13_port.cpp): the body after the header.
+PortMod readPortMod(std::string_view frame, Reader& r);
+void writePortMod(Writer& w, const PortMod& m);
+TableMod readTableMod(std::string_view frame, Reader& r);
+void writeTableMod(Writer& w, const TableMod& m);
 
 }  // namespace vs::protocol::of13::detail

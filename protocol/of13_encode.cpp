@@ -274,6 +274,8 @@ void writeBody(Writer& w, const Body& body) {
             },
             [&](const GroupMod& g) { detail::writeGroupMod(w, g); },
             [&](const MeterMod& m) { detail::writeMeterMod(w, m); },
+            [&](const PortMod& m) { detail::writePortMod(w, m); },
+            [&](const TableMod& m) { detail::writeTableMod(w, m); },
         },
         body);
 }
@@ -292,7 +294,7 @@ Type typeOf(const Body& body) {
                                       kPacketIn,       kFlowRemoved,   kPortStatus,   kPacketOut,        kFlowMod,
                                       kMultipartRequest, kMultipartReply, kBarrierRequest, kBarrierReply,
                                       kRoleRequest,    kRoleReply,     kGetAsyncRequest, kGetAsyncReply, kSetAsync,
-                                      kGroupMod, kMeterMod};
+                                      kGroupMod, kMeterMod, kPortMod, kTableMod};
     static_assert(std::size(kTypes) == std::variant_size_v<Body>);
     return kTypes[body.index()];
 }

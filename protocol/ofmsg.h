@@ -78,6 +78,7 @@ struct PortDesc {
     std::string hw_addr;      // "aa:bb:cc:dd:ee:ff"
     bool link_down = false;   // OFPPS_LINK_DOWN
     bool port_down = false;   // OFPPC_PORT_DOWN (administratively down)
+    std::uint32_t config = 0;  // every OFPPC_* bit (port_mod; OpenFlow 1.3 port_status carries them)
     bool operator==(const PortDesc&) const = default;
 };
 

@@ -41,6 +41,13 @@ constexpr CommandSpec kCommands[] = {
     {"dump-meters", 1, 2, "dump-meters BRIDGE [meter=ID]", "meter/dump"},
     {"meter-stats", 1, 2, "meter-stats BRIDGE [meter=ID]", "meter/stats"},
     {"meter-features", 1, 1, "meter-features BRIDGE", "meter/features"},
+    {"add-group", 2, 2, "add-group BRIDGE GROUP", "group/add"},
+    {"add-groups", 2, 2, "add-groups BRIDGE FILE", "group/add"},
+    {"mod-group", 2, 2, "mod-group BRIDGE GROUP", "group/mod"},
+    {"del-groups", 1, 2, "del-groups BRIDGE [group_id=ID]", "group/del"},
+    {"dump-groups", 1, 2, "dump-groups BRIDGE [ID|group_id=ID]", "group/dump"},
+    {"dump-group-stats", 1, 2, "dump-group-stats BRIDGE [group_id=ID]", "group/stats"},
+    {"mod-port", 3, 3, "mod-port BRIDGE PORT ACTION", "port/mod"},
 };
 
 const CommandSpec& spec(std::string_view name) {
@@ -103,11 +110,14 @@ std::string argCountError(const CommandSpec& c, std::size_t got) {
            std::string(c.usage) + " (got " + std::to_string(got) + ")";
 }
 
-bool singleFlow(const std::string& command) { return command == "add-flow" || command == "mod-flows"; }
+bool singleFlow(const std::string& command) {
+    return command == "add-flow" || command == "mod-flows" || command == "add-group" || command == "mod-group";
+}
+bool fileCommand(const std::string& command) { return command == "add-flows" || command == "add-groups"; }
 
 // The text the daemon's error data points into, if known.
 std::optional<std::string> errorContext(const OfctlInvocation& inv, const OfctlRequest& request, const Value& data) {
-    if (inv.command == "add-flows") {
+    if (fileCommand(inv.command)) {
         auto it = data.FindMember("line");
         if (it == data.MemberEnd() || !it->value.IsUint64()) return std::nullopt;
         const std::uint64_t line = it->value.GetUint64();
@@ -131,6 +141,7 @@ std::string resultText(const OfctlInvocation& inv, const Value& result) {
     if (inv.command == "dump-ports") return formatDumpPorts(result);
     if (inv.command == "dump-tables") return formatDumpTables(result);
     if (std::string_view(spec(inv.command).method).starts_with("meter/")) return formatMeterResult(inv.command, result);
+    if (std::string_view(spec(inv.command).method).starts_with("group/")) return formatGroupResult(inv.command, result);
     return {};  // add-flow, add-flows, mod-flows, del-flows: silent, as ovs-ofctl
 }
 
@@ -186,7 +197,7 @@ OfctlRequest ofctlRequest(const OfctlInvocation& inv, const std::vector<std::str
     params.SetObject();
     params.AddMember("bridge", Value(inv.bridge.c_str(), alloc), alloc);
     const std::string* arg = inv.args.empty() ? nullptr : &inv.args[0];
-    if (inv.command == "add-flows") req.flows = fileLines;
+    if (fileCommand(inv.command)) req.flows = fileLines;
     else if (singleFlow(inv.command)) req.flows = {*arg};
     if (c.method == "flow/add" || c.method == "flow/mod") {
         Value flows(rapidjson::kArrayType);
@@ -197,6 +208,20 @@ OfctlRequest ofctlRequest(const OfctlInvocation& inv, const std::vector<std::str
     if (inv.command == "dump-flows" && arg) params.AddMember("match", Value(arg->c_str(), alloc), alloc);
     if (inv.command == "dump-ports" && arg) params.AddMember("port", Value(arg->c_str(), alloc), alloc);
     if (c.method.starts_with("meter/") && arg) params.AddMember("meter", Value(arg->c_str(), alloc), alloc);
+    if (inv.command == "mod-port") {
+        params.AddMember("port", Value(inv.args[0].c_str(), alloc), alloc);
+        params.AddMember("action", Value(inv.args[1].c_str(), alloc), alloc);
+    }
+    if (c.method == "group/add" || c.method == "group/mod") {
+        Value groups(rapidjson::kArrayType);
+        for (const auto& g : req.flows) groups.PushBack(Value(g.c_str(), static_cast<rapidjson::SizeType>(g.size()), alloc), alloc);
+        params.AddMember("groups", groups, alloc);
+    } else if (c.method.starts_with("group/") && arg) {
+        // ovs-ofctl's dump-groups takes a bare number (or ALL); the others group_id=ID.
+        const bool bare = !arg->empty() && arg->find('=') == std::string::npos;
+        const std::string text = bare ? "group_id=" + *arg : *arg;
+        params.AddMember("group", Value(text.c_str(), alloc), alloc);
+    }
     if (inv.command == "mod-flows" || inv.command == "del-flows") params.AddMember("strict", inv.strict, alloc);
     if (protocol::encodeRequest(req.method, params, 1).size() > protocol::kMaxLineBytes)
         throw CliError("the request is larger than the protocol's 64 MiB line limit; split the flow file");
@@ -231,7 +256,7 @@ int vsofctlMain(const std::vector<std::string>& args, std::istream& in, std::ost
             return kExitOk;
         }
         const std::vector<std::string> lines =
-            inv.command == "add-flows" ? readFlowFile(inv.args[0], in) : std::vector<std::string>{};
+            fileCommand(inv.command) ? readFlowFile(inv.args[0], in) : std::vector<std::string>{};
         const OfctlRequest request = ofctlRequest(inv, lines);
         std::unique_ptr<RpcCaller> rpc = connect(inv.common);
         const protocol::Response response = rpc->call(request.method, request.params);
@@ -270,6 +295,14 @@ Commands:
   dump-meters BRIDGE [meter=ID]  print the meters (one per line)
   meter-stats BRIDGE [meter=ID]  per-meter and per-band counters
   meter-features BRIDGE        what the switch's meters support
+  add-group BRIDGE GROUP       add an OpenFlow group, e.g. "group_id=1,type=select,bucket=output:p2,bucket=output:p3"
+  add-groups BRIDGE FILE       add the groups of FILE, one per line ('-': standard input)
+  mod-group BRIDGE GROUP       replace a group's type and buckets
+  del-groups BRIDGE [group_id=ID]  delete a group and the flows that use it (all groups without ID)
+  dump-groups BRIDGE [group_id=ID]  print the groups (one per line)
+  dump-group-stats BRIDGE [group_id=ID]  per-group and per-bucket counters
+  mod-port BRIDGE PORT ACTION  change a port's OpenFlow config: up, down, receive, no-receive,
+                               forward, no-forward, flood, no-flood, packet-in, no-packet-in
 
 Options:
   --socket PATH            management socket (default: $VSWITCH_SOCKET or /run/vswitch/vswitchd.sock)

@@ -34,5 +34,8 @@ std::string formatDumpPorts(const rapidjson::Value& result);
 std::string formatDumpTables(const rapidjson::Value& result);
 // dump-meters, meter-stats and meter-features (vsofctl_meter.cpp); "" for the other meter commands.
 std::string formatMeterResult(const std::string& command, const rapidjson::Value& result);
+// dump-groups and dump-group-stats as ovs-ofctl -O OpenFlow13 prints them (vsofctl_group.cpp);
+// "" for add-group(s), mod-group, del-groups.
+std::string formatGroupResult(const std::string& command, const rapidjson::Value& result);
 
 }  // namespace vs::utilities

@@ -34,7 +34,12 @@ ControllerManager::ControllerManager(boost::asio::io_context& io, ofproto::Ofpro
     };
     of_.setSlowPathHandler(ofproto::SlowPathKind::kController,
                            [this](const ofproto::SlowPathPacket& p) { onPacketIn(p); });
+    handler13_.setPortsChanged([this](const std::string& br) { portsChanged(br); });  // of13_port.cpp
     arm();
+}
+
+void ControllerManager::portsChanged(const std::string& bridge) {
+    if (auto it = bridges_.find(bridge); it != bridges_.end()) checkPorts(bridge, it->second);
 }
 
 ControllerManager::~ControllerManager() {

@@ -58,6 +58,9 @@ public:
     std::optional<ControllerStatus> status(const std::string& bridge, const std::string& target) const;
     // True while the bridge is fail open (standalone, no controller).
     bool failOpen(const std::string& bridge) const;
+    // A port's config changed (port_mod, vsofctl mod-port): port_status now, before another
+    // controller's connection moves the port snapshot on.
+    void portsChanged(const std::string& bridge);
 
 private:
     struct BridgeState {

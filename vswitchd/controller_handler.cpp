@@ -186,6 +186,8 @@ of::PortDesc OfRequestHandler::portDesc(const ofproto::PortRow& row) {
     d.name = row.name;
     d.hw_addr = row.port->mac().toString();
     d.link_down = !row.port->carrier();
+    d.config = row.config;  // port_mod's bits (ofproto/port_config.h)
+    d.port_down = row.config & ofproto::kPortConfigDown;
     return d;
 }
 

@@ -85,6 +85,8 @@ void Daemon::start() {
     registerStpMethods(*table, *this);
     registerRstpMethods(*table, *this);  // rpc_rstp.cpp
     registerMeterMethods(*table, *this);
+    registerGroupMethods(*table, *this);  // rpc_groups.cpp
+    registerPortModMethods(*table, *this);  // rpc_port_mod.cpp
     registerVlogMethods(*table);
     MgmtLimits limits;
     limits.group = opts_.socket_group;

@@ -128,6 +128,10 @@ void registerRstpMethods(MethodTable& t, Daemon& d);
 rapidjson::Value rstpStatusJson(Daemon& d, rapidjson::Document::AllocatorType& a);
 // meter/add, meter/mod, meter/del, meter/dump, meter/stats, meter/features (rpc_meters.cpp).
 void registerMeterMethods(MethodTable& t, Daemon& d);
+// group/add, group/mod, group/del, group/dump, group/stats (rpc_groups.cpp).
+void registerGroupMethods(MethodTable& t, Daemon& d);
+// port/mod (rpc_port_mod.cpp): vsofctl mod-port.
+void registerPortModMethods(MethodTable& t, Daemon& d);
 // vlog/list, vlog/set, vlog/reopen (rpc_vlog.cpp): the process-wide log settings (vswitchd/log.h).
 void registerVlogMethods(MethodTable& t);
 

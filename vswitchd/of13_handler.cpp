@@ -88,7 +88,8 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
         if (st.role == of13::kRoleSlave &&
             (std::holds_alternative<of13::FlowMod>(msg.body) || std::holds_alternative<of13::PacketOut>(msg.body) ||
              std::holds_alternative<of13::GroupMod>(msg.body) ||
-             std::holds_alternative<of13::MeterMod>(msg.body)))
+             std::holds_alternative<of13::MeterMod>(msg.body) || std::holds_alternative<of13::PortMod>(msg.body) ||
+             std::holds_alternative<of13::TableMod>(msg.body)))
             refuse(of13::kBadRequest, code::kIsSlave, "a slave controller may not change the switch (OpenFlow 1.3.5 6.3.5)");
         std::visit(
             Overload{
@@ -125,6 +126,11 @@ Of13Handler::Reply Of13Handler::handle(const std::string& bridge, const Message&
                 [&](const of13::BarrierRequest&) { one(of13::BarrierReply{}); },
                 [&](const of13::GroupMod& gm) { groupMod(bridge, gm); },  // of13_group.cpp
                 [&](const of13::MeterMod& mm) { of13meter::meterMod(of_, bridge, mm); },
+                [&](const of13::PortMod& pm) { portMod(bridge, pm); },  // of13_port.cpp
+                [&](const of13::TableMod& tm) {  // 7.3.3: 1.3's config bits are deprecated; accepted, as Open vSwitch
+                    if (tm.table_id > ofproto::kMaxTable && tm.table_id != of13::kTableAll)
+                        refuse(of13::kTableModFailed, code::kTmBadTable, "table " + std::to_string(tm.table_id) + " is outside 0..253");
+                },
                 [&](const auto&) {},  // hello, error, echo_reply: nothing to answer
             },
             msg.body);
@@ -322,7 +328,7 @@ of13::Port Of13Handler::toWire(const protocol::of::PortDesc& d) {
     if (std::sscanf(d.hw_addr.c_str(), "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6)
         for (int i = 0; i < 6; ++i) p.hw_addr[i] = static_cast<std::uint8_t>(b[i]);
     p.name = d.name;
-    p.config = d.port_down ? of13::kPortConfigDown : 0;
+    p.config = d.config | (d.port_down ? of13::kPortConfigDown : 0);
     p.state = d.link_down ? of13::kPortStateLinkDown : of13::kPortStateLive;
     return p;
 }
@@ -335,6 +341,7 @@ std::vector<of13::Port> Of13Handler::ports(const std::string& bridge) const {
         p.hw_addr = row.port->mac().b;
         p.name = row.name;
         p.state = row.port->carrier() ? of13::kPortStateLive : of13::kPortStateLinkDown;
+        p.config = row.config;  // port_mod's bits (ofproto/port_config.h)
         out.push_back(p);
     }
     return out;

@@ -15,6 +15,7 @@
 // Thread-safety: none; the control thread calls it. Ofproto is thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,8 @@ public:
     // The reply to request `msg` (`raw`: its bytes) from a controller of `bridge`.
     Reply handle(const std::string& bridge, const protocol::of13::Message& msg, std::string_view raw, State& st);
 
+    // Called after a port_mod changed a port's config (the controller manager sends port_status).
+    void setPortsChanged(std::function<void(const std::string& bridge)> f) { ports_changed_ = std::move(f); }
     static protocol::of13::PacketIn toWire(const ofproto::PacketIn& pin);
     static protocol::of13::FlowRemoved toWire(const ofproto::RemovedRule& r);
     static protocol::of13::Port toWire(const protocol::of::PortDesc& d);
@@ -76,6 +79,7 @@ private:
     protocol::of13::RoleReply role(const std::string& bridge, const protocol::of13::RoleRequest& q, State& st);
     // Groups (of13_group.cpp; OpenFlow 1.3.5 sections 7.3.4.2, 7.3.5.9-11).
     void groupMod(const std::string& bridge, const protocol::of13::GroupMod& gm);
+    void portMod(const std::string& bridge, const protocol::of13::PortMod& pm);  // of13_port.cpp
     std::vector<protocol::of13::GroupStats> groupStats(const std::string& bridge, std::uint32_t group_id) const;
     std::vector<protocol::of13::GroupDesc> groupDescs(const std::string& bridge) const;
     static protocol::of13::GroupFeatures groupFeatures();
@@ -84,8 +88,15 @@ private:
         std::optional<std::uint64_t> generation;  // the last master/slave request's generation_id
         std::vector<State*> sessions;
     };
+    std::function<void(const std::string&)> ports_changed_;  // setPortsChanged
     ofproto::Ofproto& of_;
     std::map<std::string, BridgeRoles> roles_;
 };
+
+// port_mod's config on `row` of `bridge` (of13_port.cpp): ofproto's bits (Ofproto::setPortConfig,
+// PortConfigError) and, when PORT_DOWN changes, the interface's netdev down or up. Used by
+// OpenFlow port_mod and the management method port/mod (vsofctl mod-port).
+void applyPortConfig(ofproto::Ofproto& of, const std::string& bridge, const ofproto::PortRow& row, std::uint32_t config,
+                     std::uint32_t mask);
 
 }  // namespace vs::vswitchd

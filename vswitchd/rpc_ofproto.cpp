@@ -38,7 +38,7 @@ void ofprotoShow(Daemon& d, const protocol::Request& req, rapidjson::Document& r
         o.AddMember("name", str(p.name, a), a);
         o.AddMember("mac", str(p.port->mac().toString(), a), a);
         o.AddMember("state", rapidjson::StringRef(p.port->carrier() ? "up" : "down"), a);
-        o.AddMember("config", rapidjson::StringRef(""), a);
+        o.AddMember("config", str(ofproto::portConfigNames(p.config), a), a);  // port_mod's bits
         ports.PushBack(o, a);
     }
     res.SetObject();

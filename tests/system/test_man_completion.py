@@ -113,7 +113,7 @@ def test_completion_narrows_and_knows_arguments():
     assert _complete("vsctl", "list", "Int") == ["Interface"]
     assert _complete("vsappctl", "vlog/") == ["vlog/list", "vlog/set", "vlog/reopen"]
     assert _complete("vsappctl", "vlog/set", "mg") == ["mgmt"]
-    assert _complete("vsofctl", "--strict", "del-") == ["del-flows", "del-meter", "del-meters"]
+    assert _complete("vsofctl", "--strict", "del-") == ["del-flows", "del-meter", "del-meters", "del-groups"]
 
 
 def test_completion_of_bridge_names_asks_the_daemon(vswitchd):

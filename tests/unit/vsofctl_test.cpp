@@ -304,5 +304,60 @@ TEST(VsofctlRun, Stats) {
               "           tx pkts=4, bytes=5, drop=6, errs=?, coll=?\n");
 }
 
+TEST(VsofctlGroups, Requests) {
+    EXPECT_EQ(request({"add-group", "br0", "group_id=1,type=all,bucket=output:p1"}),
+              R"(group/add {"bridge":"br0","groups":["group_id=1,type=all,bucket=output:p1"]})");
+    EXPECT_EQ(request({"add-groups", "br0", "g.txt"}, {"# c", "group_id=2,type=indirect,bucket=output:1"}),
+              R"(group/add {"bridge":"br0","groups":["# c","group_id=2,type=indirect,bucket=output:1"]})");
+    EXPECT_EQ(request({"mod-group", "br0", "group_id=1,type=all"}), R"(group/mod {"bridge":"br0","groups":["group_id=1,type=all"]})");
+    EXPECT_EQ(request({"del-groups", "br0"}), R"(group/del {"bridge":"br0"})");
+    EXPECT_EQ(request({"del-groups", "br0", "group_id=3"}), R"(group/del {"bridge":"br0","group":"group_id=3"})");
+    // ovs-ofctl's dump-groups takes the bare number; group_id=N works as well.
+    EXPECT_EQ(request({"dump-groups", "br0", "7"}), R"(group/dump {"bridge":"br0","group":"group_id=7"})");
+    EXPECT_EQ(request({"dump-groups", "br0", "group_id=7"}), R"(group/dump {"bridge":"br0","group":"group_id=7"})");
+    EXPECT_EQ(request({"dump-group-stats", "br0"}), R"(group/stats {"bridge":"br0"})");
+    EXPECT_EQ(parseError({"add-group", "br0"}), "'add-group' takes 2 arguments: add-group BRIDGE GROUP (got 1)");
+    EXPECT_EQ(parseError({"del-groups", "br0", "group_id=1", "x"}),
+              "'del-groups' takes 1 or 2 arguments: del-groups BRIDGE [group_id=ID] (got 3)");
+}
+
+TEST(VsofctlPortMod, Request) {
+    EXPECT_EQ(request({"mod-port", "br0", "p1", "no-flood"}), R"(port/mod {"bridge":"br0","port":"p1","action":"no-flood"})");
+    EXPECT_EQ(parseError({"mod-port", "br0", "p1"}), "'mod-port' takes 3 arguments: mod-port BRIDGE PORT ACTION (got 2)");
+}
+
+TEST(VsofctlGroups, Output) {
+    FakeDaemon d;
+    d.results["group/dump"] = R"({"groups":[{"group_id":1,"text":"group_id=1,type=all,bucket=actions=output:p1"},
+        {"group_id":2,"text":"group_id=2,type=ff,bucket=watch_port:p1,actions=output:p1"}]})";
+    EXPECT_EQ(run(d, {"dump-groups", "br0"}).out, "OFPST_GROUP_DESC reply (OF1.3):\n"
+                                                  " group_id=1,type=all,bucket=actions=output:p1\n"
+                                                  " group_id=2,type=ff,bucket=watch_port:p1,actions=output:p1\n");
+    d.results["group/stats"] = R"({"groups":[{"group_id":1,"duration_ms":2310,"ref_count":1,"packet_count":5,
+        "byte_count":300,"buckets":[{"packet_count":5,"byte_count":300},{"packet_count":0,"byte_count":0}]}]})";
+    EXPECT_EQ(run(d, {"dump-group-stats", "br0"}).out,
+              "OFPST_GROUP reply (OF1.3):\n"
+              " group_id=1,duration=2.310s,ref_count=1,packet_count=5,byte_count=300,"
+              "bucket0:packet_count=5,byte_count=300,bucket1:packet_count=0,byte_count=0\n");
+    RunResult r = run(d, {"add-group", "br0", "group_id=1,type=all"});
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out, "");  // silent, as ovs-ofctl
+    d.errors["group/add"] = R"({"code":-32003,"message":"OFPGMFC_GROUP_EXISTS: group 1 already exists"})";
+    r = run(d, {"add-group", "br0", "group_id=1,type=all"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "vsofctl: OFPGMFC_GROUP_EXISTS: group 1 already exists\n");
+}
+
+TEST(VsofctlGroups, AddGroupsNamesTheLine) {
+    FakeDaemon d;
+    d.errors["group/add"] = R"({"code":-32003,"message":"line 2: unknown action 'outpt:1'",
+                                "data":{"line":2,"offset":33,"token":"outpt:1"}})";
+    RunResult r = run(d, {"add-groups", "br0", "-"}, "group_id=1,type=all,bucket=output:1\ngroup_id=2,type=indirect,bucket=outpt:1\n");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "vsofctl: line 2: unknown action 'outpt:1'\n"
+                     "  group_id=2,type=indirect,bucket=outpt:1\n"
+                     "  " + std::string(33, ' ') + "^" + std::string(6, '~') + "\n");
+}
+
 }  // namespace
 }  // namespace vs::utilities
