@@ -1,10 +1,11 @@
-// Lenient readers of the daemon's introspection JSON for vsappctl's text layouts (appctl_stp.cpp,
-// appctl_rstp.cpp): a missing or mistyped member reads as empty, 0, false or an empty object, so
+// Lenient readers of the daemon's introspection JSON for the tools' text layouts (appctl_stp.cpp,
+// appctl_rstp.cpp, vsofctl_meter.cpp, vsofctl_group.cpp): a missing or mistyped member reads as empty, 0, false or an empty object, so
 // an older or newer daemon's reply still prints.
 //
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -21,6 +22,17 @@ inline std::string s(const Value& o, const char* k) {
 inline long long n(const Value& o, const char* k) {
     auto it = o.FindMember(k);
     return it != o.MemberEnd() && it->value.IsNumber() ? it->value.GetInt64() : 0;
+}
+inline std::uint64_t u64(const Value& o, const char* k) {
+    if (!o.IsObject()) return 0;
+    auto it = o.FindMember(k);
+    return it != o.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : 0;
+}
+// The array member `k`, or null.
+inline const Value* array(const Value& o, const char* k) {
+    if (!o.IsObject()) return nullptr;
+    auto it = o.FindMember(k);
+    return it != o.MemberEnd() && it->value.IsArray() ? &it->value : nullptr;
 }
 inline bool flag(const Value& o, const char* k) {
     auto it = o.FindMember(k);

@@ -3,21 +3,14 @@
 // takes) and dump-group-stats (OFPST_GROUP). Missing members read as 0 / empty.
 #include <cstdio>
 
+#include "utilities/appctl_json.h"
 #include "utilities/vsofctl_format.h"
 
 namespace vs::utilities {
 namespace {
 
-std::uint64_t u64(const rapidjson::Value& o, const char* k) {
-    if (!o.IsObject()) return 0;
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : 0;
-}
-const rapidjson::Value* array(const rapidjson::Value& o, const char* k) {
-    if (!o.IsObject()) return nullptr;
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsArray() ? &it->value : nullptr;
-}
+using appjson::array;  // appctl_json.h
+using appjson::u64;
 
 // " group_id=1,duration=2.310s,ref_count=1,packet_count=5,byte_count=300,bucket0:packet_count=5,byte_count=300"
 std::string statsLine(const rapidjson::Value& g) {

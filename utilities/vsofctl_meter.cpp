@@ -3,20 +3,14 @@
 // meter-features (OFPST_METER_FEATURES). Missing members read as 0 / empty.
 #include <cstdio>
 
+#include "utilities/appctl_json.h"
 #include "utilities/vsofctl_format.h"
 
 namespace vs::utilities {
 namespace {
 
-std::uint64_t u64(const rapidjson::Value& o, const char* k) {
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : 0;
-}
-const rapidjson::Value* array(const rapidjson::Value& o, const char* k) {
-    if (!o.IsObject()) return nullptr;
-    auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsArray() ? &it->value : nullptr;
-}
+using appjson::array;  // appctl_json.h
+using appjson::u64;
 std::string words(const rapidjson::Value& o, const char* k) {
     std::string s;
     if (const auto* a = array(o, k))
